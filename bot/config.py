@@ -1,0 +1,114 @@
+"""The one settings object, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one readable line."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Built once at start-up and passed in, never imported as a global."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    # Telegram. No token means: run the local sandbox instead of talking to Telegram.
+    bot_token: SecretStr | None = None
+    bot_username: str | None = None
+    telegram_base_url: str | None = Field(
+        default=None, description="Bot API base URL override (e.g. a local Bot API server)"
+    )
+    admin_chat_id: int | None = Field(
+        default=None, description="Chat that receives error reports with tracebacks"
+    )
+
+    # Storage and time.
+    database_url: str = "sqlite+aiosqlite:///./data/duban.db"
+    timezone: str = "Asia/Shanghai"
+
+    # Reporting cycles and reminders.
+    due_day: int = Field(default=25, ge=1, le=28)
+    due_time: time = time(17, 0)
+    reminder_time: time = time(9, 0)
+    remind_days_before: int = Field(default=3, ge=1, le=20)
+    escalate_after_workdays: int = Field(default=3, ge=1, le=60)
+    responsible_units_report: bool = False
+
+    # Daily summaries.
+    summary_time: time = time(8, 30)
+
+    # Status thresholds (percentage points behind the time-elapsed schedule).
+    yellow_behind_pct: float = Field(default=10.0, ge=0, le=100)
+    red_behind_pct: float = Field(default=25.0, ge=0, le=100)
+    yellow_due_within_workdays: int = Field(default=3, ge=0, le=30)
+
+    # Invites and conversations.
+    invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 90)
+    draft_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+
+    # Sandbox web page.
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = Field(default=8080, ge=1, le=65535)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_db(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
+                f"(got {value.split(':', 1)[0]!r})"
+            )
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The configured time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def sandbox(self) -> bool:
+        """True when no token is configured: the bot runs against the local emulator."""
+        return self.bot_token is None or not self.bot_token.get_secret_value().strip()
+
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file behind database_url, if it is a file-backed SQLite URL."""
+        prefix = "sqlite+aiosqlite:///"
+        if not self.database_url.startswith(prefix):
+            return None
+        rest = self.database_url[len(prefix) :]
+        if not rest or rest == ":memory:":
+            return None
+        return Path(rest)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning a validation error into one readable line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        raise ConfigError(
+            f"配置错误 / configuration error: {where.upper()}: {first.get('msg', 'invalid')}"
+        ) from None

@@ -1,0 +1,42 @@
+"""Settings: defaults, and one readable line for a bad value."""
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+
+def test_defaults_are_sandbox_sqlite_shanghai(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    s = load_settings(_env_file=None)
+    assert s.sandbox
+    assert s.timezone == "Asia/Shanghai"
+    assert s.database_url.startswith("sqlite+aiosqlite:///")
+    assert s.due_day == 25
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "needle"),
+    [
+        ("TIMEZONE", "Mars/Olympus", "TIMEZONE"),
+        ("DATABASE_URL", "mysql://localhost/x", "DATABASE_URL"),
+        ("DUE_DAY", "31", "DUE_DAY"),
+        ("REMINDER_TIME", "25:99", "REMINDER_TIME"),
+    ],
+)
+def test_malformed_value_is_one_readable_line(
+    monkeypatch: pytest.MonkeyPatch, env: str, value: str, needle: str
+) -> None:
+    monkeypatch.setenv(env, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings(_env_file=None)
+    message = str(info.value)
+    assert "\n" not in message
+    assert needle in message
+
+
+def test_token_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:abc")
+    s = load_settings(_env_file=None)
+    assert not s.sandbox
+    assert "123:abc" not in repr(s)
