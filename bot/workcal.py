@@ -1,0 +1,83 @@
+"""Workdays by the Chinese statutory calendar (with make-up workdays, 调休), plus overrides."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+import chinese_calendar
+
+
+class WorkCalendar:
+    """Answers "is this a workday?" — statutory calendar first, then the admin's overrides.
+
+    A year the chinesecalendar library does not know falls back to Monday–Friday;
+    `unknown_years` records which years did, so the admin can be warned once.
+    """
+
+    def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
+        self._overrides: dict[date, bool] = dict(overrides or {})
+        self.unknown_years: set[int] = set()
+
+    def set_override(self, day: date, is_workday: bool) -> None:
+        """Force `day` to be a workday (True) or a day off (False)."""
+        self._overrides[day] = is_workday
+
+    def clear_override(self, day: date) -> None:
+        """Drop an override; the statutory calendar applies again."""
+        self._overrides.pop(day, None)
+
+    def knows_year(self, year: int) -> bool:
+        """True if the statutory calendar has data for `year`."""
+        try:
+            chinese_calendar.is_workday(date(year, 6, 1))
+        except NotImplementedError:
+            return False
+        return True
+
+    def is_workday(self, day: date) -> bool:
+        """True if `day` is a workday."""
+        if day in self._overrides:
+            return self._overrides[day]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:
+            self.unknown_years.add(day.year)
+            return day.weekday() < 5
+
+    def previous_workday(self, day: date) -> date:
+        """The last workday on or before `day`."""
+        while not self.is_workday(day):
+            day -= timedelta(days=1)
+        return day
+
+    def next_workday(self, day: date) -> date:
+        """The first workday on or after `day`."""
+        while not self.is_workday(day):
+            day += timedelta(days=1)
+        return day
+
+    def add_workdays(self, day: date, n: int) -> date:
+        """The n-th workday after `day` (n > 0) or before it (n < 0); n == 0 gives `day`."""
+        step = timedelta(days=1 if n > 0 else -1)
+        remaining = abs(n)
+        while remaining:
+            day += step
+            if self.is_workday(day):
+                remaining -= 1
+        return day
+
+    def workdays_between(self, start: date, end: date) -> int:
+        """Workdays in the half-open span (start, end]; negative if end < start."""
+        if end < start:
+            return -self.workdays_between(end, start)
+        count = 0
+        day = start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_workday(day):
+                count += 1
+        return count
