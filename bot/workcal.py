@@ -1,4 +1,8 @@
-"""Workdays by the Chinese statutory calendar (with make-up workdays, 调休), plus overrides."""
+"""Workdays by the Chinese statutory calendar (with make-up workdays, 调休), plus overrides.
+
+Glossary: 法定节假日 = statutory holiday; 调休 = the shuffle of days around a holiday;
+调休上班 / 补班 = make-up workday (a Saturday or Sunday worked in exchange for a holiday).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,18 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 import chinese_calendar
+
+# chinesecalendar's own Chinese names are terse ("中秋"); these are the names in the State
+# Council's notice, which people recognise.
+_HOLIDAY_NAMES_ZH = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+}
 
 
 class WorkCalendar:
@@ -27,6 +43,20 @@ class WorkCalendar:
     def clear_override(self, day: date) -> None:
         """Drop an override; the statutory calendar applies again."""
         self._overrides.pop(day, None)
+
+    def override(self, day: date) -> bool | None:
+        """The admin's override for `day` (True: workday, False: day off), or None."""
+        return self._overrides.get(day)
+
+    def holiday_name(self, day: date) -> str | None:
+        """The Chinese name of the statutory holiday `day` is off or made up for, if any."""
+        try:
+            _, name = chinese_calendar.get_holiday_detail(day)
+        except NotImplementedError:
+            return None
+        if name is None:
+            return None
+        return _HOLIDAY_NAMES_ZH.get(name) or str(chinese_calendar.Holiday(name).chinese)
 
     def knows_year(self, year: int) -> bool:
         """True if the statutory calendar has data for `year`."""
