@@ -1,0 +1,285 @@
+"""Importing a register: idempotent, corrections update in place, bad sheets change nothing."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.register import (
+    COLUMNS,
+    AliasData,
+    GroupData,
+    Register,
+    RegisterError,
+    TargetData,
+    TaskData,
+    UnitData,
+    load_sheet,
+    split_names,
+)
+from db.models import (
+    Base,
+    Leader,
+    Report,
+    Target,
+    Task,
+    TaskLeader,
+    TaskUnit,
+    Unit,
+    UnitAlias,
+    UnitGroupMember,
+)
+from db.register import import_register
+
+NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
+LATER = datetime(2026, 2, 5, 1, 0, tzinfo=UTC)
+
+
+def small_register(text2: str = "新建公共充电桩230个") -> Register:
+    return Register(
+        year=2026,
+        tasks=(
+            TaskData(
+                no=1,
+                section="一、2026年主要预期目标",
+                subsection=None,
+                text="地区生产总值增长5%",
+                lead_units=("发改局",),
+                responsible_units=("各乡镇（街道）", "开发区"),
+                leaders=("吴振强",),
+                targets=(TargetData("地区生产总值", "growth", 5, "%", "at_least", "增长5%"),),
+            ),
+            TaskData(
+                no=2,
+                section="二、2026年重点工作任务",
+                subsection="（一）全力激发经济动能",
+                text=text2,
+                lead_units=("发改局", "工信局"),
+                responsible_units=("霞美镇政府",),
+                leaders=("吴振强", "易辉泉"),
+            ),
+        ),
+        units=(
+            UnitData("发改局", "department"),
+            UnitData("工信局", "department"),
+            UnitData("霞美镇", "town"),
+            UnitData("溪美街道", "town"),
+            UnitData("雪峰开发区", "other"),
+        ),
+        groups=(GroupData("各乡镇（街道）", ("霞美镇", "溪美街道"), "public divisions"),),
+        aliases=(
+            AliasData("霞美镇政府", "霞美镇", "town government"),
+            AliasData("开发区", "雪峰开发区", "the notice addresses 雪峰开发区管委会"),
+        ),
+        leaders=("吴振强", "易辉泉"),
+    )
+
+
+async def snapshot(sm: async_sessionmaker[AsyncSession]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every register table, for before/after comparisons."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    async with sm() as s:
+        for table in Base.metadata.sorted_tables:
+            rows = (await s.execute(select(table))).all()
+            out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
+async def run_import(
+    sm: async_sessionmaker[AsyncSession], reg: Register, now: datetime = NOW
+) -> Any:
+    async with sm() as s, s.begin():
+        return await import_register(s, reg, now=now)
+
+
+async def test_import_creates_everything(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    result = await run_import(sessionmaker, small_register())
+    assert result.tasks_created == [1, 2]
+    async with sessionmaker() as s:
+        task1 = await s.scalar(select(Task).where(Task.no == 1))
+        assert task1 is not None
+        labels = (
+            await s.execute(
+                select(TaskUnit.role, TaskUnit.label, Unit.name)
+                .join(Unit, Unit.id == TaskUnit.unit_id)
+                .where(TaskUnit.task_id == task1.id)
+                .order_by(TaskUnit.role, TaskUnit.position)
+            )
+        ).all()
+        assert [tuple(r) for r in labels] == [
+            ("lead", "发改局", "发改局"),
+            ("responsible", "各乡镇（街道）", "各乡镇（街道）"),
+            ("responsible", "开发区", "雪峰开发区"),
+        ]
+        group = await s.scalar(select(Unit).where(Unit.name == "各乡镇（街道）"))
+        assert group is not None
+        assert group.kind == "group"
+        members = (
+            await s.scalars(
+                select(Unit.name)
+                .join(UnitGroupMember, UnitGroupMember.member_id == Unit.id)
+                .where(UnitGroupMember.group_id == group.id)
+            )
+        ).all()
+        assert sorted(members) == ["溪美街道", "霞美镇"]
+        target = await s.scalar(select(Target))
+        assert target is not None
+        assert (target.metric, target.value, target.unit) == ("地区生产总值", 5.0, "%")
+        leaders = (
+            await s.scalars(
+                select(Leader.name)
+                .join(TaskLeader, TaskLeader.leader_id == Leader.id)
+                .join(Task, Task.id == TaskLeader.task_id)
+                .where(Task.no == 2)
+                .order_by(TaskLeader.position)
+            )
+        ).all()
+        assert list(leaders) == ["吴振强", "易辉泉"]
+        alias = await s.scalar(select(UnitAlias).where(UnitAlias.alias == "霞美镇政府"))
+        assert alias is not None
+
+
+async def test_second_import_changes_nothing(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await run_import(sessionmaker, small_register())
+    before = await snapshot(sessionmaker)
+    result = await run_import(sessionmaker, small_register(), now=LATER)
+    assert not result.changed
+    assert result.tasks_unchanged == 2
+    assert await snapshot(sessionmaker) == before
+
+
+async def test_corrected_register_updates_task_and_keeps_reports(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await run_import(sessionmaker, small_register())
+    async with sessionmaker() as s, s.begin():
+        task = await s.scalar(select(Task).where(Task.no == 2))
+        unit = await s.scalar(select(Unit).where(Unit.name == "发改局"))
+        assert task is not None
+        assert unit is not None
+        s.add(
+            Report(
+                task_id=task.id,
+                unit_id=unit.id,
+                cycle_key="2026-01",
+                text="已建成充电桩50个",
+                source_key="test:1",
+                created_at=NOW,
+            )
+        )
+    result = await run_import(sessionmaker, small_register("新建公共充电桩250个"), now=LATER)
+    assert result.tasks_updated == [2]
+    async with sessionmaker() as s:
+        task = await s.scalar(select(Task).where(Task.no == 2))
+        assert task is not None
+        assert task.text == "新建公共充电桩250个"
+        assert task.updated_at == LATER
+        reports = (await s.scalars(select(Report))).all()
+        assert len(reports) == 1
+        assert reports[0].task_id == task.id
+
+
+@pytest.mark.parametrize(
+    ("cell", "names"),
+    [
+        ("发改局\n财政局", ("发改局", "财政局")),
+        ("各乡镇（街道、开发区）", ("各乡镇（街道、开发区）",)),
+        ("各相关单位\n\n各乡镇（街道、开发区）", ("各相关单位", "各乡镇（街道、开发区）")),
+        ("周  全\n易辉泉", ("周全", "易辉泉")),
+        ("各乡镇(街道、开发区)、发改局", ("各乡镇(街道、开发区)", "发改局")),
+        ("", ()),
+        ("  ", ()),
+        ("住建局 ", ("住建局",)),
+    ],
+)
+def test_split_names(cell: str, names: tuple[str, ...]) -> None:
+    assert split_names(cell) == names
+
+
+def write_xlsx(path: Path, rows: list[list[Any]]) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+
+
+GOOD_ROWS: list[list[Any]] = [
+    ["2026年《政府工作报告》重点工作目标责任分解表"],
+    list(COLUMNS),
+    ["", "一、2026年主要预期目标", "", "", ""],
+    [1, "地区生产总值增长5%", "发改局", "各乡镇（街道）、开发区", "吴振强"],
+    ["", "二、2026年重点工作任务", "", "", ""],
+    ["", "（一）全力激发经济动能", "", "", ""],
+    [2, "新建公共充电桩230个", "发改局\n工信局", "霞美镇政府", "吴振强\n易辉泉"],
+]
+
+
+def test_sheet_reads_sections_and_cells(tmp_path: Path) -> None:
+    path = tmp_path / "tasks-2026.xlsx"
+    write_xlsx(path, GOOD_ROWS)
+    reg = load_sheet(path, year=2026)
+    assert [t.no for t in reg.tasks] == [1, 2]
+    assert reg.tasks[1].section == "二、2026年重点工作任务"
+    assert reg.tasks[1].subsection == "（一）全力激发经济动能"
+    assert reg.tasks[1].lead_units == ("发改局", "工信局")
+    assert reg.tasks[0].responsible_units == ("各乡镇（街道）", "开发区")
+
+
+def test_csv_sheet_in_gb18030(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.csv"
+    with path.open("w", encoding="gb18030", newline="") as f:
+        csv.writer(f).writerows(GOOD_ROWS)
+    reg = load_sheet(path, year=2026)
+    assert reg.tasks[1].leaders == ("吴振强", "易辉泉")
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (["x1", "文本", "发改局", "", "吴振强"], "第8行「序号」列: 「x1」不是有效序号"),
+        ([3, "", "发改局", "", "吴振强"], "第8行「具体目标任务」列: 内容为空"),
+        ([3, "文本", "", "", "吴振强"], "第8行「牵头单位」列: 牵头单位为空"),
+        ([2, "文本", "发改局", "", "吴振强"], "第8行「序号」列: 序号2与第7行重复"),
+        ([3, "文" * 2001, "发改局", "", "吴振强"], "第8行「具体目标任务」列: 超过2000字"),
+        ([3, "文本", "局" * 101, "", "吴振强"], "第8行「牵头单位」列: 名称过长"),
+    ],
+)
+async def test_bad_row_refuses_the_whole_file(
+    tmp_path: Path,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    row: list[Any],
+    message: str,
+) -> None:
+    await run_import(sessionmaker, small_register())
+    before = await snapshot(sessionmaker)
+    path = tmp_path / "tasks-2026.xlsx"
+    write_xlsx(path, [*GOOD_ROWS, row])
+    with pytest.raises(RegisterError) as info:
+        load_sheet(path, year=2026)
+    assert str(info.value) == message
+    assert await snapshot(sessionmaker) == before
+
+
+def test_missing_header_column(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("序号,具体目标任务,牵头单位,责任单位\n1,文本,发改局,\n", encoding="utf-8")
+    with pytest.raises(RegisterError, match="表头缺少列「市政府分管（挂钩）领导」"):
+        load_sheet(path, year=2026)
+
+
+def test_damaged_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(b"not a zip file")
+    with pytest.raises(RegisterError, match="无法读取 Excel 文件"):
+        load_sheet(path, year=2026)
