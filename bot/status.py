@@ -18,8 +18,10 @@ Rules, in order (decisions on ambiguous cases are marked "Decision"):
   co-responsible units' percentages neither make nor block completion. DONE overrides everything.
 - RED when any of:
   * OVERDUE — an owing unit has a cycle whose deadline is before `today` and no report for it.
-    On the deadline day itself the report is not overdue yet. Decision: a passed deadline is
-    red even when no workday has passed since (e.g. over a weekend); the reason carries both
+    On the deadline day itself the report is not overdue yet, unless the caller gives the
+    moment (`TaskProgress.now`) and the cycle's due time (`CycleDue.due`, e.g. 17:00): then it
+    is overdue from that minute, as `bot.cycles` counts it. Decision: a passed deadline is red
+    even when no workday has passed since (e.g. over a weekend); the reason carries both
     workdays and calendar days.
   * END_DATE_PASSED — the task's own period has ended (task-specific end date, else Dec 31)
     and it is not done. Decision: added; it does not apply when the schedule rule does not.
@@ -56,7 +58,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import Enum, IntEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar, Final, TypeAlias
@@ -144,10 +146,15 @@ class StatusThresholds:
 
 @dataclass(frozen=True)
 class CycleDue:
-    """One reporting cycle a unit owes: its key (e.g. "2026-03") and its effective deadline."""
+    """One reporting cycle a unit owes: its key (e.g. "2026-03"), deadline and due moment."""
 
     key: str
     deadline: date
+    due: datetime | None = None
+
+    def __post_init__(self) -> None:
+        """Reject a naive due moment."""
+        _require_aware(self.due)
 
 
 @dataclass(frozen=True)
@@ -155,7 +162,9 @@ class UnitProgress:
     """One unit's standing on a task.
 
     `current` is the cycle now open (the builder may pick the next deadline on or after today, or
-    the cycle of the current month: both work). `missed_cycles` are earlier cycles with no report.
+    the cycle of the current month: both work). `missed_cycles` are earlier cycles with no report
+    that are still chased; with `bot.cycles.cycle_for_report` that is at most the last cycle
+    whose deadline passed (older misses stay history and would keep the task red for good).
     Every cycle the unit owes and has not reported is classified here by its deadline, so a
     `current` cycle whose deadline has passed counts as overdue.
     `latest_percent` and `latest_expected` come from the most recent report that stated one;
@@ -201,9 +210,11 @@ class TaskProgress:
     schedule_applies: bool = True
     period_start: date | None = None
     period_end: date | None = None
+    now: datetime | None = None
 
     def __post_init__(self) -> None:
-        """Reject a period that ends before it starts."""
+        """Reject a period that ends before it starts, or a naive `now`."""
+        _require_aware(self.now)
         if self.start > self.end:
             raise ValueError(f"task period ends ({self.end}) before it starts ({self.start})")
 
@@ -417,7 +428,7 @@ def task_status(
         if unit.current is not None and unit.reported_current:
             reported.append(unit.unit)
         for cycle in _unreported_cycles(unit):
-            if cycle.deadline < today:
+            if _overdue(cycle, progress):
                 overdue.append(
                     Overdue(
                         unit.unit,
@@ -468,6 +479,19 @@ def task_status(
         reasons.sort(key=lambda r: _CODE_RANK[r.code])
         return Status(max(REASON_LIGHT[r.code] for r in reasons), tuple(reasons))
     return Status(Light.GREEN, (_on_track(progress, gaps, reported, awaiting),))
+
+
+def _overdue(cycle: CycleDue, progress: TaskProgress) -> bool:
+    """True once the cycle's due moment (if both are known) or its deadline day has passed."""
+    if progress.now is not None and cycle.due is not None:
+        return cycle.due < progress.now
+    return cycle.deadline < progress.today
+
+
+def _require_aware(moment: datetime | None) -> None:
+    """Refuse a naive datetime."""
+    if moment is not None and moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment!r}: pass an aware datetime")
 
 
 def _unreported_cycles(unit: UnitProgress) -> list[CycleDue]:

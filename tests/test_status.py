@@ -9,8 +9,9 @@ workdays; Oct 1-7 are off (National Day); Jun 19 is off (Dragon Boat).
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -550,3 +551,43 @@ def test_bad_percentage_is_rejected(percent: float) -> None:
 def test_reversed_task_period_is_rejected() -> None:
     with pytest.raises(ValueError, match="before it starts"):
         TaskProgress(today=JUL2, year=2026, period_end=date(2025, 12, 31))
+
+
+# --- Due time within the deadline day -----------------------------------------------------------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MAR_DUE = CycleDue("2026-03", date(2026, 3, 25), datetime(2026, 3, 25, 17, 0, tzinfo=SHANGHAI))
+
+
+@pytest.mark.parametrize(
+    ("now", "reasons"),
+    [
+        (None, (DueSoonUnreported(FGJ, "2026-03", date(2026, 3, 25), 0),)),
+        (
+            datetime(2026, 3, 25, 17, 0, tzinfo=SHANGHAI),
+            (DueSoonUnreported(FGJ, "2026-03", date(2026, 3, 25), 0),),
+        ),
+        (
+            datetime(2026, 3, 25, 17, 1, tzinfo=SHANGHAI),
+            (Overdue(FGJ, "2026-03", date(2026, 3, 25), 0, 0),),
+        ),
+    ],
+)
+def test_overdue_from_the_due_time_when_the_moment_is_given(
+    now: datetime | None, reasons: tuple[Reason, ...]
+) -> None:
+    assert status(date(2026, 3, 25), UnitProgress(FGJ, current=MAR_DUE), now=now).reasons == reasons
+
+
+def test_due_time_without_now_falls_back_to_the_day() -> None:
+    assert status(date(2026, 3, 26), UnitProgress(FGJ, current=MAR_DUE)).reasons == (
+        Overdue(FGJ, "2026-03", date(2026, 3, 25), 1, 1),
+    )
+
+
+def test_naive_datetimes_are_rejected() -> None:
+    naive = datetime(2026, 3, 25, 17, 0)  # noqa: DTZ001 - the point of the test
+    with pytest.raises(ValueError, match="naive"):
+        CycleDue("2026-03", date(2026, 3, 25), naive)
+    with pytest.raises(ValueError, match="naive"):
+        TaskProgress(today=date(2026, 3, 25), year=2026, now=naive)
