@@ -360,6 +360,7 @@ class InboxUpdate(Base):
     payload: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(20), default="new")  # new | done | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None] = mapped_column(default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -1,0 +1,72 @@
+"""What a handler gets: the update's DB session, the services, the caller's principal."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.roles import Principal
+from bot.workcal import WorkCalendar
+from db import people
+
+
+@dataclass
+class Services:
+    """Long-lived dependencies, built once at start-up and handed to handlers and jobs."""
+
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock
+    calendar: WorkCalendar
+    bot_username: str = ""
+
+
+@dataclass
+class UpdateScope:
+    """Per-update state: one DB session (one transaction) and the outcome."""
+
+    session: AsyncSession
+    error: BaseException | None = None
+    principals: dict[int, Principal] = field(default_factory=dict)
+
+
+SCOPE: ContextVar[UpdateScope] = ContextVar("update_scope")
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """python-telegram-bot's context with typed access to our services and session."""
+
+    @property
+    def services(self) -> Services:
+        """The application's services."""
+        services: Services = self.application.bot_data["services"]
+        return services
+
+    @property
+    def session(self) -> AsyncSession:
+        """The session of the update being handled (committed by the update pump)."""
+        return SCOPE.get().session
+
+    def now(self) -> datetime:
+        """The current time, from the one clock."""
+        return self.services.clock.now()
+
+    async def principal(self, user_id: int) -> Principal:
+        """The caller's roles, read from the database once per update."""
+        scope = SCOPE.get()
+        cached = scope.principals.get(user_id)
+        if cached is None:
+            cached = await people.principal(scope.session, user_id)
+            scope.principals[user_id] = cached
+        return cached
+
+    def forget_principal(self, user_id: int) -> None:
+        """Drop the cached principal after a change of roles within this update."""
+        SCOPE.get().principals.pop(user_id, None)
