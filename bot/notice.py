@@ -13,6 +13,16 @@ reason; the parser refuses a number it can classify as neither. A target's value
 kept as written (1.27万个 → 1.27, "万个"), so its `source` reads back exactly; `base_quantity`
 converts to plain units when two quantities must be compared. Chinese-numeral quantities
 (八项措施, 三年行动) are words, not targets, and are ignored.
+
+- metric: the phrase naming the indicator, as a person would say it — the words before the
+  number (完成投资800亿元 → 完成投资), or the verb before and the noun after a number that comes
+  first (新建230个公共充电桩 → 新建公共充电桩). Opening words that name no indicator (力争,
+  实现, 推进 …) are dropped; a list item shares the first item's verb (新增规上企业100家、
+  专精特新企业30家 → 新增专精特新企业); 「A、B等C」 keeps the category C.
+- kind: growth (增长5%), level (a rate or stock to reach or hold: %, 保持在/稳定在/提升至,
+  …率, …规模), otherwise amount (done or added during the year).
+- comparator: at_least for 以上 after or 超/不低于 before the number, at_most for 以下/以内/
+  不超过, otherwise exact (the notice states a plain figure).
 """
 
 from __future__ import annotations
