@@ -166,7 +166,9 @@ def steps_to_send(
     """What to send now for an obligation due at `due`, given the step keys already sent.
 
     Safe to call as often as wanted: it returns each step at most once as long as the caller
-    records what it sends. See the module docstring for the catch-up rule.
+    records what it sends. `already_sent` holds the obligation's sent keys; a caller that
+    keeps them per recipient passes one recipient's keys and keeps only the steps of that
+    recipient's `audience`. See the module docstring for the catch-up rule.
     """
     _check(before_days, escalate_after)
     for moment in (due, now):

@@ -35,6 +35,9 @@ class WorkCalendar:
     def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
         self._overrides: dict[date, bool] = dict(overrides or {})
         self.unknown_years: set[int] = set()
+        # chinesecalendar scans its whole table on every call (~35 µs); the ladder asks about
+        # the same days thousands of times per run, so statutory answers are remembered.
+        self._statutory: dict[date, bool] = {}
 
     def set_override(self, day: date, is_workday: bool) -> None:
         """Force `day` to be a workday (True) or a day off (False)."""
@@ -70,6 +73,13 @@ class WorkCalendar:
         """True if `day` is a workday."""
         if day in self._overrides:
             return self._overrides[day]
+        known = self._statutory.get(day)
+        if known is None:
+            known = self._statutory[day] = self._statutory_workday(day)
+        return known
+
+    def _statutory_workday(self, day: date) -> bool:
+        """The statutory answer for `day`, or Monday-Friday for a year without data."""
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
