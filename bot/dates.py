@@ -9,8 +9,8 @@ Rules for the ambiguous cases:
   A date with a year (2026年…, 今年…, 明年…) is taken literally, even if already past.
 - A period used as a deadline means its last day: 9月 / 9月份 / 9月前 / 9月底 → 09-30,
   三季度末 → 09-30, 上半年 / 年中 → 06-30, 下半年 / 年底 / 年内 → 12-31, 明年 → next 12-31.
-  The ten-day thirds of a month likewise: 上旬 and 月初 → 10th, 中旬 → 20th, 下旬 → last day;
-  月中 → 15th; 年初 → 01-31.
+  The ten-day thirds of a month likewise: 上旬 and 月初 → 10th, 中旬 and 上中旬 → 20th,
+  下旬 and 中下旬 → last day; 月中 → 15th; 年初 → 01-31.
 - Weeks start on Monday. 周五 alone → the next Friday on or after `today` (so on a Friday it
   is `today`); 本周五 / 这周五 → this week's Friday even if past; 下周三 → Wednesday of next
   week; 本周内 → this week's Sunday; 下周内 / 下周前 / 下周 → next week's Sunday.
@@ -94,7 +94,7 @@ _YEAR = (
     r"(?:(?P<y>(?<!\d)(?:\d{4}|\d{2}(?=年(?:\d{1,2}月|底|末))))年度?"
     r"|(?P<ry>今年|本年度?|明年|次年|来年|后年|下一年|去年|前年))"
 )
-_DAY_SUFFIX = r"(?P<suf>底|末|上旬|中旬|下旬|初|中|内|以前|之前|前)?"
+_DAY_SUFFIX = r"(?P<suf>底|末|上中旬|中下旬|上旬|中旬|下旬|初|中|内|以前|之前|前)?"
 _NOT_A_DAY = r"(?![楼线院文令机位台车栋幢房室馆厂库码])"
 
 _RE_YMD = re.compile(
@@ -159,6 +159,7 @@ _RE_DONE_AFTER = re.compile(
 _RE_START_AFTER = re.compile(r"^[^，,。；;]{0,4}?(?:开工|启动|动工|开建|开始|进场)")
 _RE_VAGUE = re.compile(r"尽快|近期|适时|抓紧|尽早|择机|视情况|待定|另行|后续|下一步")
 _RE_HINT = re.compile(r"[\d年月日号周天时点]")
+_RE_DATE_WORD = re.compile(r"[年月日号周天时点分秒前后今明昨]|星期|礼拜")
 
 _YEAR_OFFSETS = {
     "今年": 0,
@@ -217,7 +218,7 @@ def _in_month(year: int, month: int, suffix: str | None) -> date | None:
         return None
     if suffix in ("上旬", "初"):
         return date(year, month, 10)
-    if suffix == "中旬":
+    if suffix in ("中旬", "上中旬"):
         return date(year, month, 20)
     if suffix == "中":
         return date(year, month, 15)
@@ -445,15 +446,16 @@ def _rank(candidate: _Candidate, text: str, today: date) -> tuple[int, int, int]
 
 
 def _dateparser_fallback(text: str, today: date) -> date | None:
-    """What dateparser alone finds in `text` (first hit), relative to `today`."""
+    """The first date dateparser finds in `text` that was written with a date word."""
     settings = dict(_DATEPARSER_SETTINGS_BASE)
     # dateparser wants a naive base here: it compares it with the naive datetimes it builds.
     settings["RELATIVE_BASE"] = datetime(today.year, today.month, today.day)  # noqa: DTZ001
-    found = search_dates(text, languages=["zh"], settings=settings)
-    if not found:
-        return None
-    first: datetime = found[0][1]
-    return first.date()
+    for matched, when in search_dates(text, languages=["zh"], settings=settings) or ():
+        # A bare number (12.5 in 完成投资12.5亿元) is not a date, whatever dateparser says.
+        if _RE_DATE_WORD.search(matched):
+            found: datetime = when
+            return found.date()
+    return None
 
 
 def parse_due_date(text: str, today: date, calendar: WorkCalendar | None = None) -> date | None:

@@ -25,7 +25,7 @@ Rules for the ambiguous cases:
 - percent_of_target: amount → value / target × 100 (not capped: overachievement shows);
   growth → achieved rate / target rate × 100, clamped to 0..200, None for a target rate ≤ 0;
   level → value / target × 100 capped at 100 (at_most: 100 while within the limit, else
-  limit / value × 100). Percentages are rounded to two decimals.
+  limit / value × 100). Percentages are rounded half-up to two decimals.
 
 Glossary: 完成 complete; 进度 progress; 完成率 completion rate; 竣工/完工 finished building;
 建成 built; 办结 settled (a case); 过半 over half; 近半 nearly half; 成 tenth (四成 = 40%);
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from bot.numerals import BIG_UNITS, DIGITS, SMALL_UNITS, has_cn_digit, parse_number
 
@@ -303,11 +304,15 @@ def _tenths(match: re.Match[str]) -> float:
 _RE_CLAUSE = re.compile(r"[，,。；;！!？?\n]")
 # The keyword nearest before a percentage decides what it is: progress or a rate.
 _RE_PERCENT_KEYWORD = re.compile(
-    r"(?P<progress>完成率|完成进度|形象进度|总进度|进度|完成|推进了?|实施了?)"
+    r"(?P<progress>完成率|完成进度|形象进度|总进度|进度|完成|推进了?|实施了?"
+    r"|占(?:年度|全年)?(?:计划|目标|任务))"
     r"|(?P<rate>增长|增速|增幅|下降|降低|减少|提高|提升|上涨|同比|环比|率|占比|比重|覆盖"
     r"|稳定在|保持在)"
 )
-_RE_PLANNED = re.compile(r"预计|计划|力争|争取|确保|拟|将|有望|可望|预期|要求|打算|准备|前完成")
+# 计划 as a verb (计划6月完成) plans; 年度计划的62.5% is a share of the annual plan.
+_RE_PLANNED = re.compile(
+    r"预计|(?<!年度)(?<!全年)计划(?![的数])|力争|争取|确保|拟|将|有望|可望|预期|要求|打算|准备|前完成"
+)
 _RE_HALF = re.compile(
     r"(?P<neg>未|没有|没|尚未|不到|不足)?"
     r"(?:(?P<near>近半|接近一半|将近一半|近一半)"
@@ -435,7 +440,11 @@ _DIFFICULTY_TERMS = (
     "矛盾",
     "纠纷",
 )
-_RE_DIFFICULTY = re.compile("|".join(sorted(_DIFFICULTY_TERMS, key=len, reverse=True)))
+# 需市级层面协调: a call for coordination with words in between counts as a whole phrase.
+_RE_DIFFICULTY = re.compile(
+    r"(?:亟|急)?需要?[^，,。；;！!？?\s]{0,8}?协调(?:解决)?|"
+    + "|".join(sorted(_DIFFICULTY_TERMS, key=len, reverse=True))
+)
 _NEGATION = (
     r"(?:无(?![法力从])|没有|没(?!法)|暂无|暂未发现|尚无|并无|均无|未发现|未发生|未出现|未遇到|"
     r"没遇到|未有|不存在|无需|不需要|不需|无须|不用|已(?:经)?(?:协调)?(?:解决|化解|排除|消除))"
@@ -454,6 +463,8 @@ def detect_difficulty(text: str) -> list[str]:
             continue
         if match.group(0).startswith("协调") and before.endswith("已"):
             continue  # 已协调解决: settled, not asked for
+        if match.group(0).startswith("需") and before.endswith(("不", "无", "毋")):
+            continue  # 不需要市里协调
         if match.group(0) not in found:
             found.append(match.group(0))
     return found
@@ -512,19 +523,24 @@ def _fits(quantity: Quantity, kind: str | None, target: Target) -> float | None:
     return value
 
 
+def _round2(value: float) -> float:
+    """Two decimals, halves rounded up as people expect (10.625 → 10.63)."""
+    return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
 def _percent_of(target: Target, value: float) -> float | None:
     """How far `value` (in the target's unit) goes towards the target, in percent."""
     if target.kind == "growth":
         if target.value <= 0:
             return None
-        return round(min(max(value / target.value * 100, 0.0), _GROWTH_CAP), 2)
+        return _round2(min(max(value / target.value * 100, 0.0), _GROWTH_CAP))
     if target.value == 0:
         return None
     if target.kind == "level":
         if target.comparator == "at_most":
-            return 100.0 if value <= target.value else round(target.value / value * 100, 2)
-        return round(min(value / target.value * 100, 100.0), 2)
-    return round(value / target.value * 100, 2)
+            return 100.0 if value <= target.value else _round2(target.value / value * 100)
+        return _round2(min(value / target.value * 100, 100.0))
+    return _round2(value / target.value * 100)
 
 
 def _same_unit_family(unit: str, to_unit: str) -> bool:

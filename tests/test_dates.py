@@ -68,6 +68,14 @@ def test_dateparser_is_the_fallback_when_no_rule_matches(monkeypatch: pytest.Mon
     assert seen[0]["PREFER_DATES_FROM"] == "future"
 
 
+def test_dateparser_hit_without_a_date_word_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake(text: str, languages: list[str], settings: dict[str, Any]) -> list[Any]:
+        return [("12.5", datetime(2026, 12, 5))]  # noqa: DTZ001
+
+    monkeypatch.setattr(bot.dates, "search_dates", fake)
+    assert parse_due_date("完成投资12.5亿元", date(2026, 5, 13)) is None
+
+
 def test_dateparser_fallback_finding_nothing_is_none() -> None:
     assert parse_due_date("下午3点前", date(2026, 5, 13)) is None
 
