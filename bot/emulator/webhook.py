@@ -38,10 +38,12 @@ async def deliver_forever(emu: Emulator) -> None:
             if error is None:
                 if emu.pending and emu.pending[0] is item:
                     emu.pending.pop(0)
+                emu.touch()
                 delay = emu.webhook_retry_delay
                 continue
             _LOGGER.info("webhook delivery of update %s failed: %s", item.update_id, error)
             hook.last_error_date = now_ts()
             hook.last_error_message = error
+            emu.touch()
             await asyncio.sleep(delay)
             delay = min(delay * 2, _MAX_BACKOFF)
