@@ -91,7 +91,7 @@ def _monday(day: date) -> date:
 # The text is NFKC-normalised and Chinese numerals below 万 are rewritten as Arabic digits
 # before matching, so 六月三十日 is seen as 6月30日 and 下周五 as 下周5.
 _YEAR = (
-    r"(?:(?P<y>(?<!\d)(?:\d{4}|\d{2}(?=年(?:\d{1,2}月|底|末))))年度?"
+    r"(?:(?P<y>(?<!\d)(?:[12]\d{3}|\d{2}(?=年(?:\d{1,2}月|底|末))))年度?"
     r"|(?P<ry>今年|本年度?|明年|次年|来年|后年|下一年|去年|前年))"
 )
 _DAY_SUFFIX = r"(?P<suf>底|末|上中旬|中下旬|上旬|中旬|下旬|初|中|内|以前|之前|前)?"

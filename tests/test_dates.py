@@ -132,3 +132,19 @@ def test_workday_span_lands_on_a_workday_after_today(today: date, n: int) -> Non
     assert result > today
     assert _CALENDAR.is_workday(result)
     assert _CALENDAR.workdays_between(today, result) == n
+
+
+_DATE_CHARS = (
+    "0123456789一二三四五六七八九十零〇两年月日号底末初中上下旬"
+    "周星期天本这个季度半内后前今明Q-/.%，已预计"
+)
+_DATE_ALPHABET = [*_DATE_CHARS, "工作日", "上半年", "2026年", "下下周"]
+
+
+@given(
+    text=st.lists(st.sampled_from(_DATE_ALPHABET), max_size=20).map("".join),
+    today=st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31)),
+)
+def test_date_like_noise_never_raises(text: str, today: date) -> None:
+    result = parse_due_date(text, today, _CALENDAR)
+    assert result is None or isinstance(result, date)
