@@ -54,7 +54,6 @@ _CHAT_ACTIONS = frozenset(
         "upload_video_note",
     }
 )
-SEND_METHODS = frozenset({"sendMessage", "sendDocument"})
 BAD_GATEWAY_PAGE = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
@@ -404,14 +403,22 @@ _NOT_MODIFIED = (
 )
 
 
+def _inline_only(markup: JSON | None) -> JSON | None:
+    """The part of a reply_markup that belongs to the message (only inline keyboards do)."""
+    return markup if markup is not None and "inline_keyboard" in markup else None
+
+
 def _apply_edit(emu: Emulator, message: StoredMessage, new: Version) -> JSON:
     old = message.content
     if (
         new.text == old.text
         and new.entities == old.entities
-        and (new.reply_markup or None) == (old.reply_markup or None)
+        and _inline_only(new.reply_markup) == _inline_only(old.reply_markup)
     ):
         raise ApiError.bad_request(_NOT_MODIFIED)
+    if new.reply_markup is None and _inline_only(old.reply_markup) is None:
+        # A reply keyboard or ForceReply lives on the person's client, not in the message.
+        new.reply_markup = old.reply_markup
     message.edits.append(old)
     message.content = new
     message.edit_date = new.date

@@ -785,7 +785,7 @@ class Emulator:
             document=record,
             caption_mode=True,
         )
-        if self._bot_sees(chat, caption or "/", None) or chat.is_private:
+        if self._bot_sees(chat, caption or "", None):
             self.push_update("message", self.message_json(message))
         return message
 

@@ -115,4 +115,5 @@ async def test_in_process_throughput(local_emu: Emulator, local_people: ControlC
             await bot.send_message(user.id, f"第{n}条")
         elapsed = time.perf_counter() - started
     assert len(local_emu.chats[user.id].messages) == 2000
-    assert 2000 / elapsed > 1000, f"{2000 / elapsed:.0f} calls/s"
+    # measured 2000-4000 calls/s here; the bound leaves room for a loaded CI machine
+    assert 2000 / elapsed > 500, f"{2000 / elapsed:.0f} calls/s"

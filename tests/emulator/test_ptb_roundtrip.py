@@ -106,6 +106,14 @@ async def test_reply_keyboards_and_replies(bot: Bot, people: ControlClient, alic
     transcript = await people.bot_messages(alice.id)
     assert transcript[0].force_reply
     assert transcript[1].keyboard == [["是", "否"]]
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_text(
+            "请输入完成情况", chat_id=alice.id, message_id=prompt.message_id
+        )
+    await bot.edit_message_text(
+        "请输入完成情况（必填）", chat_id=alice.id, message_id=prompt.message_id
+    )
+    assert (await people.bot_messages(alice.id))[0].force_reply  # not part of the message
     await people.reply(alice.id, prompt.message_id, "已完成 80%")
     updates = await bot.get_updates(offset=-1, timeout=0)
     message = updates[-1].message
