@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import re
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.register import TargetExtractor
+from bot.register import TargetData
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEED = ROOT / "seed_tasks.json"
@@ -60,7 +59,7 @@ async def cmd_import_tasks(args: argparse.Namespace, settings: Settings) -> int:
             register = load_json(path)
         else:
             register = load_sheet(
-                path, year=_sheet_year(path, args.year), extract_targets=_target_extractor()
+                path, year=_sheet_year(path, args.year), extract_targets=_sheet_targets
             )
     except RegisterError as exc:
         print(f"导入失败，未做任何修改：{exc}", file=sys.stderr)
@@ -87,14 +86,26 @@ async def cmd_import_tasks(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _target_extractor() -> TargetExtractor | None:
+def _sheet_targets(text: str) -> list[TargetData]:
     """The notice parser's target extraction, so a sheet's tasks get targets too."""
+    from bot.notice import NoticeError, extract_targets
+
     try:
-        module = importlib.import_module("bot.notice")
-    except ImportError:
-        return None
-    extractor = getattr(module, "extract_targets", None)
-    return extractor if callable(extractor) else None
+        found, _excluded = extract_targets(text)
+    except NoticeError:
+        # A number the rules cannot place: import the task without targets rather than refuse.
+        return []
+    return [
+        TargetData(
+            metric=t["metric"],
+            kind=t["kind"],
+            value=float(t["value"]),
+            unit=t["unit"],
+            comparator=t["comparator"],
+            source=t["source"],
+        )
+        for t in found
+    ]
 
 
 COMMANDS: dict[str, tuple[Command, str]] = {

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     escalate_after_workdays: int = Field(default=3, ge=1, le=60)
     responsible_units_report: bool = False
 
+    # Sending from the outbox within Telegram's limits (about 30 messages/s overall, one per
+    # second per private chat, 20 per minute per group); a little headroom is left for replies.
+    send_rate_per_second: float = Field(default=29.0, gt=0, le=100000)
+    send_private_interval: float = Field(default=1.0, ge=0, le=60)
+    send_group_per_minute: int = Field(default=20, ge=1, le=100000)
+    send_concurrency: int = Field(default=8, ge=1, le=256)
+    send_max_attempts: int = Field(default=8, ge=1, le=50)
+
     # Daily summaries.
     summary_time: time = time(8, 30)
 

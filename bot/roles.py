@@ -7,6 +7,7 @@ Glossary: 联络员 liaison (a unit's contact person; a unit may have a main and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -88,3 +89,31 @@ class Principal:
     def sees_everything(self) -> bool:
         """Office and admins read every unit's data."""
         return self.office or self.admin
+
+
+@dataclass(frozen=True)
+class NewInvite:
+    """A created invite: the code is shown once and never stored."""
+
+    code: str
+    invite_id: int
+    role: Role
+    unit: UnitRef | None
+    leader: LeaderRef | None
+    expires_at: datetime
+    deputy: bool = False
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """A contact as the admin sees it."""
+
+    id: int
+    name: str
+    username: str | None
+    role: Role
+    unit: str | None
+    leader: str | None
+    deputy: bool
+    reachable: bool
+    since: datetime

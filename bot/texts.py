@@ -7,10 +7,12 @@ parse_mode=HTML, so anything that came from a person or the database goes throug
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
 
-from bot.roles import ROLE_LABELS, Principal, Role
+from bot.progress import Understood
+from bot.roles import ROLE_LABELS, ContactView, NewInvite, Principal, Role
 
 WEEKDAYS = "一二三四五六日"
 LIMIT = 4096
@@ -87,6 +89,8 @@ DENIED = "您没有使用此功能的权限。"
 STALE_BUTTON = "该按钮已失效，请重新发送指令。"
 
 INTERNAL_ERROR = "系统处理时出现问题，已通知管理员，请稍后再试。"
+
+ONLY_TEXT = "目前仅支持文字消息。报送进展请发送 /report 后直接输入文字。"
 
 TEXT_HINT = "如需报送任务进展，请发送 /report；查看本单位任务请发送 /tasks。"
 
@@ -220,3 +224,325 @@ def help_text(principal: Principal) -> str:
         if role in principal.roles:
             parts.append(HELP_BY_ROLE[role])
     return "\n\n".join(parts)
+
+
+# --- Admin --------------------------------------------------------------------------------------
+
+STALE = STALE_BUTTON
+
+INVITE_CHOOSE_ROLE = "请选择邀请对象的身份："
+
+NO_CONTACTS = "没有符合条件的已绑定联络人。"
+
+GROUP_REGISTERED = (
+    "本群已由管理员登记为工作群。督办助手将在工作日于此发布逾期事项通报。\n报送进展请与本助手私聊。"
+)
+
+
+def invite_choose_target(role: Role, deputy: bool, page: int, pages: int) -> str:
+    """Step 2 of /invite."""
+    what = (
+        "分管领导" if role == Role.LEADER else ("副联络员所在单位" if deputy else "联络员所在单位")
+    )
+    return f"请选择{what}（第{page}/{pages}页）："
+
+
+def invite_created(invite: NewInvite, link: str) -> str:
+    """The new invite link, shown once."""
+    if invite.unit is not None:
+        who_for = f"{esc(invite.unit.name)}{'副' if invite.deputy else ''}联络员"
+    elif invite.leader is not None:
+        who_for = f"分管领导（{esc(invite.leader.name)}）"
+    else:
+        who_for = ROLE_LABELS[invite.role]
+    return (
+        f"已生成{who_for}邀请链接（仅可使用一次，{moment(invite.expires_at)}前有效）：\n"
+        f"{esc(link)}\n\n"
+        "请通过安全渠道发送给本人。链接仅显示这一次，系统不保存明文。"
+    )
+
+
+def contacts_page(contacts: Sequence[ContactView], page: int, pages: int, total: int) -> str:
+    """A page of the contact list."""
+    lines = [f"<b>已绑定联络人</b>（共{total}人，第{page}/{pages}页）"]
+    for c in contacts:
+        if c.role == Role.LIAISON:
+            what = f"{esc(c.unit)}{'副' if c.deputy else ''}联络员"
+        elif c.role == Role.LEADER:
+            what = f"分管领导（{esc(c.leader)}）"
+        else:
+            what = ROLE_LABELS[c.role]
+        name = esc(c.name) + (f" @{esc(c.username)}" if c.username else "")
+        flag = "" if c.reachable else "（无法送达）"
+        lines.append(f"#{c.id} {name} — {what}{flag}")
+    return "\n".join(lines)
+
+
+def _contact_label(c: ContactView) -> str:
+    target = c.unit or c.leader or ""
+    return f"#{c.id} {esc(c.name)}（{esc(target)}{ROLE_LABELS[c.role]}）"
+
+
+def confirm_revoke(c: ContactView) -> str:
+    """Confirmation before revoking."""
+    return f"确认撤销 {_contact_label(c)} 的绑定？撤销后该账号立即失去相应权限。"
+
+
+def revoked(c: ContactView) -> str:
+    """After revoking."""
+    return f"已撤销 {_contact_label(c)} 的绑定。"
+
+
+# --- Tasks and reports --------------------------------------------------------------------------
+
+NO_TASKS = "本单位在本年度任务表中暂无任务。如有疑问请联系市大督导办。"
+
+CHOOSE_TASK = "请选择要报送进展的任务（第{page}/{pages}页）："
+
+CHOOSE_TASK_FOR_REPLY = "该提醒涉及多项任务，请选择您这条回复对应的任务："
+
+EMPTY_REPORT = "进展内容不能为空，请用一两句话说明进展，如：已完成投资320亿元，预计6月底前完工。"
+
+REPORT_TOO_LONG = "进展内容过长（超过{limit}字），请精简后重新发送。"
+
+NOTHING_TO_CANCEL = "当前没有进行中的报送。"
+
+CANCELLED = "已取消本次报送，未保存任何内容。"
+
+DRAFT_TIMEOUT = "您的报送因长时间未操作已自动取消，未保存任何内容。如需报送请重新发送 /report。"
+
+ALREADY_SUBMITTED = "该进展已提交，无需重复提交。"
+
+NOT_YOUR_TASK = "该任务不属于本单位，无法报送。"
+
+CANNOT_CORRECT = "只能更正本单位本期最近一次报送的进展。"
+
+BAD_TASK_NO = "任务序号应为数字，例如：/history 6。"
+
+TASK_DONE = "该任务已标记为完成，无需继续报送。"
+
+STATE_LABELS = {"reported": "已报", "unreported": "未报", "overdue": "逾期", "support": "配合"}
+
+
+def ask_progress(no: int, text: str, correcting: bool) -> str:
+    """After a task was chosen."""
+    verb = "更正" if correcting else "报送"
+    return (
+        f"您正在{verb}<b>第{no}项</b>任务进展：\n{esc(short(text, 80))}\n\n"
+        "请直接输入进展情况，一两句话即可，例如：\n"
+        "「已完成投资320亿元，预计6月底前完成竣工验收，用地指标需协调」\n"
+        "发送 /cancel 可取消。"
+    )
+
+
+def _num(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def report_card(
+    no: int,
+    task_text: str,
+    unit: str,
+    cycle_label: str,
+    understood: Understood,
+    correcting: bool,
+) -> str:
+    """What the bot understood, shown before the liaison confirms."""
+    u = understood
+    title = "进展更正确认" if correcting else "进展报送确认"
+    lines = [
+        f"<b>{title}</b>",
+        f"任务：第{no}项 {esc(short(task_text, 40))}",
+        f"单位：{esc(unit)}　报送期：{esc(cycle_label)}",
+        "",
+        "<b>系统识别结果</b>",
+    ]
+    if u.percent is not None:
+        how = "（按目标测算）" if u.percent_from == "targets" else ""
+        lines.append(f"完成进度：{_num(u.percent)}%{how}")
+    else:
+        lines.append("完成进度：未识别")
+    measured = [q for q in u.quantities if q.target_metric is not None]
+    for q in measured:
+        pct = f"，为目标的{_num(q.percent_of_target)}%" if q.percent_of_target is not None else ""
+        lines.append(
+            f"　{esc(q.target_metric)}：{_num(q.value)}{esc(q.unit)}"
+            f"（目标{_num(q.target_value or 0)}{esc(q.target_unit or '')}）{pct}"
+        )
+    lines.append(f"预计完成时间：{day_with_year(u.expected) if u.expected else '未识别'}")
+    if u.difficulties:
+        lines.append(f"困难或需协调事项：有（{esc('、'.join(u.difficulties))}）")
+    else:
+        lines.append("困难或需协调事项：未提及")
+    lines += ["", "<b>报送原文</b>", esc(u.text), "", "请核对后点击「确认提交」。"]
+    return "\n".join(lines)
+
+
+def report_stored(no: int, unit: str, cycle_label: str, version: int, at: datetime) -> str:
+    """After confirmation."""
+    what = f"（第{version}版，原报送已保留）" if version > 1 else ""
+    return (
+        f"已提交。{esc(unit)}第{no}项任务{esc(cycle_label)}进展已于{moment(at)}入库{what}。"
+        "感谢配合！"
+    )
+
+
+def cycle_label(key: str) -> str:
+    """「3月」 for 2026-03, 「第一季度」 for 2026-Q1, 「5月20日节点」 for a fixed date."""
+    if len(key) == 7 and key[4] == "-" and key[5:].isdigit():
+        return f"{int(key[5:])}月"
+    if "-Q" in key:
+        return f"第{'一二三四'[int(key[-1]) - 1]}季度"
+    try:
+        d = date.fromisoformat(key)
+    except ValueError:
+        return key
+    return f"{d.month}月{d.day}日节点"
+
+
+def task_line(no: int, text: str, state: str, deadline: date | None) -> str:
+    """One line of /tasks."""
+    label = STATE_LABELS[state]
+    tail = ""
+    if deadline is not None and state in ("unreported", "overdue"):
+        tail = f"，截止{deadline.month}月{deadline.day}日"
+    mark = {"reported": "✅", "unreported": "⬜", "overdue": "🔴", "support": "▫️"}[state]
+    return f"{mark} 第{no}项 {esc(short(text, 28))}（{label}{tail}）"
+
+
+def tasks_page(
+    unit: str, lines: Sequence[str], page: int, pages: int, counts: dict[str, int]
+) -> str:
+    """A page of /tasks."""
+    head = (
+        f"<b>{esc(unit)}任务</b>（第{page}/{pages}页）\n"
+        f"牵头：已报{counts.get('reported', 0)}项，未报{counts.get('unreported', 0)}项，"
+        f"逾期{counts.get('overdue', 0)}项；配合{counts.get('support', 0)}项"
+    )
+    return head + "\n\n" + "\n".join(lines) + "\n\n报送请发送 /report。"
+
+
+def history_lines(entries: Sequence[tuple[int, str, str, int, datetime, float | None]]) -> str:
+    """Recent reports: (task no, cycle key, text, version, at, percent)."""
+    if not entries:
+        return "本单位暂无报送记录。"
+    lines = ["<b>近期报送记录</b>"]
+    for no, key, text, version, at, percent in entries:
+        pct = f" {_num(percent)}%" if percent is not None else ""
+        ver = f"（第{version}版）" if version > 1 else ""
+        lines.append(
+            f"第{no}项 {cycle_label(key)}{ver}{pct} — {moment(at)}\n　{esc(short(text, 60))}"
+        )
+    return "\n".join(lines)
+
+
+# --- Reminders ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReminderLine:
+    """One obligation in a reminder or an escalation."""
+
+    task_no: int
+    task_text: str
+    unit: str
+    cycle_key: str
+    deadline: datetime  # aware, local
+    step: str  # before | day_before | due | overdue | escalate
+    overdue: int = 0
+
+
+def line_json(line: ReminderLine) -> dict[str, object]:
+    """A reminder line as stored with its outbox message."""
+    return {
+        "task_no": line.task_no,
+        "task_text": line.task_text,
+        "unit": line.unit,
+        "cycle_key": line.cycle_key,
+        "deadline": line.deadline.isoformat(),
+        "step": line.step,
+        "overdue": line.overdue,
+    }
+
+
+def line_from_json(data: dict[str, object]) -> ReminderLine:
+    """Back from the outbox."""
+    return ReminderLine(
+        task_no=int(str(data["task_no"])),
+        task_text=str(data["task_text"]),
+        unit=str(data["unit"]),
+        cycle_key=str(data["cycle_key"]),
+        deadline=datetime.fromisoformat(str(data["deadline"])),
+        step=str(data["step"]),
+        overdue=int(str(data.get("overdue", 0))),
+    )
+
+
+def _when(line: ReminderLine) -> str:
+    if line.step in ("overdue", "escalate"):
+        return f"截止{day(line.deadline.date())}，已逾期{line.overdue}个工作日"
+    tail = {"before": "请提前准备", "day_before": "下一工作日截止", "due": "今日截止"}[line.step]
+    return f"截止时间{moment(line.deadline)}，{tail}"
+
+
+def _chunks(
+    head: str, entries: Sequence[str], foot: str, limit: int = LIMIT
+) -> list[tuple[str, list[int]]]:
+    """Messages of head + entries + foot within `limit`, with the entry indices each holds."""
+    out: list[tuple[str, list[int]]] = []
+    current: list[int] = []
+    size = len(head) + len(foot) + 2
+    for i, entry in enumerate(entries):
+        if current and size + len(entry) + 1 > limit:
+            out.append(
+                (head + "\n" + "\n".join(entries[j] for j in current) + "\n" + foot, current)
+            )
+            current, size = [], len(head) + len(foot) + 2
+        current.append(i)
+        size += len(entry) + 1
+    if current:
+        out.append((head + "\n" + "\n".join(entries[j] for j in current) + "\n" + foot, current))
+    return out
+
+
+REPLY_HINT = "请直接回复本消息报送进展，或发送 /report。"
+REPLY_HINT_MANY = "请发送 /report 报送，或直接回复本消息（将请您选择对应任务）。"
+
+
+def reminder(lines: Sequence[ReminderLine]) -> list[tuple[str, list[int]]]:
+    """A liaison's reminder for one or more of their unit's tasks (one message if it fits)."""
+    first = lines[0]
+    if len(lines) == 1:
+        text = (
+            f"{esc(first.unit)}：您单位牵头的第{first.task_no}项任务"
+            f"{cycle_label(first.cycle_key)}进展尚未报送，{_when(first)}。\n"
+            f"任务内容：{esc(short(first.task_text, 60))}\n{REPLY_HINT}"
+        )
+        return [(text, [0])]
+    units = "、".join(dict.fromkeys(esc(x.unit) for x in lines))
+    head = f"{units}：您单位牵头的以下{len(lines)}项任务进展尚未报送："
+    entries = [
+        f"· 第{x.task_no}项 {esc(short(x.task_text, 24))}（{cycle_label(x.cycle_key)}，{_when(x)}）"
+        for x in lines
+    ]
+    return _chunks(head, entries, REPLY_HINT_MANY)
+
+
+def escalation(lines: Sequence[ReminderLine]) -> list[tuple[str, list[int]]]:
+    """To a supervising leader and the office: reports overdue past the escalation threshold."""
+    head = f"<b>督办提示</b>：以下{len(lines)}项报送逾期未报，已按规定提请关注："
+    entries = [
+        f"· {esc(x.unit)} 第{x.task_no}项 {esc(short(x.task_text, 20))}"
+        f"（{cycle_label(x.cycle_key)}，{_when(x)}）"
+        for x in lines
+    ]
+    return _chunks(head, entries, "可发送 /overdue 查看全部逾期事项，或在任务卡片上催办。")
+
+
+def unreachable(unit: str | None, name: str, role_label: str) -> str:
+    """To the office: a contact blocked the bot."""
+    what = f"{esc(unit)}{role_label}" if unit else role_label
+    return (
+        f"<b>送达失败</b>：{what}{esc(name)} 已停用或屏蔽本助手，消息无法送达。"
+        "请联系该单位重新绑定联络员（管理员可发送 /contacts 更换）。"
+    )

@@ -326,6 +326,8 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     reply_markup: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     document: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # Data to re-render the text at send time (e.g. drop a task reported meanwhile).
+    meta: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.roles import LeaderRef, Principal, Role, UnitRef
+from bot.roles import ContactView, LeaderRef, NewInvite, Principal, Role, UnitRef
 from db.models import AuditEntry, Contact, Invite, Leader, Unit, WorkGroup
 
 CODE_BYTES = 18  # 144 random bits; base64url gives 24 characters, within /start's 64
@@ -80,19 +80,6 @@ async def recent_actions(session: AsyncSession, *, actor: int, action: str, sinc
 
 
 # --- Invites ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NewInvite:
-    """A created invite: the code is shown once and never stored."""
-
-    code: str
-    invite_id: int
-    role: Role
-    unit: UnitRef | None
-    leader: LeaderRef | None
-    expires_at: datetime
-    deputy: bool = False
 
 
 async def create_invite(
@@ -162,7 +149,7 @@ class BindResult:
     role: Role | None = None
     unit: UnitRef | None = None
     leader: LeaderRef | None = None
-    replaced: tuple[int, ...] = ()
+    deputy: bool = False
 
 
 async def redeem_invite(
@@ -214,7 +201,7 @@ async def redeem_invite(
     if existing is not None:
         existing.chat_id = chat_id
         existing.reachable = True
-        return BindResult(BindOutcome.ALREADY, role, unit, leader)
+        return BindResult(BindOutcome.ALREADY, role, unit, leader, invite.deputy)
     session.add(
         Contact(
             tg_user_id=user_id,
@@ -237,25 +224,10 @@ async def redeem_invite(
         target=_target_label(role, unit, leader),
         detail={"invite_id": invite.id},
     )
-    return BindResult(BindOutcome.BOUND, role, unit, leader)
+    return BindResult(BindOutcome.BOUND, role, unit, leader, invite.deputy)
 
 
 # --- Contacts -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ContactView:
-    """A contact as the admin sees it."""
-
-    id: int
-    name: str
-    username: str | None
-    role: Role
-    unit: str | None
-    leader: str | None
-    deputy: bool
-    reachable: bool
-    since: datetime
 
 
 async def list_contacts(session: AsyncSession) -> list[ContactView]:
@@ -410,11 +382,10 @@ async def find_leader(session: AsyncSession, name: str) -> LeaderRef | None:
 async def reportable_units(session: AsyncSession) -> list[UnitRef]:
     """Every unit that can have a liaison (groups excluded), by name."""
     rows = (
-        await session.scalars(
-            select(Unit).where(Unit.kind != "group", Unit.active.is_(True)).order_by(Unit.name)
-        )
+        await session.scalars(select(Unit).where(Unit.kind != "group", Unit.active.is_(True)))
     ).all()
-    return [UnitRef(u.id, u.name) for u in rows]
+    # Sorted here, not in SQL: the order must not depend on the database's collation.
+    return sorted((UnitRef(u.id, u.name) for u in rows), key=lambda u: u.name)
 
 
 async def all_leaders(session: AsyncSession) -> list[LeaderRef]:
@@ -439,6 +410,14 @@ async def register_group(
         group.active = True
         group.title = title
     await audit(session, at=now, actor=by, action="group_registered", target=f"chat:{chat_id}")
+
+
+async def unregister_group(session: AsyncSession, *, chat_id: int, now: datetime) -> None:
+    """The bot left or was removed from a group."""
+    group = await session.get(WorkGroup, chat_id)
+    if group is not None and group.active:
+        group.active = False
+        await audit(session, at=now, actor=None, action="group_left", target=f"chat:{chat_id}")
 
 
 async def is_registered_group(session: AsyncSession, chat_id: int) -> bool:

@@ -10,7 +10,17 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.register import Register, TaskData, guess_kind
-from db.models import Leader, Target, Task, TaskLeader, TaskUnit, Unit, UnitAlias, UnitGroupMember
+from db.models import (
+    AppState,
+    Leader,
+    Target,
+    Task,
+    TaskLeader,
+    TaskUnit,
+    Unit,
+    UnitAlias,
+    UnitGroupMember,
+)
 
 
 @dataclass
@@ -257,5 +267,10 @@ async def import_register(
         await session.scalars(select(Task.no).where(Task.year == register.year))
     ).all()
     result.tasks_not_in_file = sorted(set(existing) - in_file)
+    # Deadlines before the register first reached the database are not chased.
+    key = f"register_imported:{register.year}"
+    if await session.get(AppState, key) is None:
+        session.add(AppState(key=key, value={"at": now.isoformat()}, updated_at=now))
+        result.other_changes += 1
     await session.flush()
     return result

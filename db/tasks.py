@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Leader, Target, Task, TaskLeader, TaskUnit, Unit, UnitGroupMember
@@ -165,6 +165,16 @@ async def task_views(session: AsyncSession, task_ids: Sequence[int]) -> dict[int
             completed_on=t.completed_on,
         )
     return out
+
+
+async def leader_task_count(session: AsyncSession, leader_id: int, year: int) -> int:
+    """How many tasks of `year` a leader supervises."""
+    n = await session.scalar(
+        select(func.count(func.distinct(TaskLeader.task_id)))
+        .join(Task, Task.id == TaskLeader.task_id)
+        .where(TaskLeader.leader_id == leader_id, Task.year == year)
+    )
+    return int(n or 0)
 
 
 async def latest_year(session: AsyncSession) -> int | None:

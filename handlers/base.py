@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -17,8 +18,10 @@ from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Update, BotContext], Awaitable[None]]
-ButtonHandler = Callable[[Update, BotContext, Principal, tuple[str, ...]], Awaitable[None]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+ButtonHandler = Callable[
+    [Update, BotContext, Principal, tuple[str, ...]], Coroutine[Any, Any, None]
+]
 
 ANYONE: frozenset[Role] = frozenset()
 LIAISON = frozenset({Role.LIAISON})

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram.ext import CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -70,3 +70,13 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     def forget_principal(self, user_id: int) -> None:
         """Drop the cached principal after a change of roles within this update."""
         SCOPE.get().principals.pop(user_id, None)
+
+
+BotApp = Application[
+    ExtBot[None],
+    BotContext,
+    dict[Any, Any],
+    dict[Any, Any],
+    dict[Any, Any],
+    JobQueue[BotContext],
+]

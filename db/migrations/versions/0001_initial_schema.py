@@ -286,6 +286,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("reply_markup", sa.JSON(), nullable=True),
         sa.Column("document", sa.JSON(), nullable=True),
+        sa.Column("meta", sa.JSON(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),

@@ -1,0 +1,252 @@
+"""Wiring: build the python-telegram-bot Application, its error handler and the update pump."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import traceback
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update as sql_update
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot import texts
+from db import inbox
+from db.models import InboxUpdate
+from handlers.commands import register
+from handlers.context import SCOPE, BotApp, BotContext, Services, UpdateScope
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+MAX_ATTEMPTS = 5
+
+
+def build_application(
+    services: Services,
+    *,
+    base_url: str | None = None,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+    rate_limiter: bool = True,
+) -> BotApp:
+    """The Application with our handlers, defaults, rate limiter and error handler."""
+    settings = services.settings
+    token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+    builder = (
+        ApplicationBuilder()
+        .token(token or "0:sandbox")
+        .updater(None)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=settings.tz,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+    )
+    if rate_limiter:
+        # PTB's builder generics cannot express the rate limiter's type parameter here.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))  # type: ignore[arg-type]
+    base = base_url or settings.telegram_base_url
+    if base:
+        base = base.rstrip("/")
+        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    if request is not None:
+        builder = builder.request(request)
+    if updates_request is not None:
+        builder = builder.get_updates_request(updates_request)
+    application: BotApp = builder.build()  # type: ignore[assignment]
+    application.bot_data["services"] = services
+    register(application)
+    application.add_error_handler(on_error)
+    return application
+
+
+def transient(error: BaseException) -> bool:
+    """Errors worth retrying the whole update for: Telegram or the network hiccuped."""
+    if isinstance(error, BadRequest):  # a subclass of NetworkError, but never transient
+        return False
+    return isinstance(error, RetryAfter | TimedOut | NetworkError)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """The one error handler: log with the traceback, tell the admin chat, mark the update."""
+    error = context.error
+    if error is None:
+        return
+    scope = SCOPE.get(None)
+    if scope is not None:
+        scope.error = error
+    if transient(error):
+        log.warning("transient error while handling an update: %r", error)
+        return
+    log.error("error while handling an update", exc_info=error)
+    settings = context.services.settings
+    if settings.admin_chat_id:
+        tb = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        body = f"<b>督办助手出错</b>\n<pre>{html.escape(tb[-3000:])}</pre>"
+        try:
+            await context.bot.send_message(settings.admin_chat_id, body)
+        except TelegramError:
+            log.warning("could not notify the admin chat", exc_info=True)
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if chat is not None and chat.type == ChatType.PRIVATE:
+        try:
+            await context.bot.send_message(chat.id, texts.INTERNAL_ERROR)
+        except TelegramError:
+            log.warning("could not tell the user about the error", exc_info=True)
+
+
+class _HandlerFailed(Exception):
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(repr(error))
+        self.error = error
+
+
+@dataclass
+class UpdatePump:
+    """Fetches updates into the inbox, then handles them from there, one transaction each.
+
+    getUpdates acknowledges a batch only when the next call passes a higher offset; that next
+    call is made only after the batch is committed to the inbox. So a crash at any point loses
+    nothing, and a re-delivered update id is ignored by the inbox's primary key.
+    """
+
+    application: BotApp
+    services: Services
+    poll_timeout: float = 10.0
+    offset: int | None = None
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    handled: int = 0
+
+    async def resume_offset(self) -> None:
+        """Continue after the newest update already stored."""
+        async with self.services.sessionmaker() as session:
+            newest = await inbox.highest_id(session)
+        if newest is not None and (self.offset is None or newest + 1 > self.offset):
+            self.offset = newest + 1
+
+    async def fetch(self, poll_seconds: float | None = None) -> int:
+        """One getUpdates call; store what came, then (next call) acknowledge it."""
+        wait = self.poll_timeout if poll_seconds is None else poll_seconds
+        updates = await self.application.bot.get_updates(
+            offset=self.offset,
+            timeout=int(wait),
+            allowed_updates=ALLOWED_UPDATES,
+            read_timeout=wait + 10,
+        )
+        if not updates:
+            return 0
+        now = self.services.clock.now()
+        async with self.services.sessionmaker() as session, session.begin():
+            await inbox.store(session, [(u.update_id, u.to_dict()) for u in updates], now)
+        self.offset = updates[-1].update_id + 1
+        self.wake.set()
+        return len(updates)
+
+    async def process_pending(self, limit: int = 100) -> int:
+        """Handle every stored update that is due, oldest first."""
+        done = 0
+        while True:
+            async with self.services.sessionmaker() as session:
+                ids = await inbox.pending(session, self.services.clock.now(), limit)
+            if not ids:
+                return done
+            for update_id in ids:
+                if await self.process_one(update_id):
+                    done += 1
+
+    async def process_one(self, update_id: int) -> bool:
+        """Handle one stored update inside one transaction, together with marking it done."""
+        async with self.services.sessionmaker() as session:
+            scope = UpdateScope(session=session)
+            token = SCOPE.set(scope)
+            try:
+                async with session.begin():
+                    row = await session.get(InboxUpdate, update_id)
+                    if row is None or row.status != "new":
+                        return False
+                    update = Update.de_json(row.payload, self.application.bot)
+                    await self.application.process_update(update)
+                    if scope.error is not None:
+                        raise _HandlerFailed(scope.error)
+                    row.status = "done"
+                    row.processed_at = self.services.clock.now()
+                    row.error = None
+            except _HandlerFailed as failed:
+                await self._record_failure(update_id, failed.error)
+                return False
+            finally:
+                SCOPE.reset(token)
+        self.handled += 1
+        return True
+
+    async def _record_failure(self, update_id: int, error: BaseException) -> None:
+        now = self.services.clock.now()
+        async with self.services.sessionmaker() as session, session.begin():
+            row = await session.get(InboxUpdate, update_id)
+            if row is None:
+                return
+            attempts = row.attempts + 1
+            retry = transient(error) and attempts < MAX_ATTEMPTS
+            delay = inbox.backoff(attempts)
+            if isinstance(error, RetryAfter):
+                delay = max(delay, _seconds(error.retry_after))
+            await session.execute(
+                sql_update(InboxUpdate)
+                .where(InboxUpdate.update_id == update_id)
+                .values(
+                    attempts=attempts,
+                    status="new" if retry else "failed",
+                    next_attempt_at=now + delay if retry else None,
+                    error=repr(error)[:2000],
+                )
+            )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Fetch and handle until `stop` is set."""
+        await self.resume_offset()
+        processor = asyncio.create_task(self._process_loop(stop), name="inbox-processor")
+        try:
+            while not stop.is_set():
+                try:
+                    await self.fetch()
+                except (NetworkError, TimedOut) as exc:
+                    log.warning("getUpdates failed: %r; retrying", exc)
+                    await _sleep_or_stop(stop, 2.0)
+                except RetryAfter as exc:
+                    await _sleep_or_stop(stop, _seconds(exc.retry_after).total_seconds())
+        finally:
+            processor.cancel()
+            await asyncio.gather(processor, return_exceptions=True)
+
+    async def _process_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.wake.clear()
+            await self.process_pending()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=5.0)
+            except TimeoutError:
+                continue
+
+
+def _seconds(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=float(value))
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        return

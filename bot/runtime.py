@@ -1,0 +1,168 @@
+"""The running bot: database, Application, update pump and jobs, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from types import TracebackType
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import Bot
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.app import UpdatePump, build_application
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.roles import Role
+from bot.workcal import WorkCalendar
+from db import people
+from db.engine import create_engine, make_sessionmaker
+from db.migrate import upgrade
+from db.models import CalendarOverride
+from handlers.commands import default_menu
+from handlers.context import BotApp, Services
+from jobs.schedule import schedule_jobs
+from jobs.sender import OutboxSender
+
+log = logging.getLogger(__name__)
+
+
+async def load_calendar(services_or_engine: AsyncEngine) -> WorkCalendar:
+    """The statutory calendar with the admin's overrides from the database."""
+    sessionmaker = make_sessionmaker(services_or_engine)
+    async with sessionmaker() as session:
+        rows = (await session.scalars(select(CalendarOverride))).all()
+    return WorkCalendar({r.day: r.is_workday for r in rows})
+
+
+class BotRuntime:
+    """Everything that runs while the bot is up. Use as `async with BotRuntime(settings) as rt`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        base_url: str | None = None,
+        request: BaseRequest | None = None,
+        updates_request: BaseRequest | None = None,
+        poll_timeout: float = 10.0,
+        run_jobs: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock(settings.tz)
+        self.base_url = base_url
+        self.request = request
+        self.updates_request = updates_request
+        self.poll_timeout = poll_timeout
+        self.run_jobs = run_jobs
+        self.engine: AsyncEngine | None = None
+        self.services: Services | None = None
+        self.application: BotApp | None = None
+        self.pump: UpdatePump | None = None
+        self.sender: OutboxSender | None = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._bots: list[Bot] = []
+
+    async def start(self) -> None:
+        """Migrate the database, start the Application, the update pump and the jobs."""
+        self.engine = create_engine(self.settings.database_url)
+        await upgrade(self.engine)
+        calendar = await load_calendar(self.engine)
+        self.services = Services(
+            settings=self.settings,
+            sessionmaker=make_sessionmaker(self.engine),
+            clock=self.clock,
+            calendar=calendar,
+        )
+        self.application = build_application(
+            self.services,
+            base_url=self.base_url,
+            request=self.request,
+            updates_request=self.updates_request,
+        )
+        await self.application.initialize()
+        self.services.bot_username = self.application.bot.username
+        await self.application.bot.delete_webhook()
+        await self.application.bot.set_my_commands(default_menu())
+        await self.application.start()
+        self.sender = OutboxSender(
+            await self._sender_bot(), self.services.sessionmaker, self.clock, self.settings
+        )
+        if self.run_jobs:
+            schedule_jobs(self.application, self.sender)
+        self.pump = UpdatePump(self.application, self.services, poll_timeout=self.poll_timeout)
+        self._tasks.append(asyncio.create_task(self.pump.run(self._stop), name="update-pump"))
+        self._tasks.append(
+            asyncio.create_task(self.sender.run_forever(self._stop), name="outbox-sender")
+        )
+
+    async def _sender_bot(self) -> Bot:
+        """A second client for the outbox: our own pacing, not the replies' rate limiter."""
+        assert self.application is not None
+        app_bot = self.application.bot
+        bot = Bot(
+            app_bot.token,
+            base_url=app_bot.base_url.removesuffix(app_bot.token),
+            base_file_url=app_bot.base_file_url.removesuffix(app_bot.token),
+            request=self.request
+            or HTTPXRequest(connection_pool_size=self.settings.send_concurrency + 2),
+        )
+        await bot.initialize()
+        self._bots.append(bot)
+        return bot
+
+    async def first_admin_invite(self) -> str | None:
+        """If nobody is admin yet, create an admin invite and return its link."""
+        assert self.services is not None
+        async with self.services.sessionmaker() as session, session.begin():
+            if await people.count_admins(session) > 0:
+                return None
+            invite = await people.create_invite(
+                session,
+                role=Role.ADMIN,
+                now=self.clock.now(),
+                ttl=timedelta(hours=self.settings.invite_ttl_hours),
+            )
+        from handlers.admin import invite_link
+
+        return invite_link(self.services.bot_username, invite.code)
+
+    async def stop(self) -> None:
+        """Stop everything and release the database."""
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        for bot in self._bots:
+            await bot.shutdown()
+        self._bots.clear()
+        if self.application is not None:
+            if self.application.running:
+                await self.application.stop()
+            await self.application.shutdown()
+        if self.engine is not None:
+            await self.engine.dispose()
+
+    async def wait(self) -> None:
+        """Run until stop() is called."""
+        await self._stop.wait()
+
+    async def __aenter__(self) -> BotRuntime:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

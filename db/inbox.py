@@ -1,0 +1,91 @@
+"""The incoming-update inbox: updates are stored here before Telegram is told we have them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import InboxUpdate
+
+
+async def store(
+    session: AsyncSession, updates: Sequence[tuple[int, dict[str, Any]]], now: datetime
+) -> int:
+    """Insert updates, ignoring any already stored (a re-delivered update id). Returns new rows."""
+    if not updates:
+        return 0
+    rows = [
+        {"update_id": uid, "payload": payload, "status": "new", "attempts": 0, "received_at": now}
+        for uid, payload in updates
+    ]
+    existing = set(
+        (
+            await session.scalars(
+                select(InboxUpdate.update_id).where(
+                    InboxUpdate.update_id.in_([uid for uid, _ in updates])
+                )
+            )
+        ).all()
+    )
+    fresh = [r for r in rows if r["update_id"] not in existing]
+    if not fresh:
+        return 0
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(InboxUpdate).values(fresh).on_conflict_do_nothing(index_elements=["update_id"])
+    await session.execute(stmt)
+    return len(fresh)
+
+
+async def pending(session: AsyncSession, now: datetime, limit: int = 100) -> list[int]:
+    """Ids of updates waiting to be handled, oldest first."""
+    rows = await session.scalars(
+        select(InboxUpdate.update_id)
+        .where(
+            InboxUpdate.status == "new",
+            or_(InboxUpdate.next_attempt_at.is_(None), InboxUpdate.next_attempt_at <= now),
+        )
+        .order_by(InboxUpdate.update_id)
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def next_retry_at(session: AsyncSession) -> datetime | None:
+    """When the earliest postponed update is due again."""
+    return await session.scalar(
+        select(InboxUpdate.next_attempt_at)
+        .where(InboxUpdate.status == "new", InboxUpdate.next_attempt_at.is_not(None))
+        .order_by(InboxUpdate.next_attempt_at)
+        .limit(1)
+    )
+
+
+async def highest_id(session: AsyncSession) -> int | None:
+    """The newest update id ever stored (to resume getUpdates after it)."""
+    return await session.scalar(
+        select(InboxUpdate.update_id).order_by(InboxUpdate.update_id.desc()).limit(1)
+    )
+
+
+async def purge_done(session: AsyncSession, older_than: datetime) -> int:
+    """Forget handled updates older than `older_than` (the newest row is always kept)."""
+    newest = await highest_id(session)
+    result = await session.execute(
+        delete(InboxUpdate).where(
+            InboxUpdate.status == "done",
+            InboxUpdate.processed_at < older_than,
+            InboxUpdate.update_id != (newest or -1),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before retrying an update whose handling failed for a transient reason."""
+    return timedelta(seconds=min(300, 2 ** min(attempts, 8)))

@@ -1,0 +1,154 @@
+"""The durable outbox: what is due is written here under unique keys; a sender delivers it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import OutboxItem, OutboxMessage
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class ItemKey:
+    """What one message is about, for one recipient: unique across all time."""
+
+    task_id: int
+    unit_id: int
+    cycle_key: str
+    step: str
+    contact_id: int
+
+
+def dedup_key(kind: str, chat_id: int, parts: Iterable[str]) -> str:
+    """A stable key for a message from what it covers."""
+    digest = hashlib.sha256("|".join(sorted(parts)).encode("utf-8")).hexdigest()[:32]
+    return f"{kind}:{chat_id}:{digest}"
+
+
+async def sent_steps(
+    session: AsyncSession, task_ids: Sequence[int]
+) -> dict[tuple[int, int, str, int], set[str]]:
+    """Step keys already enqueued per (task, unit, cycle, recipient contact)."""
+    out: dict[tuple[int, int, str, int], set[str]] = defaultdict(set)
+    if not task_ids:
+        return out
+    rows = (
+        await session.execute(
+            select(
+                OutboxItem.task_id,
+                OutboxItem.unit_id,
+                OutboxItem.cycle_key,
+                OutboxItem.contact_id,
+                OutboxItem.step,
+            ).where(OutboxItem.task_id.in_(task_ids))
+        )
+    ).all()
+    for task_id, unit_id, cycle_key, contact_id, step in rows:
+        out[(task_id, unit_id, cycle_key, contact_id)].add(step)
+    return out
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    kind: str,
+    chat_id: int,
+    contact_id: int | None,
+    text: str,
+    now: datetime,
+    items: Sequence[ItemKey] = (),
+    key: str | None = None,
+    reply_markup: dict[str, Any] | None = None,
+    document: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> OutboxMessage | None:
+    """Write one message (and the items it covers); None if its key was already enqueued."""
+    dedup = key or dedup_key(
+        kind,
+        chat_id,
+        [f"{i.task_id}/{i.unit_id}/{i.cycle_key}/{i.step}/{i.contact_id}" for i in items],
+    )
+    existing = await session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup)
+    )
+    if existing is not None:
+        return None
+    message = OutboxMessage(
+        dedup_key=dedup,
+        kind=kind,
+        chat_id=chat_id,
+        contact_id=contact_id,
+        text=text,
+        reply_markup=reply_markup,
+        document=document,
+        meta=meta,
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    for i in items:
+        session.add(
+            OutboxItem(
+                outbox_id=message.id,
+                task_id=i.task_id,
+                unit_id=i.unit_id,
+                cycle_key=i.cycle_key,
+                step=i.step,
+                contact_id=i.contact_id,
+            )
+        )
+    await session.flush()
+    return message
+
+
+async def due_messages(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Pending messages whose time has come, oldest first."""
+    return list(
+        (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def items_of(session: AsyncSession, outbox_ids: Sequence[int]) -> dict[int, list[OutboxItem]]:
+    """The items of some messages."""
+    out: dict[int, list[OutboxItem]] = defaultdict(list)
+    if not outbox_ids:
+        return out
+    for item in (
+        await session.scalars(
+            select(OutboxItem).where(OutboxItem.outbox_id.in_(outbox_ids)).order_by(OutboxItem.id)
+        )
+    ).all():
+        out[item.outbox_id].append(item)
+    return out
+
+
+async def mark(session: AsyncSession, message_id: int, **values: Any) -> None:
+    """Update one message's delivery state."""
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+    )

@@ -1,0 +1,252 @@
+"""Queries about progress: who owes reports, what was reported, drafts in progress."""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Report, ReportDraft, TaskUnit, Unit, UnitGroupMember
+from db.tasks import LEAD, RESPONSIBLE
+
+Pair = tuple[int, int]  # (task id, unit id)
+
+
+@dataclass(frozen=True)
+class Owing:
+    """A unit that owes a task a report each cycle."""
+
+    task_id: int
+    unit_id: int
+    unit: str
+    role: str  # lead | responsible
+
+
+async def owing_units(
+    session: AsyncSession, task_ids: Sequence[int], *, responsible_report: bool
+) -> dict[int, list[Owing]]:
+    """Per task, the units owing reports: lead units, plus co-responsible ones if so set.
+
+    Collective names (各乡镇（街道）…) are expanded to their members; a group nobody has
+    filled owes nothing, since nobody can be reminded.
+    """
+    out: dict[int, list[Owing]] = {t: [] for t in task_ids}
+    if not task_ids:
+        return out
+    roles = [LEAD, RESPONSIBLE] if responsible_report else [LEAD]
+    rows = (
+        await session.execute(
+            select(TaskUnit.task_id, TaskUnit.role, Unit.id, Unit.name, Unit.kind)
+            .join(Unit, Unit.id == TaskUnit.unit_id)
+            .where(TaskUnit.task_id.in_(task_ids), TaskUnit.role.in_(roles))
+            .order_by(TaskUnit.task_id, TaskUnit.role, TaskUnit.position)
+        )
+    ).all()
+    group_ids = {r.id for r in rows if r.kind == "group"}
+    members: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    if group_ids:
+        for gid, uid, name in (
+            await session.execute(
+                select(UnitGroupMember.group_id, Unit.id, Unit.name)
+                .join(Unit, Unit.id == UnitGroupMember.member_id)
+                .where(UnitGroupMember.group_id.in_(group_ids))
+                .order_by(Unit.id)
+            )
+        ).all():
+            members[gid].append((uid, name))
+    seen: set[Pair] = set()
+    for r in rows:
+        expanded = members[r.id] if r.kind == "group" else [(r.id, r.name)]
+        for uid, name in expanded:
+            if (r.task_id, uid) in seen:
+                continue
+            seen.add((r.task_id, uid))
+            out[r.task_id].append(Owing(r.task_id, uid, name, r.role))
+    return out
+
+
+async def reported_keys(session: AsyncSession, pairs: Iterable[Pair]) -> dict[Pair, set[str]]:
+    """The cycle keys each (task, unit) has reported for."""
+    pairs = list(pairs)
+    out: dict[Pair, set[str]] = {p: set() for p in pairs}
+    if not pairs:
+        return out
+    task_ids = sorted({t for t, _ in pairs})
+    unit_ids = sorted({u for _, u in pairs})
+    rows = (
+        await session.execute(
+            select(Report.task_id, Report.unit_id, Report.cycle_key)
+            .where(Report.task_id.in_(task_ids), Report.unit_id.in_(unit_ids))
+            .distinct()
+        )
+    ).all()
+    for task_id, unit_id, key in rows:
+        if (task_id, unit_id) in out:
+            out[(task_id, unit_id)].add(key)
+    return out
+
+
+async def latest_reports(session: AsyncSession, pairs: Iterable[Pair]) -> dict[Pair, Report]:
+    """The newest report (any cycle, newest version) of each (task, unit)."""
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    task_ids = sorted({t for t, _ in pairs})
+    newest = (
+        select(func.max(Report.id).label("id"))
+        .where(Report.task_id.in_(task_ids))
+        .group_by(Report.task_id, Report.unit_id)
+        .subquery()
+    )
+    rows = (await session.scalars(select(Report).join(newest, newest.c.id == Report.id))).all()
+    wanted = set(pairs)
+    return {(r.task_id, r.unit_id): r for r in rows if (r.task_id, r.unit_id) in wanted}
+
+
+async def history(
+    session: AsyncSession, unit_ids: Sequence[int], *, task_id: int | None = None, limit: int = 10
+) -> list[Report]:
+    """A unit's recent reports, newest first (every version)."""
+    query = select(Report).where(Report.unit_id.in_(unit_ids))
+    if task_id is not None:
+        query = query.where(Report.task_id == task_id)
+    return list((await session.scalars(query.order_by(Report.id.desc()).limit(limit))).all())
+
+
+async def task_history(session: AsyncSession, task_id: int, limit: int = 20) -> list[Report]:
+    """A task's recent reports from every unit, newest first."""
+    return list(
+        (
+            await session.scalars(
+                select(Report)
+                .where(Report.task_id == task_id)
+                .order_by(Report.id.desc())
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def latest_version(
+    session: AsyncSession, task_id: int, unit_id: int, cycle_key: str
+) -> Report | None:
+    """The current version of a (task, unit, cycle) report."""
+    return await session.scalar(
+        select(Report)
+        .where(Report.task_id == task_id, Report.unit_id == unit_id, Report.cycle_key == cycle_key)
+        .order_by(Report.id.desc())
+        .limit(1)
+    )
+
+
+# --- Drafts -------------------------------------------------------------------------------------
+
+
+async def get_draft(session: AsyncSession, user_id: int) -> ReportDraft | None:
+    """The account's open report conversation, if any."""
+    return await session.scalar(select(ReportDraft).where(ReportDraft.tg_user_id == user_id))
+
+
+async def draft_by_token(session: AsyncSession, token: str) -> ReportDraft | None:
+    """A draft by the opaque token its buttons carry."""
+    return await session.scalar(select(ReportDraft).where(ReportDraft.token == token))
+
+
+async def open_draft(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    chat_id: int,
+    contact_id: int | None,
+    now: datetime,
+    expires_at: datetime,
+    state: str,
+    task_id: int | None = None,
+    unit_id: int | None = None,
+    text: str | None = None,
+    supersedes_id: int | None = None,
+    options: list[Any] | None = None,
+) -> ReportDraft:
+    """Start a new conversation, replacing any open one of the same account."""
+    await session.execute(delete(ReportDraft).where(ReportDraft.tg_user_id == user_id))
+    draft = ReportDraft(
+        token=secrets.token_hex(8),
+        tg_user_id=user_id,
+        chat_id=chat_id,
+        contact_id=contact_id,
+        state=state,
+        task_id=task_id,
+        unit_id=unit_id,
+        text=text,
+        parsed={"options": options} if options is not None else None,
+        supersedes_id=supersedes_id,
+        created_at=now,
+        updated_at=now,
+        expires_at=expires_at,
+    )
+    session.add(draft)
+    await session.flush()
+    return draft
+
+
+async def drop_draft(session: AsyncSession, draft: ReportDraft) -> None:
+    """End a conversation."""
+    await session.delete(draft)
+    await session.flush()
+
+
+async def expired_drafts(session: AsyncSession, now: datetime) -> list[ReportDraft]:
+    """Conversations left idle past their time."""
+    return list(
+        (await session.scalars(select(ReportDraft).where(ReportDraft.expires_at <= now))).all()
+    )
+
+
+async def store_report(
+    session: AsyncSession,
+    *,
+    draft: ReportDraft,
+    cycle_key: str,
+    now: datetime,
+    percent: float | None,
+    quantities: list[Any],
+    expected: Any,
+    difficulties: list[str],
+    tg_user_id: int,
+) -> Report:
+    """Store a confirmed draft as a report (a new version if it corrects an earlier one)."""
+    assert draft.task_id is not None and draft.unit_id is not None and draft.text is not None
+    version = 1
+    if draft.supersedes_id is not None:
+        old = await session.get(Report, draft.supersedes_id)
+        version = (old.version + 1) if old is not None else 1
+    report = Report(
+        task_id=draft.task_id,
+        unit_id=draft.unit_id,
+        cycle_key=cycle_key,
+        contact_id=draft.contact_id,
+        tg_user_id=tg_user_id,
+        text=draft.text,
+        percent=percent,
+        quantities=quantities,
+        expected_date=expected,
+        difficulties=difficulties,
+        version=version,
+        supersedes_id=draft.supersedes_id,
+        source_key=f"draft:{draft.token}",
+        created_at=now,
+    )
+    session.add(report)
+    await session.flush()
+    return report
+
+
+async def report_by_source(session: AsyncSession, source_key: str) -> Report | None:
+    """The report a draft became, if it was already confirmed."""
+    return await session.scalar(select(Report).where(Report.source_key == source_key))

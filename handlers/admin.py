@@ -1,0 +1,294 @@
+"""Admin: invites (/invite with buttons), contacts (/contacts: list, revoke, replace), groups."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatMemberStatus, ChatType
+
+from bot import texts as tx
+from bot.roles import LeaderRef, Principal, Role, UnitRef
+from db import people
+from handlers.base import edit_or_reply, encode, int_arg, reply
+from handlers.context import BotContext
+
+PAGE = 10
+
+# What an invite is for, as one letter in button data.
+KINDS: dict[str, tuple[Role, bool]] = {
+    "l": (Role.LIAISON, False),
+    "d": (Role.LIAISON, True),
+    "o": (Role.OFFICE, False),
+    "g": (Role.LEADER, False),
+    "a": (Role.ADMIN, False),
+}
+
+
+def invite_link(bot_username: str, code: str) -> str:
+    """The deep link that binds an account."""
+    return f"https://t.me/{bot_username}?start={code}"
+
+
+async def cmd_invite(update: Update, context: BotContext) -> None:
+    """Step 1: which role the invite is for."""
+    rows = [
+        [
+            InlineKeyboardButton("联络员", callback_data=encode("iv", "l", 0)),
+            InlineKeyboardButton("副联络员", callback_data=encode("iv", "d", 0)),
+        ],
+        [
+            InlineKeyboardButton("督导办", callback_data=encode("iv", "o", 0)),
+            InlineKeyboardButton("分管领导", callback_data=encode("iv", "g", 0)),
+            InlineKeyboardButton("管理员", callback_data=encode("iv", "a", 0)),
+        ],
+    ]
+    await reply(update, tx.INVITE_CHOOSE_ROLE, InlineKeyboardMarkup(rows))
+
+
+async def btn_invite(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """Step 2: choose the unit or leader (paged), or create the office/admin invite."""
+    query = update.callback_query
+    assert query is not None
+    kind = args[0] if args else ""
+    page = int_arg(args, 1, high=1000)
+    if kind not in KINDS or page is None:
+        await query.answer(tx.STALE, show_alert=True)
+        return
+    role, deputy = KINDS[kind]
+    if role in (Role.OFFICE, Role.ADMIN):
+        await query.answer()
+        await _create_and_show(update, context, principal, role, None, None, deputy)
+        return
+    session = context.session
+    if role == Role.LIAISON:
+        options = [(u.id, u.name) for u in await people.reportable_units(session)]
+    else:
+        options = [(x.id, x.name) for x in await people.all_leaders(session)]
+    pages = max(1, (len(options) + PAGE - 1) // PAGE)
+    page = min(page, pages - 1)
+    chunk = options[page * PAGE : (page + 1) * PAGE]
+    rows = [
+        [InlineKeyboardButton(name, callback_data=encode("ivc", kind, oid))] for oid, name in chunk
+    ]
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("‹ 上一页", callback_data=encode("iv", kind, page - 1)))
+    if page + 1 < pages:
+        nav.append(InlineKeyboardButton("下一页 ›", callback_data=encode("iv", kind, page + 1)))
+    if nav:
+        rows.append(nav)
+    await query.answer()
+    await edit_or_reply(
+        update, tx.invite_choose_target(role, deputy, page + 1, pages), InlineKeyboardMarkup(rows)
+    )
+
+
+async def btn_invite_create(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """Step 3: create the invite for the chosen unit or leader."""
+    query = update.callback_query
+    assert query is not None
+    kind = args[0] if args else ""
+    target_id = int_arg(args, 1)
+    if kind not in KINDS or target_id is None or KINDS[kind][0] not in (Role.LIAISON, Role.LEADER):
+        await query.answer(tx.STALE, show_alert=True)
+        return
+    role, deputy = KINDS[kind]
+    session = context.session
+    unit = leader = None
+    if role == Role.LIAISON:
+        unit = next((u for u in await people.reportable_units(session) if u.id == target_id), None)
+    else:
+        leader = next((x for x in await people.all_leaders(session) if x.id == target_id), None)
+    if unit is None and leader is None:
+        await query.answer(tx.STALE, show_alert=True)
+        return
+    await query.answer()
+    await _create_and_show(update, context, principal, role, unit, leader, deputy)
+
+
+async def _create_and_show(
+    update: Update,
+    context: BotContext,
+    principal: Principal,
+    role: Role,
+    unit: UnitRef | None,
+    leader: LeaderRef | None,
+    deputy: bool,
+) -> None:
+    settings = context.services.settings
+    invite = await people.create_invite(
+        context.session,
+        role=role,
+        now=context.now(),
+        ttl=timedelta(hours=settings.invite_ttl_hours),
+        unit=unit,
+        leader=leader,
+        deputy=deputy,
+        created_by=principal.user_id,
+    )
+    link = invite_link(context.services.bot_username, invite.code)
+    await edit_or_reply(update, tx.invite_created(invite, link))
+
+
+# --- Contacts -----------------------------------------------------------------------------------
+
+
+async def cmd_contacts(update: Update, context: BotContext) -> None:
+    """List active contacts (optionally filtered by a unit or person), with revoke/replace."""
+    words = context.args or []
+    await _show_contacts(update, context, " ".join(words).strip(), 0)
+
+
+async def _show_contacts(update: Update, context: BotContext, needle: str, page: int) -> None:
+    contacts = await people.list_contacts(context.session)
+    if needle:
+        contacts = [
+            c
+            for c in contacts
+            if needle in (c.unit or "") or needle in (c.leader or "") or needle in c.name
+        ]
+    if not contacts:
+        await edit_or_reply(update, tx.NO_CONTACTS)
+        return
+    pages = max(1, (len(contacts) + PAGE - 1) // PAGE)
+    page = min(page, pages - 1)
+    chunk = contacts[page * PAGE : (page + 1) * PAGE]
+    rows = []
+    for c in chunk:
+        buttons = [InlineKeyboardButton(f"撤销 #{c.id}", callback_data=encode("cr", c.id))]
+        if c.role == Role.LIAISON:
+            buttons.append(InlineKeyboardButton(f"更换 #{c.id}", callback_data=encode("cx", c.id)))
+        rows.append(buttons)
+    nav = []
+    if page > 0 and not needle:
+        nav.append(InlineKeyboardButton("‹ 上一页", callback_data=encode("cl", page - 1)))
+    if page + 1 < pages and not needle:
+        nav.append(InlineKeyboardButton("下一页 ›", callback_data=encode("cl", page + 1)))
+    if nav:
+        rows.append(nav)
+    await edit_or_reply(
+        update, tx.contacts_page(chunk, page + 1, pages, len(contacts)), InlineKeyboardMarkup(rows)
+    )
+
+
+async def btn_contacts_page(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """Another page of the contact list."""
+    query = update.callback_query
+    assert query is not None
+    page = int_arg(args, 0, high=1000)
+    if page is None:
+        await query.answer(tx.STALE, show_alert=True)
+        return
+    await query.answer()
+    await _show_contacts(update, context, "", page)
+
+
+async def btn_revoke(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """Ask to confirm a revocation."""
+    query = update.callback_query
+    assert query is not None
+    contact_id = int_arg(args, 0)
+    view = await people.get_contact(context.session, contact_id) if contact_id else None
+    if view is None:
+        await query.answer(tx.STALE, show_alert=True)
+        return
+    await query.answer()
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("确认撤销", callback_data=encode("crc", view.id)),
+                InlineKeyboardButton("取消", callback_data=encode("cl", 0)),
+            ]
+        ]
+    )
+    await edit_or_reply(update, tx.confirm_revoke(view), markup)
+
+
+async def btn_revoke_confirm(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """Revoke: the account loses the role at once."""
+    query = update.callback_query
+    assert query is not None
+    contact_id = int_arg(args, 0)
+    view = await people.get_contact(context.session, contact_id) if contact_id else None
+    if view is None:
+        await query.answer(tx.STALE, show_alert=True)
+        return
+    await people.deactivate_contact(
+        context.session,
+        contact_id=view.id,
+        now=context.now(),
+        reason="revoked",
+        actor=principal.user_id,
+    )
+    await query.answer()
+    await edit_or_reply(update, tx.revoked(view))
+
+
+async def btn_replace(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """Replace a liaison: revoke the binding and issue a new invite for the same unit."""
+    query = update.callback_query
+    assert query is not None
+    contact_id = int_arg(args, 0)
+    view = await people.get_contact(context.session, contact_id) if contact_id else None
+    if view is None or view.role != Role.LIAISON or view.unit is None:
+        await query.answer(tx.STALE, show_alert=True)
+        return
+    unit = await people.find_unit(context.session, view.unit)
+    if unit is None:
+        await query.answer(tx.STALE, show_alert=True)
+        return
+    await people.deactivate_contact(
+        context.session,
+        contact_id=view.id,
+        now=context.now(),
+        reason="replaced",
+        actor=principal.user_id,
+    )
+    await query.answer()
+    await _create_and_show(update, context, principal, Role.LIAISON, unit, None, view.deputy)
+
+
+# --- Groups -------------------------------------------------------------------------------------
+
+
+async def on_my_chat_member(update: Update, context: BotContext) -> None:
+    """The bot was added to or removed from a group: keep it only where an admin put it."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    chat = change.chat
+    if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return
+    status = change.new_chat_member.status
+    now = context.now()
+    session = context.session
+    if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        await people.unregister_group(session, chat_id=chat.id, now=now)
+        return
+    if status not in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
+        return
+    adder = change.from_user
+    principal = await context.principal(adder.id)
+    if principal.admin:
+        await people.register_group(
+            session, chat_id=chat.id, title=(chat.title or "")[:200], by=adder.id, now=now
+        )
+        await context.bot.send_message(chat.id, tx.GROUP_REGISTERED)
+        return
+    await people.audit(
+        session, at=now, actor=adder.id, action="denied", target=f"group_join:{chat.id}"
+    )
+    await context.bot.leave_chat(chat.id)

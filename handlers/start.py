@@ -1,0 +1,157 @@
+"""/start (binding with an invite code), /help, unknown commands, and plain text."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from telegram import Update
+
+from bot import texts
+from bot.roles import Role
+from bot.schedule import next_due, rule_for
+from db import people, tasks
+from db.people import BindOutcome
+from handlers.base import clean_text, private_chat, reply
+from handlers.context import BotContext
+
+CODE = re.compile(r"[A-Za-z0-9_\-]{16,64}")
+FAIL_WINDOW = timedelta(minutes=15)
+FAIL_LIMIT = 5
+
+
+async def cmd_start(update: Update, context: BotContext) -> None:
+    """Bind with `/start <code>`; without a code, explain how to get one."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None:
+        return
+    code = (context.args or [""])[0] if context.args else ""
+    if not code:
+        principal = await context.principal(user.id)
+        await reply(update, texts.START_NO_CODE_BOUND if principal.bound else texts.UNBOUND)
+        return
+    now = context.now()
+    session = context.session
+    failures = await people.recent_actions(
+        session, actor=user.id, action="bind_failed", since=now - FAIL_WINDOW
+    )
+    if failures >= FAIL_LIMIT:
+        await people.audit(session, at=now, actor=user.id, action="bind_throttled")
+        await reply(update, texts.too_many_attempts(int(FAIL_WINDOW.total_seconds() // 60)))
+        return
+    if not CODE.fullmatch(code):
+        result = people.BindResult(BindOutcome.UNKNOWN)
+    else:
+        result = await people.redeem_invite(
+            session,
+            code=code,
+            user_id=user.id,
+            chat_id=chat.id,
+            name=user.full_name[:200],
+            username=user.username,
+            now=now,
+        )
+    if result.outcome in BIND_FAILURES:
+        await people.audit(
+            session, at=now, actor=user.id, action="bind_failed", detail={"why": result.outcome}
+        )
+        await reply(update, texts.BIND_FAILED[result.outcome.value])
+        return
+    context.forget_principal(user.id)
+    assert result.role is not None
+    if result.outcome == BindOutcome.ALREADY:
+        await reply(update, texts.already_bound(result.role))
+        return
+    await reply(update, await welcome_text(context, result))
+    await refresh_menu(context, user.id, chat.id)
+
+
+BIND_FAILURES = {
+    BindOutcome.UNKNOWN,
+    BindOutcome.USED,
+    BindOutcome.EXPIRED,
+    BindOutcome.REVOKED,
+}
+
+
+async def welcome_text(context: BotContext, result: people.BindResult) -> str:
+    """What a newly bound person is told about their role."""
+    settings = context.services.settings
+    now = context.now()
+    if result.role == Role.LIAISON and result.unit is not None:
+        mine = await tasks.unit_tasks(context.session, result.unit.id, now.year)
+        lead = [t for t in mine if t.role == tasks.LEAD]
+        responsible = [t for t in mine if t.role == tasks.RESPONSIBLE]
+        due = next_due(
+            (rule_for(t.cycle_kind, t.cycle_dates, settings) for t in lead if not t.completed),
+            now,
+            now.year,
+            settings,
+            context.services.calendar,
+        )
+        return texts.bound_liaison(
+            result.unit.name,
+            [(t.no, t.text) for t in lead],
+            [(t.no, t.text) for t in responsible],
+            due,
+            result.deputy,
+        )
+    if result.role == Role.LEADER and result.leader is not None:
+        count = await tasks.leader_task_count(context.session, result.leader.id, now.year)
+        return texts.bound_role(Role.LEADER, result.leader.name, count)
+    assert result.role is not None
+    return texts.bound_role(result.role, None)
+
+
+async def refresh_menu(context: BotContext, user_id: int, chat_id: int) -> None:
+    """Show this person the commands of their roles in Telegram's menu."""
+    from handlers.commands import set_menu_for
+
+    principal = await context.principal(user_id)
+    await set_menu_for(context.bot, chat_id, principal)
+
+
+async def cmd_help(update: Update, context: BotContext) -> None:
+    """What the caller can do, by role."""
+    user = update.effective_user
+    if user is None:
+        return
+    await reply(update, texts.help_text(await context.principal(user.id)))
+
+
+async def on_unknown_command(update: Update, context: BotContext) -> None:
+    """A command we do not have."""
+    user = update.effective_user
+    if user is None or not private_chat(update):
+        return
+    principal = await context.principal(user.id)
+    await reply(update, texts.UNKNOWN_COMMAND if principal.bound else texts.UNBOUND)
+
+
+async def on_text(update: Update, context: BotContext) -> None:
+    """Free text in a private chat: a report in progress, a reply to a reminder, or a hint."""
+    from handlers import report
+
+    user = update.effective_user
+    message = update.effective_message
+    if user is None or message is None or not private_chat(update):
+        return
+    principal = await context.principal(user.id)
+    if not principal.bound:
+        await reply(update, texts.UNBOUND)
+        return
+    await people.mark_reachable(context.session, user_id=user.id)
+    text = clean_text(message.text or "")
+    if await report.handle_text(update, context, principal, text):
+        return
+    await reply(update, texts.TEXT_HINT)
+
+
+async def on_other_message(update: Update, context: BotContext) -> None:
+    """Photos, stickers, files...: only text is taken."""
+    user = update.effective_user
+    if user is None or not private_chat(update):
+        return
+    principal = await context.principal(user.id)
+    await reply(update, texts.ONLY_TEXT if principal.bound else texts.UNBOUND)

@@ -1,0 +1,47 @@
+"""When the jobs run. The job bodies are plain functions taking `now`; this only decides when.
+
+Nothing is pickled: the schedule is rebuilt at every start from code, and what must survive a
+restart (what was sent, what is due) lives in our own tables. Each job coalesces missed runs
+into one and tolerates late starts (misfire grace), so downtime leads to one catch-up run.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from handlers.context import BotApp, BotContext, Services
+from jobs.drafts import expire_drafts
+from jobs.reminders import plan_reminders
+from jobs.sender import OutboxSender
+
+log = logging.getLogger(__name__)
+
+JOB_KWARGS = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
+PLAN_EVERY = timedelta(minutes=1)
+
+
+async def run_planning(services: Services, sender: OutboxSender | None) -> int:
+    """Plan reminders and expire drafts at the services' current time; wake the sender."""
+    now = services.clock.now()
+    async with services.sessionmaker() as session, session.begin():
+        added = await plan_reminders(
+            now=now, session=session, settings=services.settings, calendar=services.calendar
+        )
+        added += await expire_drafts(now=now, session=session)
+    if sender is not None and added:
+        sender.wake.set()
+    return added
+
+
+def schedule_jobs(application: BotApp, sender: OutboxSender | None) -> None:
+    """Register the repeating jobs on python-telegram-bot's JobQueue (APScheduler)."""
+    queue = application.job_queue
+    assert queue is not None, "python-telegram-bot[job-queue] is required"
+
+    async def planning(context: BotContext) -> None:
+        await run_planning(context.services, sender)
+
+    queue.run_repeating(
+        planning, interval=PLAN_EVERY, first=1.0, name="plan-reminders", job_kwargs=JOB_KWARGS
+    )

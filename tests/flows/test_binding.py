@@ -1,0 +1,91 @@
+"""Binding: an admin creates an invite with buttons, a liaison binds, a second account fails."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.roles import Role
+from db.models import AuditEntry, Contact, Invite
+from tests.harness import LINK, Harness
+
+
+async def test_admin_invites_liaison_who_binds_and_code_is_single_use(h: Harness) -> None:
+    admin = await h.bound("管理员甲", Role.ADMIN)
+
+    menu = await h.command(admin, "invite")
+    assert "请选择邀请对象的身份" in (menu.plain or "")
+    _, units = await h.press(admin, menu, "联络员")
+    # The unit list pages; 发改局 is on the first page (sorted by name) or a later one.
+    page = units
+    while "发改局" not in [b.text for row in page.buttons for b in row]:
+        _, page = await h.press(admin, page, "下一页 ›")
+    _, created = await h.press(admin, page, "发改局")
+    text = created.plain or ""
+    assert "发改局联络员邀请链接" in text
+    match = LINK.search(text)
+    assert match is not None
+    code = match.group(1)
+
+    liaison = await h.person("联络员乙")
+    welcome = await h.start(liaison, code)
+    body = welcome.plain or ""
+    assert "绑定成功" in body
+    assert "发改局" in body
+    assert "本单位牵头任务" in body
+    assert "第6项" in body  # 发改局 leads task 6 (项目巩固年)
+    assert "下次进展报送截止时间：3月25日（周三）17:00" in body
+
+    intruder = await h.person("他人丙")
+    refused = await h.start(intruder, code)
+    assert (
+        refused.plain
+        == "该邀请链接已被使用，每个链接仅能使用一次。如需绑定，请联系管理员重新获取。"
+    )
+
+    contacts = await h.rows(Contact)
+    assert {(c.tg_user_id, c.role) for c in contacts} == {
+        (admin.id, "admin"),
+        (liaison.id, "liaison"),
+    }
+    invites = await h.rows(Invite)
+    assert all(code not in (i.code_hash) for i in invites)
+    audit = await h.rows(AuditEntry)
+    assert [a.action for a in audit if a.actor_user_id == intruder.id] == ["bind_failed"]
+    assert not any(code in repr(a.detail) or code in (a.target or "") for a in audit)
+
+
+async def test_unbound_account_sees_only_how_to_bind(h: Harness) -> None:
+    stranger = await h.person("陌生人")
+    answer = await h.start(stranger)
+    assert "尚未绑定" in (answer.plain or "")
+    for command in ("tasks", "report", "overdue", "invite", "help"):
+        reply = await h.command(stranger, command)
+        assert "尚未绑定" in (reply.plain or ""), command
+    reply = await h.say(stranger, "你好")
+    assert "尚未绑定" in (reply.plain or "")
+    assert await h.rows(Contact) == []
+
+
+async def test_expired_and_unknown_codes(h: Harness) -> None:
+    code = await h.invite_code(Role.LIAISON, unit="工信局", ttl=timedelta(hours=1))
+    h.clock.advance(timedelta(hours=2))
+    late = await h.person("迟到者")
+    answer = await h.start(late, code)
+    assert answer.plain == "该邀请链接已过期，请联系管理员重新获取。"
+    answer = await h.start(late, "A" * 24)
+    assert answer.plain == "邀请链接无效，请核对后重试，或联系管理员重新获取。"
+    assert await h.rows(Contact) == []
+
+
+async def test_repeated_failures_are_slowed_down(h: Harness) -> None:
+    guesser = await h.person("猜测者")
+    for i in range(5):
+        answer = await h.start(guesser, f"{'x' * 20}{i:04d}")
+        assert "无效" in (answer.plain or "")
+    code = await h.invite_code(Role.LIAISON, unit="工信局")
+    answer = await h.start(guesser, code)
+    assert "验证失败次数过多" in (answer.plain or "")
+    assert await h.rows(Contact) == []
+    h.clock.advance(timedelta(minutes=16))
+    answer = await h.start(guesser, code)
+    assert "绑定成功" in (answer.plain or "")
