@@ -1,0 +1,7 @@
+"""Every text a person reads, as small functions; user data is always HTML-escaped.
+
+One package, one module per area (common, reports, reminders, office, ...), all re-exported
+here so callers write `from bot import texts; texts.report_card(...)`.
+"""
+
+from bot.texts.common import *  # noqa: F403

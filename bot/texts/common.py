@@ -1,0 +1,548 @@
+"""Every text a person reads, as small functions. User data is always HTML-escaped here.
+
+The register is that of a government office: short, polite, exact. Messages are sent with
+parse_mode=HTML, so anything that came from a person or the database goes through `esc`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from html import escape
+
+from bot.progress import Understood
+from bot.roles import ROLE_LABELS, ContactView, NewInvite, Principal, Role
+
+WEEKDAYS = "一二三四五六日"
+LIMIT = 4096
+
+
+def esc(value: object) -> str:
+    """Escape user or database data for parse_mode=HTML."""
+    return escape(str(value), quote=False)
+
+
+def day(d: date) -> str:
+    """3月25日（周三）."""
+    return f"{d.month}月{d.day}日（周{WEEKDAYS[d.weekday()]}）"
+
+
+def day_with_year(d: date) -> str:
+    """2026年3月25日（周三）."""
+    return f"{d.year}年{day(d)}"
+
+
+def moment(dt: datetime) -> str:
+    """3月25日（周三）17:00."""
+    return f"{day(dt.date())}{dt:%H:%M}"
+
+
+def short(text: str, limit: int = 40) -> str:
+    """A task text cut to `limit` characters for lists."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def split_message(text: str, limit: int = LIMIT) -> list[str]:
+    """Split a long text on line breaks into messages of at most `limit` characters."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts
+
+
+# --- General ------------------------------------------------------------------------------------
+
+UNBOUND = (
+    "您好！这里是南安市政府重点工作督办助手。\n"
+    "您的账号尚未绑定单位或身份。请向市大督导办管理员索取专用邀请链接，"
+    "点击链接即可完成绑定。"
+)
+
+START_NO_CODE_BOUND = "您已绑定身份。发送 /help 查看可用功能。"
+
+GROUP_ONLY_NOTICE = "本群已登记为工作群，督办助手将在此发布每日通报。报送进展请私聊本助手。"
+
+NOT_IN_GROUPS = "请在与本助手的私聊中使用此功能。"
+
+UNKNOWN_COMMAND = "未识别的指令。发送 /help 查看可用功能。"
+
+DENIED = "您没有使用此功能的权限。"
+
+STALE_BUTTON = "该按钮已失效，请重新发送指令。"
+
+INTERNAL_ERROR = "系统处理时出现问题，已通知管理员，请稍后再试。"
+
+ONLY_TEXT = "目前仅支持文字消息。报送进展请发送 /report 后直接输入文字。"
+
+TEXT_HINT = "如需报送任务进展，请发送 /report；查看本单位任务请发送 /tasks。"
+
+TOO_MANY_ATTEMPTS = "验证失败次数过多，请{minutes}分钟后再试，或联系管理员重新获取邀请链接。"
+
+
+def denied_for(principal: Principal) -> str:
+    """A denial; an unbound account is told how to bind instead."""
+    return DENIED if principal.bound else UNBOUND
+
+
+def too_many_attempts(minutes: int) -> str:
+    """Binding is slowed down after repeated failures."""
+    return TOO_MANY_ATTEMPTS.format(minutes=minutes)
+
+
+BIND_FAILED = {
+    "unknown": "邀请链接无效，请核对后重试，或联系管理员重新获取。",
+    "used": "该邀请链接已被使用，每个链接仅能使用一次。如需绑定，请联系管理员重新获取。",
+    "expired": "该邀请链接已过期，请联系管理员重新获取。",
+    "revoked": "该邀请链接已被管理员作废，请联系管理员重新获取。",
+}
+
+
+def who(principal: Principal) -> str:
+    """One line per role held: 发改局联络员 / 督导办 / 分管领导（吴振强）."""
+    lines = []
+    for unit in principal.units:
+        lines.append(f"{esc(unit.name)}联络员")
+    for leader in principal.leaders:
+        lines.append(f"分管领导（{esc(leader.name)}）")
+    if principal.office:
+        lines.append("市大督导办工作人员")
+    if principal.admin:
+        lines.append("管理员")
+    return "、".join(lines)
+
+
+def bound_liaison(
+    unit: str,
+    lead: Sequence[tuple[int, str]],
+    responsible: Sequence[tuple[int, str]],
+    next_due: datetime | None,
+    deputy: bool,
+) -> str:
+    """Welcome text for a newly bound liaison: their tasks and the next deadline."""
+    role = "副联络员" if deputy else "联络员"
+    lines = [f"绑定成功。您已登记为 <b>{esc(unit)}</b>{role}。", ""]
+    lines.append(f"本单位牵头任务 {len(lead)} 项：")
+    if lead:
+        lines.extend(f"  第{no}项 {esc(short(text, 36))}" for no, text in lead)
+    else:
+        lines.append("  （无）")
+    lines.append(f"本单位配合（责任）任务 {len(responsible)} 项：")
+    if responsible:
+        lines.append("  " + "、".join(f"第{no}项" for no, _ in responsible))
+    else:
+        lines.append("  （无）")
+    lines.append("")
+    if next_due is not None and lead:
+        lines.append(f"下次进展报送截止时间：{moment(next_due)}。截止前将提前提醒。")
+    lines.append("报送进展请发送 /report，查看任务请发送 /tasks，帮助请发送 /help。")
+    return "\n".join(lines)
+
+
+def bound_role(role: Role, leader: str | None, task_count: int | None = None) -> str:
+    """Welcome text for office, leader and admin accounts."""
+    if role == Role.LEADER and leader is not None:
+        tail = f"您分管（挂钩）的任务共 {task_count} 项。" if task_count is not None else ""
+        return (
+            f"绑定成功。您已登记为分管领导（{esc(leader)}）。{tail}\n"
+            "工作日每天将向您推送分管任务进展摘要；发送 /summary 可随时查看，"
+            "/overdue 查看逾期事项，/task 序号 查看任务详情。"
+        )
+    if role == Role.OFFICE:
+        return (
+            "绑定成功。您已登记为市大督导办工作人员。\n"
+            "/overdue 查看逾期事项，/units 查看各单位绑定与报送情况，"
+            "/task 序号 查看任务详情，/export 导出督查台账。"
+        )
+    return (
+        "绑定成功。您已登记为管理员。\n"
+        "/invite 生成邀请链接，/contacts 管理联络人，/help 查看全部功能。"
+    )
+
+
+def already_bound(role: Role) -> str:
+    """The account already held the role the invite grants."""
+    return f"您已绑定为{ROLE_LABELS[role]}，无需重复绑定。本邀请链接已失效。"
+
+
+HELP_HEADER = "督办助手使用说明"
+
+HELP_BY_ROLE: dict[Role, str] = {
+    Role.LIAISON: (
+        "<b>联络员</b>\n"
+        "/tasks 查看本单位任务及本期报送状态\n"
+        "/report 报送任务进展（也可直接回复提醒消息）\n"
+        "/history 查看本单位近期报送记录，可更正本期报送\n"
+        "/cancel 取消正在进行的报送"
+    ),
+    Role.OFFICE: (
+        "<b>督导办</b>\n"
+        "/overdue 逾期未报事项（可按单位、领导筛选，如 /overdue 发改局）\n"
+        "/task 序号 任务详情与报送记录\n"
+        "/units 各单位联络员绑定及本期报送率\n"
+        "/summary 全市进展摘要\n"
+        "/export 导出督查台账（Excel）"
+    ),
+    Role.LEADER: (
+        "<b>分管领导</b>\n"
+        "/summary 分管任务进展摘要（工作日每天自动推送）\n"
+        "/overdue 分管任务逾期事项\n"
+        "/task 序号 任务详情"
+    ),
+    Role.ADMIN: (
+        "<b>管理员</b>\n"
+        "/invite 生成邀请链接（联络员、督导办、领导、管理员）\n"
+        "/contacts 查看联络人，撤销或更换绑定\n"
+        "将本助手拉入工作群即可登记该群，用于发布每日通报"
+    ),
+}
+
+
+def help_text(principal: Principal) -> str:
+    """Help for the roles the account holds, or how to bind."""
+    if not principal.bound:
+        return UNBOUND
+    parts = [f"<b>{HELP_HEADER}</b>", f"您的身份：{who(principal)}"]
+    for role in (Role.LIAISON, Role.LEADER, Role.OFFICE, Role.ADMIN):
+        if role in principal.roles:
+            parts.append(HELP_BY_ROLE[role])
+    return "\n\n".join(parts)
+
+
+# --- Admin --------------------------------------------------------------------------------------
+
+STALE = STALE_BUTTON
+
+INVITE_CHOOSE_ROLE = "请选择邀请对象的身份："
+
+NO_CONTACTS = "没有符合条件的已绑定联络人。"
+
+GROUP_REGISTERED = (
+    "本群已由管理员登记为工作群。督办助手将在工作日于此发布逾期事项通报。\n报送进展请与本助手私聊。"
+)
+
+
+def invite_choose_target(role: Role, deputy: bool, page: int, pages: int) -> str:
+    """Step 2 of /invite."""
+    what = (
+        "分管领导" if role == Role.LEADER else ("副联络员所在单位" if deputy else "联络员所在单位")
+    )
+    return f"请选择{what}（第{page}/{pages}页）："
+
+
+def invite_created(invite: NewInvite, link: str) -> str:
+    """The new invite link, shown once."""
+    if invite.unit is not None:
+        who_for = f"{esc(invite.unit.name)}{'副' if invite.deputy else ''}联络员"
+    elif invite.leader is not None:
+        who_for = f"分管领导（{esc(invite.leader.name)}）"
+    else:
+        who_for = ROLE_LABELS[invite.role]
+    return (
+        f"已生成{who_for}邀请链接（仅可使用一次，{moment(invite.expires_at)}前有效）：\n"
+        f"{esc(link)}\n\n"
+        "请通过安全渠道发送给本人。链接仅显示这一次，系统不保存明文。"
+    )
+
+
+def contacts_page(contacts: Sequence[ContactView], page: int, pages: int, total: int) -> str:
+    """A page of the contact list."""
+    lines = [f"<b>已绑定联络人</b>（共{total}人，第{page}/{pages}页）"]
+    for c in contacts:
+        if c.role == Role.LIAISON:
+            what = f"{esc(c.unit)}{'副' if c.deputy else ''}联络员"
+        elif c.role == Role.LEADER:
+            what = f"分管领导（{esc(c.leader)}）"
+        else:
+            what = ROLE_LABELS[c.role]
+        name = esc(c.name) + (f" @{esc(c.username)}" if c.username else "")
+        flag = "" if c.reachable else "（无法送达）"
+        lines.append(f"#{c.id} {name} — {what}{flag}")
+    return "\n".join(lines)
+
+
+def _contact_label(c: ContactView) -> str:
+    target = c.unit or c.leader or ""
+    return f"#{c.id} {esc(c.name)}（{esc(target)}{ROLE_LABELS[c.role]}）"
+
+
+def confirm_revoke(c: ContactView) -> str:
+    """Confirmation before revoking."""
+    return f"确认撤销 {_contact_label(c)} 的绑定？撤销后该账号立即失去相应权限。"
+
+
+def revoked(c: ContactView) -> str:
+    """After revoking."""
+    return f"已撤销 {_contact_label(c)} 的绑定。"
+
+
+# --- Tasks and reports --------------------------------------------------------------------------
+
+NO_TASKS = "本单位在本年度任务表中暂无任务。如有疑问请联系市大督导办。"
+
+CHOOSE_TASK = "请选择要报送进展的任务（第{page}/{pages}页）："
+
+CHOOSE_TASK_FOR_REPLY = "该提醒涉及多项任务，请选择您这条回复对应的任务："
+
+EMPTY_REPORT = "进展内容不能为空，请用一两句话说明进展，如：已完成投资320亿元，预计6月底前完工。"
+
+REPORT_TOO_LONG = "进展内容过长（超过{limit}字），请精简后重新发送。"
+
+NOTHING_TO_CANCEL = "当前没有进行中的报送。"
+
+CANCELLED = "已取消本次报送，未保存任何内容。"
+
+DRAFT_TIMEOUT = "您的报送因长时间未操作已自动取消，未保存任何内容。如需报送请重新发送 /report。"
+
+ALREADY_SUBMITTED = "该进展已提交，无需重复提交。"
+
+NOT_YOUR_TASK = "该任务不属于本单位，无法报送。"
+
+CANNOT_CORRECT = "只能更正本单位本期最近一次报送的进展。"
+
+BAD_TASK_NO = "任务序号应为数字，例如：/history 6。"
+
+TASK_DONE = "该任务已标记为完成，无需继续报送。"
+
+STATE_LABELS = {"reported": "已报", "unreported": "未报", "overdue": "逾期", "support": "配合"}
+
+
+def ask_progress(no: int, text: str, correcting: bool) -> str:
+    """After a task was chosen."""
+    verb = "更正" if correcting else "报送"
+    return (
+        f"您正在{verb}<b>第{no}项</b>任务进展：\n{esc(short(text, 80))}\n\n"
+        "请直接输入进展情况，一两句话即可，例如：\n"
+        "「已完成投资320亿元，预计6月底前完成竣工验收，用地指标需协调」\n"
+        "发送 /cancel 可取消。"
+    )
+
+
+def _num(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def report_card(
+    no: int,
+    task_text: str,
+    unit: str,
+    cycle_label: str,
+    understood: Understood,
+    correcting: bool,
+) -> str:
+    """What the bot understood, shown before the liaison confirms."""
+    u = understood
+    title = "进展更正确认" if correcting else "进展报送确认"
+    lines = [
+        f"<b>{title}</b>",
+        f"任务：第{no}项 {esc(short(task_text, 40))}",
+        f"单位：{esc(unit)}　报送期：{esc(cycle_label)}",
+        "",
+        "<b>系统识别结果</b>",
+    ]
+    if u.percent is not None:
+        how = "（按目标测算）" if u.percent_from == "targets" else ""
+        lines.append(f"完成进度：{_num(u.percent)}%{how}")
+    else:
+        lines.append("完成进度：未识别")
+    measured = [q for q in u.quantities if q.target_metric is not None]
+    for q in measured:
+        pct = f"，为目标的{_num(q.percent_of_target)}%" if q.percent_of_target is not None else ""
+        lines.append(
+            f"　{esc(q.target_metric)}：{_num(q.value)}{esc(q.unit)}"
+            f"（目标{_num(q.target_value or 0)}{esc(q.target_unit or '')}）{pct}"
+        )
+    lines.append(f"预计完成时间：{day_with_year(u.expected) if u.expected else '未识别'}")
+    if u.difficulties:
+        lines.append(f"困难或需协调事项：有（{esc('、'.join(u.difficulties))}）")
+    else:
+        lines.append("困难或需协调事项：未提及")
+    lines += ["", "<b>报送原文</b>", esc(u.text), "", "请核对后点击「确认提交」。"]
+    return "\n".join(lines)
+
+
+def report_stored(no: int, unit: str, cycle_label: str, version: int, at: datetime) -> str:
+    """After confirmation."""
+    what = f"（第{version}版，原报送已保留）" if version > 1 else ""
+    return (
+        f"已提交。{esc(unit)}第{no}项任务{esc(cycle_label)}进展已于{moment(at)}入库{what}。"
+        "感谢配合！"
+    )
+
+
+def cycle_label(key: str) -> str:
+    """「3月」 for 2026-03, 「第一季度」 for 2026-Q1, 「5月20日节点」 for a fixed date."""
+    if len(key) == 7 and key[4] == "-" and key[5:].isdigit():
+        return f"{int(key[5:])}月"
+    if "-Q" in key:
+        return f"第{'一二三四'[int(key[-1]) - 1]}季度"
+    try:
+        d = date.fromisoformat(key)
+    except ValueError:
+        return key
+    return f"{d.month}月{d.day}日节点"
+
+
+def task_line(no: int, text: str, state: str, deadline: date | None) -> str:
+    """One line of /tasks."""
+    label = STATE_LABELS[state]
+    tail = ""
+    if deadline is not None and state in ("unreported", "overdue"):
+        tail = f"，截止{deadline.month}月{deadline.day}日"
+    mark = {"reported": "✅", "unreported": "⬜", "overdue": "🔴", "support": "▫️"}[state]
+    return f"{mark} 第{no}项 {esc(short(text, 28))}（{label}{tail}）"
+
+
+def tasks_page(
+    unit: str, lines: Sequence[str], page: int, pages: int, counts: dict[str, int]
+) -> str:
+    """A page of /tasks."""
+    head = (
+        f"<b>{esc(unit)}任务</b>（第{page}/{pages}页）\n"
+        f"牵头：已报{counts.get('reported', 0)}项，未报{counts.get('unreported', 0)}项，"
+        f"逾期{counts.get('overdue', 0)}项；配合{counts.get('support', 0)}项"
+    )
+    return head + "\n\n" + "\n".join(lines) + "\n\n报送请发送 /report。"
+
+
+def history_lines(entries: Sequence[tuple[int, str, str, int, datetime, float | None]]) -> str:
+    """Recent reports: (task no, cycle key, text, version, at, percent)."""
+    if not entries:
+        return "本单位暂无报送记录。"
+    lines = ["<b>近期报送记录</b>"]
+    for no, key, text, version, at, percent in entries:
+        pct = f" {_num(percent)}%" if percent is not None else ""
+        ver = f"（第{version}版）" if version > 1 else ""
+        lines.append(
+            f"第{no}项 {cycle_label(key)}{ver}{pct} — {moment(at)}\n　{esc(short(text, 60))}"
+        )
+    return "\n".join(lines)
+
+
+# --- Reminders ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReminderLine:
+    """One obligation in a reminder or an escalation."""
+
+    task_no: int
+    task_text: str
+    unit: str
+    cycle_key: str
+    deadline: datetime  # aware, local
+    step: str  # before | day_before | due | overdue | escalate
+    overdue: int = 0
+
+
+def line_json(line: ReminderLine) -> dict[str, object]:
+    """A reminder line as stored with its outbox message."""
+    return {
+        "task_no": line.task_no,
+        "task_text": line.task_text,
+        "unit": line.unit,
+        "cycle_key": line.cycle_key,
+        "deadline": line.deadline.isoformat(),
+        "step": line.step,
+        "overdue": line.overdue,
+    }
+
+
+def line_from_json(data: dict[str, object]) -> ReminderLine:
+    """Back from the outbox."""
+    return ReminderLine(
+        task_no=int(str(data["task_no"])),
+        task_text=str(data["task_text"]),
+        unit=str(data["unit"]),
+        cycle_key=str(data["cycle_key"]),
+        deadline=datetime.fromisoformat(str(data["deadline"])),
+        step=str(data["step"]),
+        overdue=int(str(data.get("overdue", 0))),
+    )
+
+
+def _when(line: ReminderLine) -> str:
+    if line.step in ("overdue", "escalate"):
+        return f"截止{day(line.deadline.date())}，已逾期{line.overdue}个工作日"
+    tail = {"before": "请提前准备", "day_before": "下一工作日截止", "due": "今日截止"}[line.step]
+    return f"截止时间{moment(line.deadline)}，{tail}"
+
+
+def _chunks(
+    head: str, entries: Sequence[str], foot: str, limit: int = LIMIT
+) -> list[tuple[str, list[int]]]:
+    """Messages of head + entries + foot within `limit`, with the entry indices each holds."""
+    out: list[tuple[str, list[int]]] = []
+    current: list[int] = []
+    size = len(head) + len(foot) + 2
+    for i, entry in enumerate(entries):
+        if current and size + len(entry) + 1 > limit:
+            out.append(
+                (head + "\n" + "\n".join(entries[j] for j in current) + "\n" + foot, current)
+            )
+            current, size = [], len(head) + len(foot) + 2
+        current.append(i)
+        size += len(entry) + 1
+    if current:
+        out.append((head + "\n" + "\n".join(entries[j] for j in current) + "\n" + foot, current))
+    return out
+
+
+REPLY_HINT = "请直接回复本消息报送进展，或发送 /report。"
+REPLY_HINT_MANY = "请发送 /report 报送，或直接回复本消息（将请您选择对应任务）。"
+
+
+def reminder(lines: Sequence[ReminderLine]) -> list[tuple[str, list[int]]]:
+    """A liaison's reminder for one or more of their unit's tasks (one message if it fits)."""
+    first = lines[0]
+    if len(lines) == 1:
+        text = (
+            f"{esc(first.unit)}：您单位牵头的第{first.task_no}项任务"
+            f"{cycle_label(first.cycle_key)}进展尚未报送，{_when(first)}。\n"
+            f"任务内容：{esc(short(first.task_text, 60))}\n{REPLY_HINT}"
+        )
+        return [(text, [0])]
+    units = "、".join(dict.fromkeys(esc(x.unit) for x in lines))
+    head = f"{units}：您单位牵头的以下{len(lines)}项任务进展尚未报送："
+    entries = [
+        f"· 第{x.task_no}项 {esc(short(x.task_text, 24))}（{cycle_label(x.cycle_key)}，{_when(x)}）"
+        for x in lines
+    ]
+    return _chunks(head, entries, REPLY_HINT_MANY)
+
+
+def escalation(lines: Sequence[ReminderLine]) -> list[tuple[str, list[int]]]:
+    """To a supervising leader and the office: reports overdue past the escalation threshold."""
+    head = f"<b>督办提示</b>：以下{len(lines)}项报送逾期未报，已按规定提请关注："
+    entries = [
+        f"· {esc(x.unit)} 第{x.task_no}项 {esc(short(x.task_text, 20))}"
+        f"（{cycle_label(x.cycle_key)}，{_when(x)}）"
+        for x in lines
+    ]
+    return _chunks(head, entries, "可发送 /overdue 查看全部逾期事项，或在任务卡片上催办。")
+
+
+def unreachable(unit: str | None, name: str, role_label: str) -> str:
+    """To the office: a contact blocked the bot."""
+    what = f"{esc(unit)}{role_label}" if unit else role_label
+    return (
+        f"<b>送达失败</b>：{what}{esc(name)} 已停用或屏蔽本助手，消息无法送达。"
+        "请联系该单位重新绑定联络员（管理员可发送 /contacts 更换）。"
+    )
