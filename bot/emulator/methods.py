@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 from bot.emulator.faults import FaultKind
 from bot.emulator.state import (
+    DEFAULT_ALLOWED_UPDATES,
     JSON,
     ApiError,
     Chat,
@@ -24,6 +26,7 @@ from bot.emulator.state import (
     FileRecord,
     StoredMessage,
     Version,
+    WebhookConfig,
     dumps,
     now_ts,
 )
@@ -378,8 +381,6 @@ def _check_flood(emu: Emulator, chat: Chat) -> None:
 
 
 def _record_send(emu: Emulator) -> None:
-    import time
-
     emu.stats.send_times.append(time.time())
 
 
@@ -459,8 +460,6 @@ async def get_updates(emu: Emulator, params: Params) -> Any:
     timeout = max(0.0, params.number("timeout", 0.0) or 0.0)
     allowed = params.parsed("allowed_updates", "can't parse allowed updates")
     if allowed is not None:
-        from bot.emulator.state import DEFAULT_ALLOWED_UPDATES
-
         emu.allowed_updates = frozenset(allowed) if allowed else DEFAULT_ALLOWED_UPDATES
     # A new getUpdates call ends any older one that is still waiting, as on Telegram.
     emu.poll_generation += 1
@@ -487,8 +486,6 @@ async def get_updates(emu: Emulator, params: Params) -> Any:
 @method("setWebhook")
 async def set_webhook(emu: Emulator, params: Params) -> Any:
     """Set (or with an empty url, remove) the webhook; only loopback URLs are accepted."""
-    from bot.emulator.state import DEFAULT_ALLOWED_UPDATES, WebhookConfig
-
     url = params.text("url", "") or ""
     if params.flag("drop_pending_updates"):
         emu.pending.clear()
@@ -542,15 +539,9 @@ async def get_webhook_info(emu: Emulator, params: Params) -> Any:
         if hook.last_error_date is not None:
             info["last_error_date"] = hook.last_error_date
             info["last_error_message"] = hook.last_error_message
-        if emu.allowed_updates != _default_allowed():
+        if emu.allowed_updates != DEFAULT_ALLOWED_UPDATES:
             info["allowed_updates"] = sorted(emu.allowed_updates)
     return info
-
-
-def _default_allowed() -> frozenset[str]:
-    from bot.emulator.state import DEFAULT_ALLOWED_UPDATES
-
-    return DEFAULT_ALLOWED_UPDATES
 
 
 @method("sendMessage")
@@ -787,7 +778,7 @@ async def get_chat_member(emu: Emulator, params: Params) -> Any:
     chat = _resolve_chat(emu, params)
     user_id = params.integer("user_id")
     if user_id == emu.bot.id:
-        return emu._member_json(emu.bot, chat.bot_status)
+        return emu.member_json(emu.bot, chat.bot_status)
     user = emu.users.get(user_id or 0)
     if user is None:
         raise ApiError.bad_request("user not found")
@@ -795,7 +786,7 @@ async def get_chat_member(emu: Emulator, params: Params) -> Any:
         status = "member" if user.id == chat.id else "left"
     else:
         status = chat.members.get(user.id, "left")
-    return emu._member_json(user, status)
+    return emu.member_json(user, status)
 
 
 @method("leaveChat")
@@ -809,7 +800,7 @@ async def leave_chat(emu: Emulator, params: Params) -> Any:
         raise ApiError.forbidden(f"bot is not a member of the {kind} chat")
     old = chat.bot_status
     chat.bot_status = "left"
-    emu._chat_member_update(chat, emu.bot, old, "left")
+    emu.bot_member_update(chat, emu.bot, old, "left")
     emu.touch()
     return True
 

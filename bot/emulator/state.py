@@ -633,7 +633,8 @@ class Emulator:
         self.chats[chat_id] = chat
         return chat
 
-    def _member_json(self, user: User, status: str) -> JSON:
+    def member_json(self, user: User, status: str) -> JSON:
+        """Render a ChatMember object of ``user`` with ``status``."""
         data: JSON = {"user": user.to_json(), "status": status}
         if status == "administrator":
             data.update({right: right != "is_anonymous" for right in _ADMIN_RIGHTS})
@@ -644,13 +645,14 @@ class Emulator:
             data["is_anonymous"] = False
         return data
 
-    def _chat_member_update(self, chat: Chat, actor: User, old: str, new: str) -> int | None:
+    def bot_member_update(self, chat: Chat, actor: User, old: str, new: str) -> int | None:
+        """Queue a my_chat_member update: the bot's status in ``chat`` changed."""
         payload = {
             "chat": chat.to_json(),
             "from": actor.to_json(),
             "date": now_ts(),
-            "old_chat_member": self._member_json(self.bot, old),
-            "new_chat_member": self._member_json(self.bot, new),
+            "old_chat_member": self.member_json(self.bot, old),
+            "new_chat_member": self.member_json(self.bot, new),
         }
         return self.push_update("my_chat_member", payload)
 
@@ -664,7 +666,7 @@ class Emulator:
             raise ControlError("cannot add the bot to a private chat")
         old = chat.bot_status
         chat.bot_status = "administrator" if as_admin else "member"
-        self._chat_member_update(chat, actor, old, chat.bot_status)
+        self.bot_member_update(chat, actor, old, chat.bot_status)
         message = self.new_message(
             chat,
             actor,
@@ -681,7 +683,7 @@ class Emulator:
         actor = self.get_user(by_user_id)
         old = chat.bot_status
         chat.bot_status = "kicked"
-        self._chat_member_update(chat, actor, old, "kicked")
+        self.bot_member_update(chat, actor, old, "kicked")
         self.touch()
 
     def add_member(self, chat_id: int, user_id: int) -> StoredMessage:
@@ -704,8 +706,8 @@ class Emulator:
                     "chat": chat.to_json(),
                     "from": user.to_json(),
                     "date": now_ts(),
-                    "old_chat_member": self._member_json(user, "left"),
-                    "new_chat_member": self._member_json(user, "member"),
+                    "old_chat_member": self.member_json(user, "left"),
+                    "new_chat_member": self.member_json(user, "member"),
                 },
             )
         return message
@@ -848,7 +850,7 @@ class Emulator:
         old = chat.bot_status if chat.started else "left"
         chat.bot_status = "kicked" if blocked else "member"
         if blocked or chat.started:
-            self._chat_member_update(chat, user, old, chat.bot_status)
+            self.bot_member_update(chat, user, old, chat.bot_status)
         if not blocked:
             chat.started = True
         self.touch()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from typing import Any
 
 import aiohttp
 import pytest
 
-from bot.emulator import ControlClient, EmulatorServer, Person
+from bot.emulator import DEFAULT_TOKEN, ControlClient, EmulatorServer, Person
 
 JSONDict = dict[str, Any]
 
@@ -290,3 +292,29 @@ async def test_control_api_errors_are_json(server: EmulatorServer) -> None:
     ):
         assert r.status == 400
         assert (await r.json()) == {"ok": False, "error": "unknown user 5"}
+
+
+async def test_standalone_module_serves_and_stops() -> None:
+    """``python -m bot.emulator --port 0`` prints its URL, serves getMe and stops on SIGTERM."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.emulator",
+        "--port",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 10)).decode()
+        url = line.rsplit(" ", 1)[-1].strip()
+        assert url.startswith("http://127.0.0.1:")
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{url}/bot{DEFAULT_TOKEN}/getMe") as resp,
+        ):
+            assert (await resp.json())["result"]["is_bot"] is True
+    finally:
+        process.terminate()
+        assert await asyncio.wait_for(process.wait(), 10) == 0
