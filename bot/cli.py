@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import importlib
+import io
+import logging
 import re
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -108,9 +114,197 @@ def _sheet_targets(text: str) -> list[TargetData]:
     ]
 
 
-COMMANDS: dict[str, tuple[Command, str]] = {
-    "migrate": (cmd_migrate, "升级数据库结构 / bring the database schema up to date"),
-    "import-tasks": (cmd_import_tasks, "导入年度任务表 / import the task register"),
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot until interrupted; without a token, run the local sandbox."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if settings.sandbox:
+        sandbox = importlib.import_module("bot.sandbox")
+        print("未配置 BOT_TOKEN：启动本地沙盒（不连接 Telegram）。")
+        await sandbox.run_sandbox(settings)
+        return 0
+    from bot.runtime import BotRuntime
+
+    runtime = BotRuntime(settings)
+    await runtime.start()
+    try:
+        if await _import_seed_if_empty(runtime):
+            print(f"数据库中没有任务，已导入 {DEFAULT_SEED.name}。")
+        link = await runtime.first_admin_invite()
+        if link:
+            print("尚无管理员。请用管理员本人的 Telegram 打开以下链接完成绑定（仅可使用一次）：")
+            print(link)
+        print(f"督办助手已启动：@{runtime.services.bot_username if runtime.services else ''}")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+    finally:
+        await runtime.stop()
+    return 0
+
+
+async def _import_seed_if_empty(runtime: Any) -> bool:
+    from bot.register import load_json
+    from db.register import import_register
+    from db.tasks import latest_year
+
+    services = runtime.services
+    async with services.sessionmaker() as session, session.begin():
+        if await latest_year(session) is not None or not DEFAULT_SEED.is_file():
+            return False
+        await import_register(session, load_json(DEFAULT_SEED), now=services.clock.now())
+    return True
+
+
+async def _bot_username(settings: Settings) -> str:
+    """The bot's username for links: from settings, or asked from Telegram with the token."""
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    if settings.sandbox:
+        raise ConfigError("生成邀请链接需要 BOT_TOKEN 或 BOT_USERNAME。")
+    from telegram import Bot
+
+    token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+    base = settings.telegram_base_url
+    base_url = f"{base.rstrip('/')}/bot" if base else "https://api.telegram.org/bot"
+    async with Bot(token, base_url=base_url) as bot:
+        return bot.username
+
+
+async def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
+    """Create invite links (one, or one per unit into a CSV for bulk onboarding)."""
+    from datetime import timedelta
+
+    from bot.clock import SystemClock
+    from bot.roles import LeaderRef, Role, UnitRef
+    from db import people
+    from db.engine import create_engine, make_sessionmaker
+    from db.migrate import upgrade
+    from handlers.admin import invite_link
+
+    username = await _bot_username(settings)
+    ttl = timedelta(hours=settings.invite_ttl_hours)
+    now = SystemClock(settings.tz).now()
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with make_sessionmaker(engine)() as session, session.begin():
+            if args.all_units:
+                units = await people.reportable_units(session)
+                if not units:
+                    print(
+                        "数据库中没有单位，请先导入任务表（python -m bot import-tasks）。",
+                        file=sys.stderr,
+                    )
+                    return 1
+                rows = []
+                for each in units:
+                    invite = await people.create_invite(
+                        session, role=Role.LIAISON, now=now, ttl=ttl, unit=each
+                    )
+                    rows.append((each.name, invite_link(username, invite.code), invite.expires_at))
+                out = io.StringIO()
+                writer = csv.writer(out)
+                writer.writerow(["单位", "邀请链接", "有效期至"])
+                for name, link, expires in rows:
+                    writer.writerow([name, link, expires.astimezone(settings.tz).isoformat()])
+                # utf-8-sig so that Excel opens the Chinese names correctly.
+                await asyncio.to_thread(
+                    Path(args.output).write_text, out.getvalue(), encoding="utf-8-sig"
+                )
+                print(f"已为 {len(rows)} 个单位生成联络员邀请链接：{args.output}")
+                return 0
+            unit: UnitRef | None = None
+            leader: LeaderRef | None = None
+            role = Role.ADMIN if args.admin else Role.OFFICE if args.office else Role.LIAISON
+            if args.unit:
+                unit = await people.find_unit(session, args.unit)
+                if unit is None:
+                    print(f"找不到单位：{args.unit}", file=sys.stderr)
+                    return 1
+            if args.leader:
+                role = Role.LEADER
+                leader = await people.find_leader(session, args.leader)
+                if leader is None:
+                    print(f"找不到领导：{args.leader}", file=sys.stderr)
+                    return 1
+            invite = await people.create_invite(
+                session,
+                role=role,
+                now=now,
+                ttl=ttl,
+                unit=unit,
+                leader=leader,
+                deputy=bool(args.deputy and unit),
+            )
+    finally:
+        await engine.dispose()
+    expires = invite.expires_at.astimezone(settings.tz)
+    print(f"邀请链接（仅可使用一次，{expires:%Y-%m-%d %H:%M}前有效）：")
+    print(invite_link(username, invite.code))
+    return 0
+
+
+async def cmd_build_seed(args: argparse.Namespace, settings: Settings) -> int:
+    """Turn the notice's text into seed_tasks.json (python -m bot.notice does the work)."""
+    from bot import notice
+
+    argv = [args.notice] if args.notice else []
+    if args.output:
+        argv += ["-o", args.output]
+    if args.check:
+        argv.append("--check")
+    return notice.main(argv)
+
+
+@dataclass(frozen=True)
+class CliCommand:
+    """One sub-command: what it runs, its help line, and its arguments."""
+
+    run: Command
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    needs_settings: bool = True
+
+
+def _import_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", nargs="?", help="seed_tasks.json (default) or .xlsx/.csv")
+    p.add_argument("--year", type=int, help="year of a sheet's tasks")
+
+
+def _invite_args(p: argparse.ArgumentParser) -> None:
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--unit", help="a unit's liaison, e.g. 发改局")
+    who.add_argument("--leader", help="a supervising leader, e.g. 吴振强")
+    who.add_argument("--office", action="store_true", help="supervision office staff")
+    who.add_argument("--admin", action="store_true", help="an administrator")
+    who.add_argument("--all-units", action="store_true", help="one liaison link per unit (CSV)")
+    p.add_argument("--deputy", action="store_true", help="a deputy liaison (with --unit)")
+    p.add_argument("-o", "--output", default="invites.csv", help="CSV file for --all-units")
+
+
+def _seed_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "notice", nargs="?", help="the notice as text (default: register/notice-2026.txt)"
+    )
+    p.add_argument("-o", "--output", help="output file (default: seed_tasks.json)")
+    p.add_argument("--check", action="store_true", help="only check the file is up to date")
+
+
+COMMANDS: dict[str, CliCommand] = {
+    "run": CliCommand(cmd_run, "启动机器人（未配置 BOT_TOKEN 时启动本地沙盒）/ run the bot"),
+    "migrate": CliCommand(cmd_migrate, "升级数据库结构 / bring the database schema up to date"),
+    "import-tasks": CliCommand(
+        cmd_import_tasks, "导入年度任务表 / import the task register", _import_args
+    ),
+    "invite": CliCommand(cmd_invite, "生成邀请链接 / create invite links", _invite_args),
+    "build-seed": CliCommand(
+        cmd_build_seed, "由通知全文生成 seed_tasks.json / build the register", _seed_args, False
+    ),
 }
 
 
@@ -118,11 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per entry of COMMANDS."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="督办助手 / duban bot")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (_, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        if name == "import-tasks":
-            p.add_argument("file", nargs="?", help="seed_tasks.json (default) or .xlsx/.csv")
-            p.add_argument("--year", type=int, help="year of a sheet's tasks")
+    for name, command in COMMANDS.items():
+        p = sub.add_parser(name, help=command.help, description=command.help)
+        if command.arguments is not None:
+            command.arguments(p)
     return parser
 
 
@@ -133,10 +326,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 0
+    command = COMMANDS[args.command]
     try:
-        settings = load_settings()
-        command, _ = COMMANDS[args.command]
-        return asyncio.run(command(args, settings))
+        settings = load_settings() if command.needs_settings else Settings(_env_file=None)
+        return asyncio.run(command.run(args, settings))
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
