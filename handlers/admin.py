@@ -224,7 +224,7 @@ async def btn_revoke_confirm(
     if view is None:
         await query.answer(tx.STALE, show_alert=True)
         return
-    await people.deactivate_contact(
+    contact = await people.deactivate_contact(
         context.session,
         contact_id=view.id,
         now=context.now(),
@@ -233,6 +233,8 @@ async def btn_revoke_confirm(
     )
     await query.answer()
     await edit_or_reply(update, tx.revoked(view))
+    if contact is not None:
+        await _reset_menu(context, contact.tg_user_id, contact.chat_id)
 
 
 async def btn_replace(
@@ -250,7 +252,7 @@ async def btn_replace(
     if unit is None:
         await query.answer(tx.STALE, show_alert=True)
         return
-    await people.deactivate_contact(
+    contact = await people.deactivate_contact(
         context.session,
         contact_id=view.id,
         now=context.now(),
@@ -259,6 +261,15 @@ async def btn_replace(
     )
     await query.answer()
     await _create_and_show(update, context, principal, Role.LIAISON, unit, None, view.deputy)
+    if contact is not None:
+        await _reset_menu(context, contact.tg_user_id, contact.chat_id)
+
+
+async def _reset_menu(context: BotContext, user_id: int, chat_id: int) -> None:
+    """A revoked or replaced account's menu shrinks to what it still holds."""
+    from handlers.commands import set_menu_for  # late: the command table imports this module
+
+    await set_menu_for(context.bot, chat_id, await people.principal(context.session, user_id))
 
 
 # --- Groups -------------------------------------------------------------------------------------

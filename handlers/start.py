@@ -63,8 +63,9 @@ async def cmd_start(update: Update, context: BotContext) -> None:
     if result.outcome == BindOutcome.ALREADY:
         await reply(update, texts.already_bound(result.role))
         return
-    await reply(update, await welcome_text(context, result))
+    # The menu first: by the time the person reads the welcome, it shows their commands.
     await refresh_menu(context, user.id, chat.id)
+    await reply(update, await welcome_text(context, result))
 
 
 BIND_FAILURES = {
@@ -106,7 +107,7 @@ async def welcome_text(context: BotContext, result: people.BindResult) -> str:
 
 async def refresh_menu(context: BotContext, user_id: int, chat_id: int) -> None:
     """Show this person the commands of their roles in Telegram's menu."""
-    from handlers.commands import set_menu_for
+    from handlers.commands import set_menu_for  # late: the command table imports this module
 
     principal = await context.principal(user_id)
     await set_menu_for(context.bot, chat_id, principal)
