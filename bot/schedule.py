@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from datetime import datetime
 
 from bot.config import Settings
-from bot.cycles import Cycle, CycleRule, cycle_at, cycles_for_year
+from bot.cycles import Cycle, CycleRule, cycle_at, cycles_for_year, previous_cycle
 from bot.workcal import WorkCalendar
 
 
@@ -30,6 +30,37 @@ def year_cycles(
 ) -> list[Cycle]:
     """Every cycle of a year."""
     return cycles_for_year(rule, year, calendar, settings.tz, settings.due_time)
+
+
+def chased_cycle(
+    rule: CycleRule,
+    now: datetime,
+    year: int,
+    settings: Settings,
+    calendar: WorkCalendar,
+    since: datetime | None,
+) -> Cycle | None:
+    """The last cycle whose deadline passed, if it is still chased (due after tracking began)."""
+    late = previous_cycle(rule, now, year, calendar, settings.tz, settings.due_time)
+    if late is None or (since is not None and late.due < since):
+        return None
+    return late
+
+
+def report_cycle(
+    rule: CycleRule,
+    now: datetime,
+    reported: Set[str],
+    year: int,
+    settings: Settings,
+    calendar: WorkCalendar,
+    since: datetime | None,
+) -> Cycle | None:
+    """The cycle a report made now is credited to: a chased late cycle first, else the current."""
+    late = chased_cycle(rule, now, year, settings, calendar, since)
+    if late is not None and late.key not in reported:
+        return late
+    return current_cycle(rule, now, year, settings, calendar)
 
 
 def next_due(

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Report, ReportDraft, TaskUnit, Unit, UnitGroupMember
+from db.models import AppState, Report, ReportDraft, TaskUnit, Unit, UnitGroupMember
 from db.tasks import LEAD, RESPONSIBLE
 
 Pair = tuple[int, int]  # (task id, unit id)
@@ -143,6 +143,14 @@ async def latest_version(
         .order_by(Report.id.desc())
         .limit(1)
     )
+
+
+async def tracking_since(session: AsyncSession, year: int) -> datetime | None:
+    """When the year's register was first imported: earlier deadlines are not chased."""
+    state = await session.get(AppState, f"register_imported:{year}")
+    if state is None:
+        return None
+    return datetime.fromisoformat(str(state.value["at"]))
 
 
 # --- Drafts -------------------------------------------------------------------------------------

@@ -9,11 +9,10 @@ from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot import texts
-from bot.cycles import cycle_for_report, previous_cycle
 from bot.progress import Understood, understand
 from bot.quantities import Target
 from bot.roles import Principal, UnitRef
-from bot.schedule import current_cycle, rule_for, year_cycles
+from bot.schedule import chased_cycle, current_cycle, report_cycle, rule_for, year_cycles
 from db import people, progress, tasks
 from db.models import Contact, OutboxItem, OutboxMessage, Report, ReportDraft, Unit
 from handlers.base import MAX_TEXT, edit_or_reply, encode, int_arg, reply
@@ -43,6 +42,7 @@ async def _unit_states(context: BotContext, principal: Principal) -> list[TaskSt
     calendar = context.services.calendar
     now = context.now()
     out: list[TaskState] = []
+    since = await progress.tracking_since(context.session, now.year)
     for unit in principal.units:
         mine = await tasks.unit_tasks(context.session, unit.id, now.year)
         keys = await progress.reported_keys(context.session, [(t.task_id, unit.id) for t in mine])
@@ -50,7 +50,7 @@ async def _unit_states(context: BotContext, principal: Principal) -> list[TaskSt
             owes = t.role == tasks.LEAD or settings.responsible_units_report
             rule = rule_for(t.cycle_kind, t.cycle_dates, settings)
             current = current_cycle(rule, now, now.year, settings, calendar)
-            late = previous_cycle(rule, now, now.year, calendar, settings.tz, settings.due_time)
+            late = chased_cycle(rule, now, now.year, settings, calendar, since)
             reported = keys[(t.task_id, unit.id)]
             if not owes or t.completed:
                 state, deadline = "support" if not owes else "reported", None
@@ -426,10 +426,10 @@ async def _cycle_key(context: BotContext, draft: ReportDraft) -> str:
     view = (await tasks.task_views(context.session, [draft.task_id]))[draft.task_id]
     rule = rule_for(view.cycle_kind, view.cycle_dates, settings)
     keys = await progress.reported_keys(context.session, [(draft.task_id, draft.unit_id)])
-    cycle = cycle_for_report(
-        rule, now, keys[(draft.task_id, draft.unit_id)], view.year, calendar, settings.tz,
-        settings.due_time,
-    )  # fmt: skip
+    since = await progress.tracking_since(context.session, view.year)
+    cycle = report_cycle(
+        rule, now, keys[(draft.task_id, draft.unit_id)], view.year, settings, calendar, since
+    )
     if cycle is None:
         # Past the year's last deadline: the report belongs to the year's last cycle.
         cycles = year_cycles(rule, view.year, settings, calendar)
@@ -627,9 +627,8 @@ async def _correctable(context: BotContext, report: Report) -> bool:
     rule = rule_for(view.cycle_kind, view.cycle_dates, settings)
     keys = await progress.reported_keys(context.session, [(report.task_id, report.unit_id)])
     reported = keys[(report.task_id, report.unit_id)] - {report.cycle_key}
-    cycle = cycle_for_report(
-        rule, now, reported, view.year, context.services.calendar, settings.tz, settings.due_time
-    )
+    since = await progress.tracking_since(context.session, view.year)
+    cycle = report_cycle(rule, now, reported, view.year, settings, context.services.calendar, since)
     return cycle is not None and cycle.key == report.cycle_key
 
 
