@@ -1,4 +1,4 @@
-"""Collecting progress: /report, replying to a reminder, corrections, cancel, timeout, duplicates."""
+"""Collecting progress: /report, replies to reminders, corrections, cancel, timeout, duplicates."""
 
 from __future__ import annotations
 
