@@ -10,7 +10,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from bot import texts as tx
 from bot.roles import LeaderRef, Principal, Role, UnitRef
 from db import people
-from handlers.base import edit_or_reply, encode, int_arg, reply
+from handlers.base import answer, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
 
 PAGE = 10
@@ -55,11 +55,11 @@ async def btn_invite(
     kind = args[0] if args else ""
     page = int_arg(args, 1, high=1000)
     if kind not in KINDS or page is None:
-        await query.answer(tx.STALE, show_alert=True)
+        await answer(query, tx.STALE, alert=True)
         return
     role, deputy = KINDS[kind]
     if role in (Role.OFFICE, Role.ADMIN):
-        await query.answer()
+        await answer(query)
         await _create_and_show(update, context, principal, role, None, None, deputy)
         return
     session = context.session
@@ -80,7 +80,7 @@ async def btn_invite(
         nav.append(InlineKeyboardButton("下一页 ›", callback_data=encode("iv", kind, page + 1)))
     if nav:
         rows.append(nav)
-    await query.answer()
+    await answer(query)
     await edit_or_reply(
         update, tx.invite_choose_target(role, deputy, page + 1, pages), InlineKeyboardMarkup(rows)
     )
@@ -95,7 +95,7 @@ async def btn_invite_create(
     kind = args[0] if args else ""
     target_id = int_arg(args, 1)
     if kind not in KINDS or target_id is None or KINDS[kind][0] not in (Role.LIAISON, Role.LEADER):
-        await query.answer(tx.STALE, show_alert=True)
+        await answer(query, tx.STALE, alert=True)
         return
     role, deputy = KINDS[kind]
     session = context.session
@@ -105,9 +105,9 @@ async def btn_invite_create(
     else:
         leader = next((x for x in await people.all_leaders(session) if x.id == target_id), None)
     if unit is None and leader is None:
-        await query.answer(tx.STALE, show_alert=True)
+        await answer(query, tx.STALE, alert=True)
         return
-    await query.answer()
+    await answer(query)
     await _create_and_show(update, context, principal, role, unit, leader, deputy)
 
 
@@ -184,9 +184,9 @@ async def btn_contacts_page(
     assert query is not None
     page = int_arg(args, 0, high=1000)
     if page is None:
-        await query.answer(tx.STALE, show_alert=True)
+        await answer(query, tx.STALE, alert=True)
         return
-    await query.answer()
+    await answer(query)
     await _show_contacts(update, context, "", page)
 
 
@@ -199,9 +199,9 @@ async def btn_revoke(
     contact_id = int_arg(args, 0)
     view = await people.get_contact(context.session, contact_id) if contact_id else None
     if view is None:
-        await query.answer(tx.STALE, show_alert=True)
+        await answer(query, tx.STALE, alert=True)
         return
-    await query.answer()
+    await answer(query)
     markup = InlineKeyboardMarkup(
         [
             [
@@ -222,7 +222,7 @@ async def btn_revoke_confirm(
     contact_id = int_arg(args, 0)
     view = await people.get_contact(context.session, contact_id) if contact_id else None
     if view is None:
-        await query.answer(tx.STALE, show_alert=True)
+        await answer(query, tx.STALE, alert=True)
         return
     contact = await people.deactivate_contact(
         context.session,
@@ -231,7 +231,7 @@ async def btn_revoke_confirm(
         reason="revoked",
         actor=principal.user_id,
     )
-    await query.answer()
+    await answer(query)
     await edit_or_reply(update, tx.revoked(view))
     if contact is not None:
         await _reset_menu(context, contact.tg_user_id, contact.chat_id)
@@ -246,11 +246,11 @@ async def btn_replace(
     contact_id = int_arg(args, 0)
     view = await people.get_contact(context.session, contact_id) if contact_id else None
     if view is None or view.role != Role.LIAISON or view.unit is None:
-        await query.answer(tx.STALE, show_alert=True)
+        await answer(query, tx.STALE, alert=True)
         return
     unit = await people.find_unit(context.session, view.unit)
     if unit is None:
-        await query.answer(tx.STALE, show_alert=True)
+        await answer(query, tx.STALE, alert=True)
         return
     contact = await people.deactivate_contact(
         context.session,
@@ -259,7 +259,7 @@ async def btn_replace(
         reason="replaced",
         actor=principal.user_id,
     )
-    await query.answer()
+    await answer(query)
     await _create_and_show(update, context, principal, Role.LIAISON, unit, None, view.deputy)
     if contact is not None:
         await _reset_menu(context, contact.tg_user_id, contact.chat_id)

@@ -10,6 +10,7 @@ from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 
 from bot import texts
 from bot.roles import Principal, Role
@@ -86,6 +87,18 @@ def int_arg(args: tuple[str, ...], index: int, *, low: int = 0, high: int = 10**
     return value if low <= value <= high else None
 
 
+async def answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a button press; a press already answered (e.g. by a run before a crash) is fine.
+
+    Telegram refuses a second answer ("query is too old"). That must not fail the update,
+    or the work the press did — a report stored — would be rolled back.
+    """
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as exc:
+        log.info("callback query %s not answered: %s", query.id, exc)
+
+
 async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Reply in the update's chat, split past Telegram's 4096 characters."""
     message = update.effective_message
@@ -103,7 +116,13 @@ async def edit_or_reply(
     """Edit the message a button sits on; fall back to a new message if it is too long."""
     query = update.callback_query
     if query is not None and isinstance(query.message, Message) and len(text) <= texts.LIMIT:
-        result = await query.message.edit_text(text, reply_markup=markup)
+        try:
+            result = await query.message.edit_text(text, reply_markup=markup)
+        except BadRequest as exc:
+            # Handling the same press again (after a crash) finds the edit already made.
+            if "not modified" not in str(exc).lower():
+                raise
+            return None
         return result if isinstance(result, Message) else None
     await reply(update, text, markup)
     return None
@@ -121,7 +140,7 @@ async def deny(update: Update, context: BotContext, principal: Principal, what: 
     )
     query = update.callback_query
     if query is not None:
-        await query.answer(texts.denied_for(principal), show_alert=True)
+        await answer(query, texts.denied_for(principal), alert=True)
     else:
         await reply(update, texts.denied_for(principal))
 
@@ -169,7 +188,7 @@ def make_button_router(specs: tuple[ButtonSpec, ...]) -> Handler:
                 target="button:malformed",
                 detail={"data": (query.data or "")[:80]},
             )
-            await query.answer(texts.STALE_BUTTON, show_alert=True)
+            await answer(query, texts.STALE_BUTTON, alert=True)
             return
         principal = await context.principal(user.id)
         if not private_chat(update) or not principal.may(spec.roles):

@@ -15,7 +15,7 @@ from bot.roles import Principal, UnitRef
 from bot.schedule import chased_cycle, current_cycle, report_cycle, rule_for, year_cycles
 from db import people, progress, tasks
 from db.models import Contact, OutboxItem, OutboxMessage, Report, ReportDraft, Unit
-from handlers.base import MAX_TEXT, edit_or_reply, encode, int_arg, reply
+from handlers.base import MAX_TEXT, answer, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
 
 PAGE = 8
@@ -80,9 +80,9 @@ async def btn_tasks_page(
     assert query is not None
     page = int_arg(args, 0, high=1000)
     if page is None:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        await answer(query, texts.STALE_BUTTON, alert=True)
         return
-    await query.answer()
+    await answer(query)
     await _show_tasks(update, context, page)
 
 
@@ -206,9 +206,9 @@ async def btn_picker_page(
     assert query is not None
     page = int_arg(args, 0, high=1000)
     if page is None:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        await answer(query, texts.STALE_BUTTON, alert=True)
         return
-    await query.answer()
+    await answer(query)
     states = [s for s in await _unit_states(context, principal) if not s.task.completed]
     await _show_picker(update, context, states, page, texts.CHOOSE_TASK)
 
@@ -241,7 +241,7 @@ async def btn_choose_task(
         return
     task, unit = owned
     if task.completed:
-        await query.answer(texts.TASK_DONE, show_alert=True)
+        await answer(query, texts.TASK_DONE, alert=True)
         return
     if draft is None or draft.state != CHOOSE or _expired(context, draft):
         # A stale picker: start afresh with this task.
@@ -254,7 +254,7 @@ async def btn_choose_task(
     if options is not None and task.task_id not in options:
         await context_deny_task(update, context)
         return
-    await query.answer()
+    await answer(query)
     draft.task_id = task.task_id
     draft.unit_id = unit.id
     _touch(context, draft)
@@ -280,7 +280,7 @@ async def context_deny_task(update: Update, context: BotContext) -> None:
         detail={"data": (query.data if query else "")},
     )
     if query is not None:
-        await query.answer(texts.NOT_YOUR_TASK, show_alert=True)
+        await answer(query, texts.NOT_YOUR_TASK, alert=True)
 
 
 def _expired(context: BotContext, draft: ReportDraft) -> bool:
@@ -451,11 +451,11 @@ async def _draft_from_button(
     draft = await progress.draft_by_token(context.session, token) if token else None
     if draft is None or draft.tg_user_id != user.id:
         done = await progress.report_by_source(context.session, f"draft:{token}") if token else None
-        await query.answer(texts.ALREADY_SUBMITTED if done else texts.STALE_BUTTON, show_alert=True)
+        await answer(query, texts.ALREADY_SUBMITTED if done else texts.STALE_BUTTON, alert=True)
         return None
     if _expired(context, draft):
         await progress.drop_draft(context.session, draft)
-        await query.answer()
+        await answer(query)
         await edit_or_reply(update, texts.DRAFT_TIMEOUT)
         return None
     return draft
@@ -472,7 +472,7 @@ async def btn_confirm(
     if draft is None:
         return
     if draft.state != CONFIRM or draft.parsed is None or draft.cycle_key is None:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        await answer(query, texts.STALE_BUTTON, alert=True)
         return
     # Ownership is re-checked at the moment of storing: the binding may have changed.
     if draft.task_id is None or draft.unit_id not in principal.unit_ids():
@@ -502,7 +502,7 @@ async def btn_confirm(
     view = (await tasks.task_views(context.session, [report.task_id]))[report.task_id]
     unit_name = await _unit_name(context, report.unit_id)
     await progress.drop_draft(context.session, draft)
-    await query.answer("已提交")
+    await answer(query, "已提交")
     await edit_or_reply(
         update,
         texts.report_stored(
@@ -520,7 +520,7 @@ async def btn_edit(
     draft = await _draft_from_button(update, context, args)
     if draft is None or draft.task_id is None:
         return
-    await query.answer()
+    await answer(query)
     draft.state = AWAIT_TEXT
     draft.text = None
     draft.parsed = None
@@ -546,7 +546,7 @@ async def btn_cancel(
         draft = await progress.get_draft(context.session, user.id)
     if draft is not None:
         await progress.drop_draft(context.session, draft)
-    await query.answer()
+    await answer(query)
     await edit_or_reply(update, texts.CANCELLED)
 
 
@@ -646,9 +646,9 @@ async def btn_correct(
         await context_deny_task(update, context)
         return
     if not await _correctable(context, report):
-        await query.answer(texts.CANNOT_CORRECT, show_alert=True)
+        await answer(query, texts.CANNOT_CORRECT, alert=True)
         return
-    await query.answer()
+    await answer(query)
     await _open(
         context, user.id, chat.id, principal, AWAIT_TEXT,
         task_id=report.task_id, unit_id=report.unit_id, supersedes_id=report.id,
