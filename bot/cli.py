@@ -127,11 +127,11 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     from bot.runtime import BotRuntime
 
+    if await _import_seed_if_empty(settings):
+        print(f"数据库中没有任务，已导入 {DEFAULT_SEED.name}。")
     runtime = BotRuntime(settings)
     await runtime.start()
     try:
-        if await _import_seed_if_empty(runtime):
-            print(f"数据库中没有任务，已导入 {DEFAULT_SEED.name}。")
         link = await runtime.first_admin_invite()
         if link:
             print("尚无管理员。请用管理员本人的 Telegram 打开以下链接完成绑定（仅可使用一次）：")
@@ -147,16 +147,25 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _import_seed_if_empty(runtime: Any) -> bool:
+async def _import_seed_if_empty(settings: Settings) -> bool:
+    """A new installation starts with the register beside the code."""
+    from bot.clock import SystemClock
     from bot.register import load_json
+    from db.engine import create_engine, make_sessionmaker
+    from db.migrate import upgrade
     from db.register import import_register
     from db.tasks import latest_year
 
-    services = runtime.services
-    async with services.sessionmaker() as session, session.begin():
-        if await latest_year(session) is not None or not DEFAULT_SEED.is_file():
-            return False
-        await import_register(session, load_json(DEFAULT_SEED), now=services.clock.now())
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with make_sessionmaker(engine)() as session, session.begin():
+            if await latest_year(session) is not None or not DEFAULT_SEED.is_file():
+                return False
+            now = SystemClock(settings.tz).now()
+            await import_register(session, load_json(DEFAULT_SEED), now=now)
+    finally:
+        await engine.dispose()
     return True
 
 
@@ -261,6 +270,35 @@ async def cmd_build_seed(args: argparse.Namespace, settings: Settings) -> int:
     return notice.main(argv)
 
 
+async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the ledger (督查台账) of this year's tasks to an .xlsx file."""
+    from bot import texts
+    from bot.clock import SystemClock
+    from bot.ledger import build_ledger
+    from bot.runtime import load_calendar
+    from db import views
+    from db.engine import create_engine, make_sessionmaker
+    from db.migrate import upgrade
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        calendar = await load_calendar(engine)
+        now = SystemClock(settings.tz).now()
+        async with make_sessionmaker(engine)() as session:
+            ledger = await views.ledger(session, now=now, settings=settings, calendar=calendar)
+    finally:
+        await engine.dispose()
+    if ledger is None:
+        print(texts.EXPORT_EMPTY, file=sys.stderr)
+        return 1
+    data = build_ledger(ledger.rows, year=ledger.year, as_of=ledger.as_of, tz=settings.tz)
+    path = Path(args.output) if args.output else Path(texts.ledger_filename(ledger.as_of))
+    path.write_bytes(data)
+    print(f"已导出{ledger.year}年督查台账（{len(ledger.rows)}项任务）：{path}")
+    return 0
+
+
 @dataclass(frozen=True)
 class CliCommand:
     """One sub-command: what it runs, its help line, and its arguments."""
@@ -295,6 +333,10 @@ def _seed_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--check", action="store_true", help="only check the file is up to date")
 
 
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", help="output file (default: 督查台账-<date>.xlsx)")
+
+
 COMMANDS: dict[str, CliCommand] = {
     "run": CliCommand(cmd_run, "启动机器人（未配置 BOT_TOKEN 时启动本地沙盒）/ run the bot"),
     "migrate": CliCommand(cmd_migrate, "升级数据库结构 / bring the database schema up to date"),
@@ -305,6 +347,7 @@ COMMANDS: dict[str, CliCommand] = {
     "build-seed": CliCommand(
         cmd_build_seed, "由通知全文生成 seed_tasks.json / build the register", _seed_args, False
     ),
+    "export": CliCommand(cmd_export, "导出督查台账（Excel）/ export the ledger", _export_args),
 }
 
 
