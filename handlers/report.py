@@ -331,6 +331,9 @@ async def handle_text(update: Update, context: BotContext, principal: Principal,
             states = [TaskState(t, u, "unreported", None) for t, u in options]
             await _show_picker(update, context, states, 0, texts.CHOOSE_TASK_FOR_REPLY)
             return True
+    if draft is not None and draft.state == CHOOSE:
+        await reply(update, texts.CHOOSE_FIRST)
+        return True
     if draft is None or draft.state != AWAIT_TEXT:
         return False
     if not await _text_ok(update, text):
