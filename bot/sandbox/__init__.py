@@ -1,0 +1,61 @@
+"""The sandbox: see the bot work before asking BotFather for a token.
+
+``python -m bot run`` without ``BOT_TOKEN`` calls ``run_sandbox``: the Telegram Bot API emulator
+runs in-process, the real bot talks to it on a simulated clock and its own SQLite database
+(``data/sandbox.db``, never the production ``DATABASE_URL``), and a page on
+``http://SANDBOX_HOST:SANDBOX_PORT/`` lets a person act as a liaison, the office, a leader or
+the admin, press the bot's buttons and move the clock forward.
+
+Simulated time: a fresh sandbox starts on the first workday from 16 March of the register's
+year at the reminder time (2026-03-16 09:00, a Monday), ten days before the month's deadline,
+so one "快进一个月" shows reminders, the deadline, overdue reminders, escalations and the next
+cycle. The time is stored in the database (AppState ``sandbox_clock``) and a restart continues
+from it; "跳到今天" jumps forward to the real date. Each clock step runs the jobs the scheduler
+would run at every daily summary time and reminder time on the way (and at the step's end), then
+delivers the outbox. Delete ``data/sandbox.db`` to start over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import webbrowser
+from datetime import datetime
+
+from bot.config import Settings
+from bot.sandbox.server import PageServer
+from bot.sandbox.world import DEFAULT_DATABASE_URL, Sandbox
+
+__all__ = ["DEFAULT_DATABASE_URL", "PageServer", "Sandbox", "run_sandbox"]
+
+
+async def run_sandbox(
+    settings: Settings,
+    *,
+    open_browser: bool = False,
+    database_url: str | None = None,
+    start: datetime | None = None,
+) -> None:
+    """Run the sandbox until SIGINT/SIGTERM or cancellation, printing the page's address."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+    try:
+        async with Sandbox(settings, database_url=database_url, start=start) as sandbox:
+            server = PageServer(sandbox, settings.sandbox_host, settings.sandbox_port)
+            await server.start()
+            try:
+                print(f"沙盒已启动，请在浏览器中打开 {server.url} （按 Ctrl+C 结束）", flush=True)
+                if open_browser:
+                    await asyncio.to_thread(webbrowser.open, server.url)
+                await stop.wait()
+            finally:
+                await server.stop()
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)

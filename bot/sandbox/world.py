@@ -1,0 +1,551 @@
+"""The sandbox's world: the emulator, the real bot on a simulated clock, and the personas.
+
+`Sandbox` only drives things: it starts the emulator and a `BotRuntime` on a `ManualClock`,
+binds personas through real invites and ``/start``, acts for them through the emulator's
+control client, and moves the clock, running the jobs the scheduler would run at each step.
+Every rule (who may do what, what is due, what a text says) stays in the bot.
+
+The emulator keeps its state in memory: after a restart the personas are recreated with the same
+user ids (from AppState ``sandbox_personas``), so the bot's contacts still match, their chats
+start empty, and the emulator's update and message numbering is moved past what the database
+has seen (through the emulator's private update counter, for want of a public setting).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import func, select
+
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.emulator import ControlClient, EmulatorServer, TranscriptMessage
+from bot.register import load_json
+from bot.roles import LeaderRef, Role, UnitRef
+from bot.runtime import BotRuntime
+from bot.sandbox.steps import Step, checkpoints, describe, target_for
+from db import people
+from db.models import AppState, InboxUpdate, OutboxMessage, ReportDraft
+from db.register import import_register
+from db.tasks import latest_year
+from handlers.commands import set_menu_for
+from handlers.context import Services
+from jobs.schedule import run_planning
+from jobs.sender import OutboxSender
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SEED = ROOT / "seed_tasks.json"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/sandbox.db"
+BOT_USERNAME = "duban_sandbox_bot"
+PERSONAS_KEY = "sandbox_personas"
+CLOCK_KEY = "sandbox_clock"
+MAX_TEXT = 4096
+FIRST_PERSONA_ID = 10_000_001
+FIRST_NEW_PERSON_ID = 20_000_001
+
+SummaryJob = Callable[..., Awaitable[Any]]
+
+
+def _message_id(payload: dict[str, Any]) -> int:
+    """The message id an update carries (a message, or the message a button was on)."""
+    message = payload.get("message") or (payload.get("callback_query") or {}).get("message")
+    return int(message.get("message_id") or 0) if isinstance(message, dict) else 0
+
+
+class SandboxError(ValueError):
+    """A request the sandbox cannot carry out; the message is shown to the person."""
+
+
+@dataclass(frozen=True)
+class PersonaSpec:
+    """A persona created and bound when the sandbox starts on a fresh database."""
+
+    key: str
+    label: str
+    name: str
+    group: str
+    role: Role
+    unit: str | None = None
+    leader: str | None = None
+
+
+PERSONAS: tuple[PersonaSpec, ...] = (
+    PersonaSpec("fgj", "发改局联络员", "林晓东", "联络员", Role.LIAISON, unit="发改局"),
+    PersonaSpec("gxj", "工信局联络员", "陈雅琴", "联络员", Role.LIAISON, unit="工信局"),
+    PersonaSpec("zjj", "住建局联络员", "黄志明", "联络员", Role.LIAISON, unit="住建局"),
+    PersonaSpec("office", "督导办工作人员", "王丽华", "督导办", Role.OFFICE),
+    PersonaSpec("leader", "分管领导 吴振强", "吴振强", "分管领导", Role.LEADER, leader="吴振强"),
+    PersonaSpec("admin", "管理员", "李明", "管理员", Role.ADMIN),
+)
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Someone the page can act as: a simulated Telegram user (private chat id == user id)."""
+
+    key: str
+    label: str
+    name: str
+    group: str
+    user_id: int
+
+    def to_json(self) -> dict[str, Any]:
+        """As stored in AppState and shown on the page."""
+        return {
+            "key": self.key,
+            "label": self.label,
+            "name": self.name,
+            "group": self.group,
+            "user_id": self.user_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Persona:
+        """From the stored form."""
+        return cls(
+            str(data["key"]),
+            str(data["label"]),
+            str(data["name"]),
+            str(data["group"]),
+            int(data["user_id"]),
+        )
+
+
+def default_start(year: int, settings: Settings, runtime_calendar: Any) -> datetime:
+    """A fresh sandbox's first moment: the first workday from 16 March, at the reminder time.
+
+    Mid-March of the register's year leaves ten days before the month's deadline, so a whole
+    cycle (reminders, deadline, overdue, escalation, the next cycle) fits in one fast-forward.
+    """
+    day = runtime_calendar.next_workday(datetime(year, 3, 16, tzinfo=settings.tz).date())
+    return datetime.combine(day, settings.reminder_time, tzinfo=settings.tz)
+
+
+def summary_job() -> SummaryJob | None:
+    """`jobs.summaries.send_daily_summaries` if that job exists in this version of the bot."""
+    try:
+        module = importlib.import_module("jobs.summaries")
+    except ModuleNotFoundError as exc:
+        if exc.name != "jobs.summaries":
+            raise
+        return None
+    job = getattr(module, "send_daily_summaries", None)
+    return job if callable(job) else None
+
+
+class Sandbox:
+    """The emulator, the bot on a manual clock and the personas, started and stopped together."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        database_url: str | None = None,
+        start: datetime | None = None,
+        seed: Path | None = SEED,
+        real_now: Callable[[], datetime] | None = None,
+    ) -> None:
+        if start is not None and start.tzinfo is None:
+            raise ValueError("the sandbox's start must be an aware datetime")
+        self.settings = settings
+        self.database_url = database_url or DEFAULT_DATABASE_URL
+        self.requested_start = start
+        self.seed = seed
+        self._real_now = real_now or (lambda: datetime.now(settings.tz))
+        self.clock = ManualClock(start or datetime.now(settings.tz))
+        self.server: EmulatorServer | None = None
+        self.people: ControlClient | None = None
+        self.runtime: BotRuntime | None = None
+        self.personas: dict[str, Persona] = {}
+        self.clock_generation = 0
+        self.summaries: SummaryJob | None = None
+        self.imported_register = False
+        self._new_people = 0
+        self._stamps: dict[int, dict[int, datetime]] = {}
+        self._advance_lock = asyncio.Lock()
+        self._delivery_lock = asyncio.Lock()
+        self._clock_moved = asyncio.Event()
+        self.busy = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def services(self) -> Services:
+        """The running bot's services."""
+        assert self.runtime is not None and self.runtime.services is not None
+        return self.runtime.services
+
+    @property
+    def sender(self) -> OutboxSender:
+        """The running bot's outbox sender."""
+        assert self.runtime is not None and self.runtime.sender is not None
+        return self.runtime.sender
+
+    @property
+    def control(self) -> ControlClient:
+        """The emulator's control client (simulated people)."""
+        assert self.people is not None
+        return self.people
+
+    def runtime_settings(self, token: str) -> Settings:
+        """The bot's settings inside the sandbox: the emulator's token and the sandbox database.
+
+        Per-chat pacing is relaxed: simulated days pass in fractions of a second, and the
+        emulator does not enforce Telegram's limits unless told to.
+        """
+        return self.settings.model_copy(
+            update={
+                "bot_token": SecretStr(token),
+                "bot_username": BOT_USERNAME,
+                "database_url": self.database_url,
+                "send_private_interval": 0.0,
+                "send_rate_per_second": 1000.0,
+            }
+        )
+
+    async def start(self) -> None:
+        """Start emulator and bot, import the register if needed, restore or bind the personas."""
+        self.server = EmulatorServer(bot_username=BOT_USERNAME)
+        await self.server.start()
+        self.people = ControlClient.local(self.server.emulator)
+        settings = self.runtime_settings(self.server.token)
+        path = settings.sqlite_path()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.runtime = BotRuntime(
+            settings, clock=self.clock, base_url=self.server.url, poll_timeout=5.0, run_jobs=False
+        )
+        await self.runtime.start()
+        self._serialize_delivery()
+        self.summaries = summary_job()
+        await self._restore_clock()
+        await self._restore_or_bind_personas()
+        await self.run_jobs()
+
+    async def stop(self) -> None:
+        """Stop the bot, then the emulator."""
+        self._clock_moved.set()
+        if self.runtime is not None:
+            await self.runtime.stop()
+            self.runtime = None
+        if self.people is not None:
+            await self.people.close()
+            self.people = None
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+
+    async def __aenter__(self) -> Sandbox:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _serialize_delivery(self) -> None:
+        """Make the runtime's sender loop and the sandbox's own delivery runs take turns.
+
+        `OutboxSender.run_once` has no lock of its own, and the runtime's background loop calls
+        it every second: two overlapping runs could send the same message twice.
+        """
+        sender = self.sender
+        unlocked = sender.run_once
+        lock = self._delivery_lock
+
+        async def run_once(batch: int = 500) -> Any:
+            async with lock:
+                return await unlocked(batch)
+
+        sender.run_once = run_once  # type: ignore[method-assign]
+
+    async def _state(self, key: str) -> dict[str, Any] | None:
+        async with self.services.sessionmaker() as session:
+            row = await session.get(AppState, key)
+            return dict(row.value) if row is not None else None
+
+    async def _save(self, key: str, value: dict[str, Any]) -> None:
+        async with self.services.sessionmaker() as session, session.begin():
+            await session.merge(AppState(key=key, value=value, updated_at=self.clock.now()))
+
+    async def _restore_clock(self) -> None:
+        """Continue at the stored simulated time, or start fresh (importing the register)."""
+        stored = await self._state(CLOCK_KEY)
+        if stored is not None and self.requested_start is None:
+            self.clock.set(datetime.fromisoformat(str(stored["at"])))
+        async with self.services.sessionmaker() as session:
+            year = await latest_year(session)
+        if year is None and self.seed is not None and self.seed.is_file():
+            register = load_json(self.seed)
+            if stored is None and self.requested_start is None:
+                self.clock.set(default_start(register.year, self.settings, self.services.calendar))
+            async with self.services.sessionmaker() as session, session.begin():
+                await import_register(session, register, now=self.clock.now())
+            self.imported_register = True
+        elif stored is None and self.requested_start is None and year is not None:
+            self.clock.set(default_start(year, self.settings, self.services.calendar))
+        await self._save(CLOCK_KEY, {"at": self.clock.now().isoformat()})
+
+    async def _continue_numbering(self) -> None:
+        """A restarted emulator must not reuse ids the bot has stored.
+
+        The bot drops an update whose id is already in its inbox, and finds reminders by their
+        message id: the emulator's update ids and the personas' message ids continue after the
+        highest ones the database knows.
+        """
+        async with self.services.sessionmaker() as session:
+            last_update = await session.scalar(select(func.max(InboxUpdate.update_id)))
+            last_message = max(
+                int(await session.scalar(select(func.max(OutboxMessage.tg_message_id))) or 0),
+                int(await session.scalar(select(func.max(ReportDraft.card_message_id))) or 0),
+                max(
+                    (_message_id(p) for p in await session.scalars(select(InboxUpdate.payload))),
+                    default=0,
+                ),
+            )
+        assert self.server is not None
+        emulator = self.server.emulator
+        if last_update is not None:
+            # The emulator has no public setting for this yet (see the module docstring).
+            emulator._update_ids = itertools.count(int(last_update) + 1)
+        for persona in self.personas.values():
+            chat = emulator.get_chat(persona.user_id)
+            chat.next_message_id = max(chat.next_message_id, last_message + 1)
+
+    async def _restore_or_bind_personas(self) -> None:
+        stored = await self._state(PERSONAS_KEY)
+        if stored is not None:
+            for data in stored.get("personas", []):
+                persona = Persona.from_json(data)
+                await self._recreate_user(persona)
+                self.personas[persona.key] = persona
+            self._new_people = int(stored.get("new_people", 0))
+            await self._continue_numbering()
+            return
+        for index, spec in enumerate(PERSONAS):
+            persona = Persona(spec.key, spec.label, spec.name, spec.group, FIRST_PERSONA_ID + index)
+            if await self._bind(persona, spec):
+                self.personas[persona.key] = persona
+        await self._save_personas()
+
+    async def _save_personas(self) -> None:
+        await self._save(
+            PERSONAS_KEY,
+            {
+                "personas": [p.to_json() for p in self.personas.values()],
+                "new_people": self._new_people,
+            },
+        )
+
+    async def _recreate_user(self, persona: Persona) -> None:
+        """After a restart: the same Telegram user again, chat open, menu as the bot set it."""
+        await self.control.create_user(persona.name, user_id=persona.user_id)
+        await self.control.start_bot(persona.user_id, send_command=False)
+        assert self.runtime is not None and self.runtime.application is not None
+        async with self.services.sessionmaker() as session:
+            principal = await people.principal(session, persona.user_id)
+        if principal.bound:
+            await set_menu_for(self.runtime.application.bot, persona.user_id, principal)
+
+    async def _bind(self, persona: Persona, spec: PersonaSpec) -> bool:
+        """Create a real invite and let the persona send ``/start <code>`` through the emulator."""
+        async with self.services.sessionmaker() as session, session.begin():
+            unit: UnitRef | None = await people.find_unit(session, spec.unit) if spec.unit else None
+            leader: LeaderRef | None = (
+                await people.find_leader(session, spec.leader) if spec.leader else None
+            )
+            if (spec.unit and unit is None) or (spec.leader and leader is None):
+                log.warning("sandbox persona %s skipped: not in the register", spec.label)
+                return False
+            invite = await people.create_invite(
+                session,
+                role=spec.role,
+                now=self.clock.now(),
+                ttl=timedelta(hours=self.settings.invite_ttl_hours),
+                unit=unit,
+                leader=leader,
+            )
+        await self.control.create_user(persona.name, user_id=persona.user_id)
+        await self.control.start_bot(persona.user_id, payload=invite.code)
+        await self.control.wait_for_bot_message(persona.user_id, timeout=15.0)
+        self.stamp_all()
+        return True
+
+    # ------------------------------------------------------------------ people
+
+    def persona(self, key: str) -> Persona:
+        """The persona with this key (SandboxError if none)."""
+        persona = self.personas.get(key)
+        if persona is None:
+            raise SandboxError("没有这个角色")
+        return persona
+
+    async def new_person(self) -> Persona:
+        """A new Telegram user who has opened the bot's chat but is bound to nothing."""
+        self._new_people += 1
+        number = self._new_people
+        user_id = FIRST_NEW_PERSON_ID + number - 1
+        persona = Persona(f"new{number}", f"新用户 {number}", f"新用户{number}", "未绑定", user_id)
+        await self.control.create_user(persona.name, user_id=user_id)
+        await self.control.start_bot(user_id, send_command=False)
+        self.personas[persona.key] = persona
+        await self._save_personas()
+        return persona
+
+    async def send(self, key: str, text: str, *, reply_to: int | None = None) -> int:
+        """The persona writes `text` (optionally replying to a message); returns its id."""
+        persona = self.persona(key)
+        if not text.strip():
+            raise SandboxError("消息不能为空")
+        if len(text) > MAX_TEXT:
+            raise SandboxError(f"消息过长（最多{MAX_TEXT}字）")
+        message = await self.control.send_message(persona.user_id, text, reply_to=reply_to)
+        self.stamp_all()
+        return message.message_id
+
+    async def press(self, key: str, message_id: int, data: str) -> dict[str, Any]:
+        """The persona presses an inline button; returns the bot's answer (toast or alert)."""
+        persona = self.persona(key)
+        query = await self.control.press_button(persona.user_id, message_id, data=data)
+        try:
+            answer = await self.control.wait_for_callback_answer(query.id, timeout=10.0)
+        except TimeoutError:
+            return {"answered": False, "text": None, "show_alert": False}
+        return {"answered": True, "text": answer.text, "show_alert": answer.show_alert}
+
+    async def transcript(self, key: str) -> list[TranscriptMessage]:
+        """The persona's private chat with the bot (documents without their bytes)."""
+        persona = self.persona(key)
+        messages = await self.control.transcript(persona.user_id, with_data=False)
+        self._stamp(persona.user_id, messages)
+        return messages
+
+    async def document(self, key: str, message_id: int) -> tuple[str, str, bytes]:
+        """A file the bot sent to this persona: (filename, mime type, bytes)."""
+        persona = self.persona(key)
+        for message in await self.control.transcript(persona.user_id, with_data=True):
+            doc = message.document
+            if message.message_id == message_id and doc is not None and doc.data is not None:
+                mime = doc.mime_type or "application/octet-stream"
+                return doc.filename or f"file_{message_id}", mime, doc.data
+        raise SandboxError("没有这个文件")
+
+    async def commands(self, key: str) -> list[dict[str, Any]]:
+        """The command menu this persona sees."""
+        persona = self.persona(key)
+        return await self.control.visible_commands(persona.user_id, persona.user_id)
+
+    def stamped(self, chat_id: int, message_id: int) -> datetime | None:
+        """The simulated time a message appeared at."""
+        return self._stamps.get(chat_id, {}).get(message_id)
+
+    def _stamp(self, chat_id: int, messages: list[TranscriptMessage]) -> None:
+        seen = self._stamps.setdefault(chat_id, {})
+        now = self.clock.now()
+        for message in messages:
+            seen.setdefault(message.message_id, now)
+
+    def stamp_all(self) -> None:
+        """Record the simulated time of every message not seen yet (before the clock moves)."""
+        assert self.server is not None
+        emulator = self.server.emulator
+        now = self.clock.now()
+        for persona in self.personas.values():
+            seen = self._stamps.setdefault(persona.user_id, {})
+            if persona.user_id not in emulator.chats:
+                continue
+            for message in emulator.iter_messages(persona.user_id):
+                seen.setdefault(message.message_id, now)
+
+    # ------------------------------------------------------------------ time
+
+    def clock_facts(self) -> dict[str, Any]:
+        """The clock panel: simulated date, weekday, time, workday, and the jump to today."""
+        facts = describe(self.clock.now(), tz=self.settings.tz, calendar=self.services.calendar)
+        facts["real_today_ahead"] = self._real_now() > self.clock.now() + timedelta(minutes=1)
+        facts["generation"] = self.clock_generation
+        facts["busy"] = self.busy
+        return facts
+
+    async def wait_clock(self, generation: int, seconds: float) -> None:
+        """Return when the clock moved past `generation` or after `seconds`."""
+        if self.clock_generation != generation:
+            return
+        event = self._clock_moved
+        try:
+            await asyncio.wait_for(event.wait(), seconds)
+        except TimeoutError:
+            return
+
+    def _moved(self) -> None:
+        self.clock_generation += 1
+        event, self._clock_moved = self._clock_moved, asyncio.Event()
+        event.set()
+
+    async def advance(self, step: Step) -> dict[str, Any]:
+        """Move the clock by one of the panel's steps, running the jobs at each checkpoint."""
+        settings = self.settings
+        async with self._advance_lock:
+            start = self.clock.now()
+            target = target_for(
+                step,
+                start,
+                tz=settings.tz,
+                calendar=self.services.calendar,
+                reminder_time=settings.reminder_time,
+                real_now=self._real_now(),
+            )
+            if target is None:
+                raise SandboxError("模拟时间已晚于今天，无法跳转")
+            points = checkpoints(
+                start,
+                target,
+                tz=settings.tz,
+                job_times=(settings.summary_time, settings.reminder_time),
+            )
+            self.busy = True
+            sent = 0
+            try:
+                for point in points:
+                    self.stamp_all()
+                    self.clock.set(point)
+                    self._moved()
+                    sent += await self.run_jobs()
+                    self.stamp_all()
+            finally:
+                self.busy = False
+                await self._save(CLOCK_KEY, {"at": self.clock.now().isoformat()})
+                self._moved()
+        return {"from": start.isoformat(), "checkpoints": len(points), "sent": sent}
+
+    async def run_jobs(self) -> int:
+        """What the scheduler would run at the clock's time, then deliver; returns messages sent.
+
+        The jobs decide themselves whether anything is due (workdays, times, what was sent).
+        """
+        services = self.services
+        if self.summaries is not None:
+            async with services.sessionmaker() as session, session.begin():
+                await self.summaries(
+                    now=self.clock.now(),
+                    session=session,
+                    settings=services.settings,
+                    calendar=services.calendar,
+                )
+        await run_planning(services, None)
+        stats = await self.sender.run_once()
+        return int(stats.sent)

@@ -1,0 +1,341 @@
+"""The sandbox without a browser: clock steps, the JSON API, personas, restart and a report."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.sandbox.server import make_app
+from bot.sandbox.steps import (
+    MAX_STEPPED_SPAN,
+    Step,
+    add_month,
+    checkpoints,
+    describe,
+    target_for,
+)
+from bot.sandbox.world import PERSONAS, Sandbox
+from bot.workcal import WorkCalendar
+from db.models import Report
+
+TZ = ZoneInfo("Asia/Shanghai")
+START = datetime(2026, 3, 16, 9, 0, tzinfo=TZ)  # a Monday, ten days before the deadline
+CAL = WorkCalendar()
+NINE = time(9, 0)
+HALF_EIGHT = time(8, 30)
+
+
+def _settings() -> Settings:
+    return Settings(_env_file=None)
+
+
+# --- pure clock arithmetic ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("step", "now", "expected"),
+    [
+        (Step.HOUR, START, datetime(2026, 3, 16, 10, 0, tzinfo=TZ)),
+        (Step.DAY, START, datetime(2026, 3, 17, 9, 0, tzinfo=TZ)),
+        (Step.WEEK, START, datetime(2026, 3, 23, 9, 0, tzinfo=TZ)),
+        (Step.MONTH, START, datetime(2026, 4, 16, 9, 0, tzinfo=TZ)),
+        # Friday afternoon → Monday 09:00
+        (
+            Step.NEXT_WORKDAY,
+            datetime(2026, 3, 20, 15, 0, tzinfo=TZ),
+            datetime(2026, 3, 23, 9, 0, tzinfo=TZ),
+        ),
+        # Before the National Day holiday → the first workday after it
+        (
+            Step.NEXT_WORKDAY,
+            datetime(2026, 9, 30, 10, 0, tzinfo=TZ),
+            datetime.combine(CAL.add_workdays(date(2026, 9, 30), 1), NINE, tzinfo=TZ),
+        ),
+        (Step.TODAY, START, datetime(2026, 11, 27, 14, 5, tzinfo=TZ)),
+    ],
+)
+def test_target_for(step: Step, now: datetime, expected: datetime) -> None:
+    real_now = datetime(2026, 11, 27, 14, 5, 33, tzinfo=TZ)
+    got = target_for(step, now, tz=TZ, calendar=CAL, reminder_time=NINE, real_now=real_now)
+    assert got == expected
+
+
+def test_today_behind_the_simulated_clock_does_not_move() -> None:
+    real_now = START - timedelta(days=3)
+    assert (
+        target_for(Step.TODAY, START, tz=TZ, calendar=CAL, reminder_time=NINE, real_now=real_now)
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (datetime(2026, 1, 31, 10, 0, tzinfo=TZ), datetime(2026, 2, 28, 10, 0, tzinfo=TZ)),
+        (datetime(2026, 12, 15, 9, 0, tzinfo=TZ), datetime(2027, 1, 15, 9, 0, tzinfo=TZ)),
+    ],
+)
+def test_add_month(moment: datetime, expected: datetime) -> None:
+    assert add_month(moment) == expected
+
+
+def test_checkpoints_step_through_each_days_job_times() -> None:
+    end = START + timedelta(days=2, hours=1)
+    points = checkpoints(START, end, tz=TZ, job_times=(NINE, HALF_EIGHT))
+    assert [p.strftime("%m-%d %H:%M") for p in points] == [
+        "03-17 08:30",
+        "03-17 09:00",
+        "03-18 08:30",
+        "03-18 09:00",
+        "03-18 10:00",
+    ]
+
+
+def test_checkpoints_small_step_is_just_the_end() -> None:
+    end = START + timedelta(hours=1)
+    points = checkpoints(START, end, tz=TZ, job_times=(NINE, HALF_EIGHT))
+    assert points == [end]
+    assert checkpoints(START, START, tz=TZ, job_times=(NINE,)) == []
+
+
+def test_a_long_jump_runs_the_jobs_once_at_its_end() -> None:
+    end = START + MAX_STEPPED_SPAN + timedelta(days=1)
+    assert checkpoints(START, end, tz=TZ, job_times=(NINE, HALF_EIGHT)) == [end]
+
+
+def test_describe_names_weekday_workday_and_holiday() -> None:
+    facts = describe(START, tz=TZ, calendar=CAL)
+    assert facts["label"] == "2026年3月16日 周一 09:00"
+    assert facts["workday"] is True
+    assert facts["day_kind"] == "工作日"
+    national_day = describe(datetime(2026, 10, 1, 9, 0, tzinfo=TZ), tz=TZ, calendar=CAL)
+    assert national_day["workday"] is False
+    assert national_day["day_kind"] == "休息日（国庆节）"
+    saturday = describe(datetime(2026, 3, 21, 9, 0, tzinfo=TZ), tz=TZ, calendar=CAL)
+    assert saturday["weekday"] == "周六"
+    assert saturday["day_kind"] == "休息日"
+    makeup = next(
+        d
+        for d in (date(2026, 1, 1) + timedelta(days=n) for n in range(365))
+        if d.weekday() >= 5 and CAL.is_workday(d)
+    )
+    facts = describe(datetime.combine(makeup, NINE, tzinfo=TZ), tz=TZ, calendar=CAL)
+    assert facts["workday"] is True
+    assert "调休上班" in str(facts["day_kind"])
+
+
+# --- the running sandbox through its JSON API ---------------------------------------------------
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[tuple[Sandbox, TestClient[Any, Any]]]:
+    """A started sandbox on a temporary SQLite file, and a client for its page server."""
+    sandbox = Sandbox(
+        _settings(), database_url=f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}", start=START
+    )
+    async with sandbox:
+        client = TestClient(TestServer(make_app(sandbox)))
+        await client.start_server()
+        try:
+            yield sandbox, client
+        finally:
+            await client.close()
+
+
+async def _json(resp: Any, status: int = 200) -> Any:
+    assert resp.status == status, await resp.text()
+    return await resp.json()
+
+
+async def _transcript(client: TestClient[Any, Any], persona: str, **query: Any) -> Any:
+    return await _json(await client.get("/api/transcript", params={"persona": persona, **query}))
+
+
+Message = dict[str, Any]
+
+
+async def _wait_for(
+    client: TestClient[Any, Any], persona: str, found: Callable[[Message], bool]
+) -> Message:
+    """Long-poll the persona's transcript until a message satisfies `found`; return it."""
+    data = await _transcript(client, persona)
+    for _ in range(20):
+        for m in data["messages"]:
+            if found(m):
+                return dict(m)
+        data = await _transcript(
+            client, persona, since=data["version"], clock=data["clock"]["generation"], wait=5
+        )
+    raise AssertionError(f"no such message for {persona}: {data['messages'][-3:]}")
+
+
+def _bot_after(after: int, contains: str = "") -> Callable[[Message], bool]:
+    return lambda m: bool(m["from_bot"] and m["id"] > after and contains in m["text"])
+
+
+def _button(message: Message, label: str) -> str:
+    return next(b["data"] for row in message["buttons"] for b in row if b["text"] == label)
+
+
+def _has_button(label: str) -> Callable[[Message], bool]:
+    return lambda m: any(b["text"] == label for row in m["buttons"] for b in row)
+
+
+async def _send(client: TestClient[Any, Any], persona: str, text: str, **extra: Any) -> int:
+    body = await _json(
+        await client.post("/api/send", json={"persona": persona, "text": text, **extra})
+    )
+    return int(body["message_id"])
+
+
+async def _press(
+    client: TestClient[Any, Any], persona: str, message: Message, label: str
+) -> dict[str, Any]:
+    data = _button(message, label)
+    return dict(
+        await _json(
+            await client.post(
+                "/api/press", json={"persona": persona, "message_id": message["id"], "data": data}
+            )
+        )
+    )
+
+
+async def test_page_and_state(api: tuple[Sandbox, TestClient[Any, Any]]) -> None:
+    sandbox, client = api
+    page = await client.get("/")
+    assert page.status == 200
+    assert page.charset == "utf-8"
+    html = await page.text()
+    assert '<meta charset="utf-8">' in html
+    assert "http" not in html.split("<script>")[0].replace("http-equiv", "")  # no external assets
+
+    state = await _json(await client.get("/api/state"))
+    assert state["clock"]["label"] == "2026年3月16日 周一 09:00"
+    assert state["clock"]["workday"] is True
+    assert [p["key"] for p in state["personas"]] == [s.key for s in PERSONAS]
+    assert [s["step"] for s in state["steps"]] == [s.value for s in Step]
+    personas = await _json(await client.get("/api/personas"))
+    assert personas == state["personas"]
+
+    # Every persona was bound through a real invite and /start.
+    for spec in PERSONAS:
+        data = await _transcript(client, spec.key)
+        first, answer = data["messages"][0], data["messages"][1]
+        assert first["text"].startswith("/start ") and not first["from_bot"]
+        assert "绑定成功" in answer["text"] and answer["from_bot"]
+        assert answer["at"] == "03-16 09:00"
+    liaison = await _transcript(client, "fgj")
+    assert "report" in [c["command"] for c in liaison["commands"]]
+    admin = await _transcript(client, "admin")
+    assert "invite" in [c["command"] for c in admin["commands"]]
+    assert sandbox.imported_register
+
+
+async def test_bad_requests_get_short_answers(api: tuple[Sandbox, TestClient[Any, Any]]) -> None:
+    _, client = api
+    cases = [
+        await client.get("/api/transcript", params={"persona": "nobody"}),
+        await client.post("/api/send", json={"persona": "fgj", "text": "   "}),
+        await client.post("/api/send", json={"persona": "fgj", "text": "字" * 5000}),
+        await client.post("/api/send", json={"persona": "nobody", "text": "你好"}),
+        await client.post("/api/send", data="persona=fgj&text=hi"),  # not JSON
+        await client.post("/api/send", json=["not", "an", "object"]),
+        await client.post("/api/press", json={"persona": "fgj", "message_id": 2, "data": "x:1"}),
+        await client.post("/api/press", json={"persona": "fgj", "message_id": "x", "data": "x"}),
+        await client.post("/api/clock/advance", json={"step": "century"}),
+        await client.get("/api/document", params={"persona": "fgj", "message_id": "2"}),
+    ]
+    for resp in cases:
+        body = await _json(resp, 400)
+        assert body["ok"] is False and body["error"]
+
+
+async def test_new_person_is_unbound_until_an_admin_invite(
+    api: tuple[Sandbox, TestClient[Any, Any]],
+) -> None:
+    _, client = api
+    created = await _json(await client.post("/api/new-person", json={}))
+    key = created["persona"]["key"]
+    assert created["persona"]["group"] == "未绑定"
+    assert (await _transcript(client, key))["messages"] == []
+    sent = await _send(client, key, "/tasks")
+    assert "邀请" in (await _wait_for(client, key, _bot_after(sent)))["text"]
+
+    # The admin makes a liaison invite with the bot's buttons; the new person redeems it.
+    sent = await _send(client, "admin", "/invite")
+    menu = await _wait_for(client, "admin", _bot_after(sent))
+    await _press(client, "admin", menu, "联络员")
+    units = await _wait_for(client, "admin", _has_button("人社局"))
+    await _press(client, "admin", units, "人社局")
+    link = await _wait_for(client, "admin", _bot_after(sent, "?start="))
+    code = link["text"].split("?start=")[1].split()[0]
+    sent = await _send(client, key, f"/start {code}")
+    bound = await _wait_for(client, key, _bot_after(sent))
+    assert "绑定成功" in bound["text"] and "人社局" in bound["text"]
+    data = await _transcript(client, key)
+    assert "report" in [c["command"] for c in data["commands"]]
+
+
+async def test_a_week_brings_a_reminder_and_a_reply_stores_a_report(
+    api: tuple[Sandbox, TestClient[Any, Any]],
+) -> None:
+    sandbox, client = api
+    moved = await _json(await client.post("/api/clock/advance", json={"step": "week"}))
+    assert moved["clock"]["label"] == "2026年3月23日 周一 09:00"
+    assert moved["sent"] >= 3
+    reminder = await _wait_for(client, "fgj", _bot_after(0, "尚未报送"))
+    assert reminder["at"] == "03-20 09:00"  # three workdays before the 25th, at 09:00
+
+    text = "一季度地区生产总值增长5.2%，预计6月底前完成年度目标过半"
+    sent = await _send(client, "fgj", text, reply_to=reminder["id"])
+    answer = await _wait_for(client, "fgj", _bot_after(sent))
+    if not _has_button("确认提交")(answer):
+        # The reminder covered several tasks: pick task 1, then the card comes.
+        label = next(
+            b["text"] for row in answer["buttons"] for b in row if b["text"].startswith("第1项")
+        )
+        await _press(client, "fgj", answer, label)
+        answer = await _wait_for(client, "fgj", _has_button("确认提交"))
+    pressed = await _press(client, "fgj", answer, "确认提交")
+    assert pressed["answered"] is True
+    stored = await _wait_for(client, "fgj", lambda m: m["id"] == answer["id"] and not m["buttons"])
+    assert "第1项" in stored["text"]
+    # The pump handles updates one by one: once /history is answered, the press is committed.
+    sent = await _send(client, "fgj", "/history")
+    await _wait_for(client, "fgj", _bot_after(sent))
+    async with sandbox.services.sessionmaker() as session:
+        reports = (await session.scalars(select(Report))).all()
+    assert len(reports) == 1
+    assert reports[0].cycle_key == "2026-03"
+    assert reports[0].tg_user_id == sandbox.persona("fgj").user_id
+    assert reports[0].text == text
+
+
+async def test_restart_continues_with_the_same_personas_and_time(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}"
+    async with Sandbox(_settings(), database_url=url, start=START) as first:
+        await first.advance(Step.DAY)
+        await first.new_person()
+        ids = {k: p.user_id for k, p in first.personas.items()}
+        moved_to = first.clock.now()
+    async with Sandbox(_settings(), database_url=url) as again:
+        assert again.clock.now() == moved_to
+        assert {k: p.user_id for k, p in again.personas.items()} == ids
+        assert not again.imported_register
+        # The bot still knows them: the liaison's menu is back, the chat is open.
+        assert "report" in [c["command"] for c in await again.commands("fgj")]
+        await again.send("fgj", "/tasks")
+        reply = await again.control.wait_for_bot_message(again.persona("fgj").user_id)
+        assert "发改局" in (reply.plain or "")
+        # A new person after the restart does not reuse an id.
+        newer = await again.new_person()
+        assert newer.user_id not in ids.values()
