@@ -127,6 +127,10 @@ class UpdatePump:
     offset: int | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     handled: int = 0
+    in_flight: int = 0  # updates being handled right now (their transaction not yet closed)
+    # On stop, the update being handled gets this long to commit: its answer may already be on
+    # the person's screen (e.g. 已提交), so cancelling it would roll back what they were shown.
+    stop_grace: float = 10.0
 
     async def resume_offset(self) -> None:
         """Continue after the newest update already stored."""
@@ -153,8 +157,8 @@ class UpdatePump:
         self.wake.set()
         return len(updates)
 
-    async def process_pending(self, limit: int = 100) -> int:
-        """Handle every stored update that is due, oldest first."""
+    async def process_pending(self, limit: int = 100, stop: asyncio.Event | None = None) -> int:
+        """Handle every stored update that is due, oldest first (until `stop` is set)."""
         done = 0
         while True:
             async with self.services.sessionmaker() as session:
@@ -162,11 +166,20 @@ class UpdatePump:
             if not ids:
                 return done
             for update_id in ids:
+                if stop is not None and stop.is_set():
+                    return done
                 if await self.process_one(update_id):
                     done += 1
 
     async def process_one(self, update_id: int) -> bool:
         """Handle one stored update inside one transaction, together with marking it done."""
+        self.in_flight += 1
+        try:
+            return await self._process(update_id)
+        finally:
+            self.in_flight -= 1
+
+    async def _process(self, update_id: int) -> bool:
         async with self.services.sessionmaker() as session:
             scope = UpdateScope(session=session)
             token = SCOPE.set(scope)
@@ -226,13 +239,17 @@ class UpdatePump:
                 except RetryAfter as exc:
                     await _sleep_or_stop(stop, _seconds(exc.retry_after).total_seconds())
         finally:
+            if stop.is_set() and not processor.done():
+                # A stop, not a crash: let the update under way finish and commit first.
+                self.wake.set()
+                await asyncio.wait({processor}, timeout=self.stop_grace)
             processor.cancel()
             await asyncio.gather(processor, return_exceptions=True)
 
     async def _process_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self.wake.clear()
-            await self.process_pending()
+            await self.process_pending(stop=stop)
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=5.0)
             except TimeoutError:

@@ -6,13 +6,14 @@ register imported, a manual clock, and helpers that read like a person using the
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
@@ -23,7 +24,7 @@ from bot.roles import LeaderRef, Role, UnitRef
 from bot.runtime import BotRuntime
 from db import people
 from db.engine import create_engine, make_sessionmaker
-from db.models import Base
+from db.models import Base, InboxUpdate
 from db.register import import_register
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,8 +158,29 @@ class Harness:
         self.people.mark_seen(who.id, max(m.message_id for m in found))
         return found[0]
 
+    async def settle(self) -> None:
+        """Wait until every update the bot has fetched is handled and committed.
+
+        A reply is visible before the handler's transaction commits; tests that read rows
+        right after a reply must wait for the commit.
+        """
+        pump = self.runtime.pump
+        assert pump is not None
+        async with asyncio.timeout(5.0):
+            while True:
+                async with self.sessionmaker() as session:
+                    pending = await session.scalar(
+                        select(func.count())
+                        .select_from(InboxUpdate)
+                        .where(InboxUpdate.status == "new")
+                    )
+                if not pending and pump.in_flight == 0:
+                    return
+                await asyncio.sleep(0.01)
+
     async def rows(self, model: type[Base]) -> list[Any]:
-        """Every row of a table."""
+        """Every row of a table (after the bot has committed what it handled)."""
+        await self.settle()
         async with self.sessionmaker() as session:
             return list((await session.scalars(select(model))).all())
 

@@ -80,6 +80,7 @@ async def population(h: Harness) -> dict[str, Person]:
 
 async def snapshot(h: Harness) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table that a refused action must not change."""
+    await h.settle()
     out: dict[str, list[tuple[Any, ...]]] = {}
     async with h.sessionmaker() as session:
         for table in Base.metadata.sorted_tables:
