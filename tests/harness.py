@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
@@ -22,9 +22,9 @@ from bot.emulator import ControlClient, EmulatorServer, Person, TranscriptMessag
 from bot.register import load_json
 from bot.roles import LeaderRef, Role, UnitRef
 from bot.runtime import BotRuntime
-from db import people
+from db import inbox, people
 from db.engine import create_engine, make_sessionmaker
-from db.models import Base, InboxUpdate
+from db.models import Base
 from db.register import import_register
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,11 +169,8 @@ class Harness:
         async with asyncio.timeout(5.0):
             while True:
                 async with self.sessionmaker() as session:
-                    pending = await session.scalar(
-                        select(func.count())
-                        .select_from(InboxUpdate)
-                        .where(InboxUpdate.status == "new")
-                    )
+                    # Postponed retries (next attempt later) do not count.
+                    pending = len(await inbox.pending(session, self.clock.now()))
                 if not pending and pump.in_flight == 0:
                     return
                 await asyncio.sleep(0.01)

@@ -1,0 +1,70 @@
+"""Faults while handling an update: a bug reaches the admin chat; a Telegram hiccup is retried."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import texts
+from bot.roles import Role
+from db.models import InboxUpdate, Report
+from tests.flows.conftest import START
+from tests.flows.test_report import pick_task
+from tests.harness import Harness, start_harness, stop_harness
+
+ADMIN_CHAT = 424242
+
+
+@pytest.fixture
+async def hx(engine: AsyncEngine, database_url: str) -> AsyncIterator[Harness]:
+    """A bot that reports errors to an admin chat."""
+    harness = await start_harness(database_url, now=START, settings={"admin_chat_id": ADMIN_CHAT})
+    await harness.people.create_user("值班管理员", user_id=ADMIN_CHAT)
+    await harness.people.start_bot(ADMIN_CHAT, send_command=False)
+    try:
+        yield harness
+    finally:
+        await stop_harness(harness)
+
+
+async def test_a_bug_is_reported_and_changes_nothing(
+    hx: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = await hx.bound("联络员", Role.LIAISON, unit="发改局")
+
+    def broken(*_: object) -> str:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(texts, "help_text", broken)
+    answer = await hx.command(person, "help")
+    assert answer.plain == texts.INTERNAL_ERROR
+    report = await hx.people.wait_for_bot_message(ADMIN_CHAT)
+    assert "督办助手出错" in (report.plain or "")
+    assert "RuntimeError: simulated bug" in (report.plain or "")
+    rows = await hx.rows(InboxUpdate)
+    failed = [r for r in rows if r.status == "failed"]
+    assert len(failed) == 1
+    assert "simulated bug" in (failed[0].error or "")
+    assert [type(e) for e in hx.errors] == [RuntimeError]
+    hx.errors.clear()
+
+
+async def test_a_5xx_while_confirming_is_retried_and_stored_once(hx: Harness) -> None:
+    person = await hx.bound("联络员", Role.LIAISON, unit="发改局")
+    await pick_task(hx, person, 6)
+    card = await hx.say(person, "完成30%")
+    await hx.people.add_fault("server_error", rate=1.0, methods=["editMessageText"], times=1)
+    query = await hx.people.press_button(person.id, card.message_id, text="确认提交")
+    await hx.people.wait_for_callback_answer(query.id)
+    assert await hx.rows(Report) == []  # rolled back with the failed reply
+    hx.clock.advance(timedelta(seconds=5))
+    assert hx.runtime.pump is not None
+    await hx.runtime.pump.process_pending()
+    edited = await hx.people.wait_for_edit(person.id, card.message_id)
+    assert "已提交" in (edited.plain or "")
+    assert len(await hx.rows(Report)) == 1
+    assert hx.errors  # the first attempt's error reached the error handler
+    hx.errors.clear()
