@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,9 +10,10 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.register import Register, TaskData, guess_kind
+from bot.register import Register, guess_kind
 from db.models import (
     AppState,
+    Base,
     Leader,
     Target,
     Task,
@@ -137,97 +139,92 @@ def _target_tuple(t: Target) -> tuple[object, ...]:
     return (t.metric, t.kind, t.value, t.unit, t.comparator, t.source)
 
 
-async def _sync_task(
+async def _sync_tasks(
     session: AsyncSession,
-    data: TaskData,
-    year: int,
+    register: Register,
     names: _Names,
     leader_ids: dict[str, int],
     now: datetime,
     result: ImportResult,
 ) -> None:
-    task = await session.scalar(select(Task).where(Task.year == year, Task.no == data.no))
-    created = task is None
-    if task is None:
-        task = Task(
-            year=year,
-            no=data.no,
-            section=data.section,
-            subsection=data.subsection,
-            text=data.text,
-            updated_at=now,
+    """Create or update every task of the file, reading what exists in a few bulk queries."""
+    year = register.year
+    existing = {
+        t.no: t for t in (await session.scalars(select(Task).where(Task.year == year))).all()
+    }
+    created: set[int] = set()
+    for data in register.tasks:
+        if data.no not in existing:
+            task = Task(
+                year=year,
+                no=data.no,
+                section=data.section,
+                subsection=data.subsection,
+                text=data.text,
+                updated_at=now,
+            )
+            session.add(task)
+            existing[data.no] = task
+            created.add(data.no)
+    await session.flush()
+    ids = [existing[d.no].id for d in register.tasks]
+    have_units: dict[int, list[tuple[str, int, str, int]]] = defaultdict(list)
+    for r in (await session.scalars(select(TaskUnit).where(TaskUnit.task_id.in_(ids)))).all():
+        have_units[r.task_id].append((r.role, r.position, r.label, r.unit_id))
+    have_leaders: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for x in (await session.scalars(select(TaskLeader).where(TaskLeader.task_id.in_(ids)))).all():
+        have_leaders[x.task_id].append((x.position, x.leader_id))
+    have_targets: dict[int, list[tuple[object, ...]]] = defaultdict(list)
+    for g in (
+        await session.scalars(
+            select(Target).where(Target.task_id.in_(ids)).order_by(Target.position)
         )
-        session.add(task)
-        await session.flush()
-    changed = False
-    for attr, value in (
-        ("section", data.section),
-        ("subsection", data.subsection),
-        ("text", data.text),
-    ):
-        if getattr(task, attr) != value:
-            setattr(task, attr, value)
+    ).all():
+        have_targets[g.task_id].append(_target_tuple(g))
+
+    stale_units: list[int] = []
+    stale_leaders: list[int] = []
+    stale_targets: list[int] = []
+    fresh: list[Base] = []
+    for data in register.tasks:
+        task = existing[data.no]
+        changed = False
+        for attr, value in (
+            ("section", data.section),
+            ("subsection", data.subsection),
+            ("text", data.text),
+        ):
+            if getattr(task, attr) != value:
+                setattr(task, attr, value)
+                changed = True
+        wanted_units = []
+        for role, labels in (("lead", data.lead_units), ("responsible", data.responsible_units)):
+            for position, label in enumerate(labels):
+                wanted_units.append((role, position, label, await names.resolve(label)))
+        if sorted(have_units[task.id]) != sorted(wanted_units):
+            stale_units.append(task.id)
+            fresh.extend(
+                TaskUnit(task_id=task.id, unit_id=u, role=role, position=pos, label=label)
+                for role, pos, label, u in wanted_units
+            )
             changed = True
-
-    wanted_units = []
-    for role, labels in (("lead", data.lead_units), ("responsible", data.responsible_units)):
-        for position, label in enumerate(labels):
-            wanted_units.append((role, position, label, await names.resolve(label)))
-    have_units = [
-        (r.role, r.position, r.label, r.unit_id)
-        for r in (
-            await session.scalars(
-                select(TaskUnit)
-                .where(TaskUnit.task_id == task.id)
-                .order_by(TaskUnit.role, TaskUnit.position)
+        wanted_leaders = [(i, leader_ids[name]) for i, name in enumerate(data.leaders)]
+        if sorted(have_leaders[task.id]) != wanted_leaders:
+            stale_leaders.append(task.id)
+            fresh.extend(
+                TaskLeader(task_id=task.id, leader_id=lid, position=pos)
+                for pos, lid in wanted_leaders
             )
-        ).all()
-    ]
-    if sorted(have_units) != sorted(wanted_units):
-        await session.execute(delete(TaskUnit).where(TaskUnit.task_id == task.id))
-        for role, position, label, unit_id in wanted_units:
-            session.add(
-                TaskUnit(
-                    task_id=task.id, unit_id=unit_id, role=role, position=position, label=label
-                )
-            )
-        changed = True
-
-    wanted_leaders = [(i, leader_ids[name]) for i, name in enumerate(data.leaders)]
-    have_leaders = [
-        (r.position, r.leader_id)
-        for r in (
-            await session.scalars(
-                select(TaskLeader)
-                .where(TaskLeader.task_id == task.id)
-                .order_by(TaskLeader.position)
-            )
-        ).all()
-    ]
-    if have_leaders != wanted_leaders:
-        await session.execute(delete(TaskLeader).where(TaskLeader.task_id == task.id))
-        for position, leader_id in wanted_leaders:
-            session.add(TaskLeader(task_id=task.id, leader_id=leader_id, position=position))
-        changed = True
-
-    wanted_targets = [
-        (t.metric, t.kind, float(t.value), t.unit, t.comparator, t.source) for t in data.targets
-    ]
-    have_targets = [
-        _target_tuple(t)
-        for t in (
-            await session.scalars(
-                select(Target).where(Target.task_id == task.id).order_by(Target.position)
-            )
-        ).all()
-    ]
-    if have_targets != wanted_targets:
-        await session.execute(delete(Target).where(Target.task_id == task.id))
-        for position, t in enumerate(data.targets):
-            session.add(
+            changed = True
+        wanted_targets = [
+            (t.metric, t.kind, float(t.value), t.unit, t.comparator, t.source) for t in data.targets
+        ]
+        if have_targets[task.id] != wanted_targets:
+            stale_targets.append(task.id)
+            fresh.extend(
                 Target(
                     task_id=task.id,
-                    position=position,
+                    position=pos,
                     metric=t.metric,
                     kind=t.kind,
                     value=float(t.value),
@@ -235,16 +232,25 @@ async def _sync_task(
                     comparator=t.comparator,
                     source=t.source,
                 )
+                for pos, t in enumerate(data.targets)
             )
-        changed = True
-
-    if created:
-        result.tasks_created.append(data.no)
-    elif changed:
-        task.updated_at = now
-        result.tasks_updated.append(data.no)
-    else:
-        result.tasks_unchanged += 1
+            changed = True
+        if data.no in created:
+            result.tasks_created.append(data.no)
+        elif changed:
+            task.updated_at = now
+            result.tasks_updated.append(data.no)
+        else:
+            result.tasks_unchanged += 1
+    for model, stale in (
+        (TaskUnit, stale_units),
+        (TaskLeader, stale_leaders),
+        (Target, stale_targets),
+    ):
+        if stale:
+            await session.execute(delete(model).where(model.task_id.in_(stale)))
+    session.add_all(fresh)
+    await session.flush()
 
 
 async def import_register(
@@ -260,8 +266,7 @@ async def import_register(
     await names.load()
     await _sync_units(session, register, names)
     leader_ids = await _leaders(session, register, result)
-    for data in register.tasks:
-        await _sync_task(session, data, register.year, names, leader_ids, now, result)
+    await _sync_tasks(session, register, names, leader_ids, now, result)
     in_file = {t.no for t in register.tasks}
     existing: Sequence[int] = (
         await session.scalars(select(Task.no).where(Task.year == register.year))
