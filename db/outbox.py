@@ -37,24 +37,42 @@ def dedup_key(kind: str, chat_id: int, parts: Iterable[str]) -> str:
     return f"{kind}:{chat_id}:{digest}"
 
 
+def line_meta(line: dict[str, Any], task_id: int, unit_id: int) -> dict[str, Any]:
+    """A reminder line as stored in a message's meta, with the obligation it is about."""
+    return {**line, "task_id": task_id, "unit_id": unit_id}
+
+
+def line_ref(line: dict[str, Any]) -> tuple[int, int] | None:
+    """The (task id, unit id) a stored reminder line is about, if it says so."""
+    task_id, unit_id = line.get("task_id"), line.get("unit_id")
+    if isinstance(task_id, int) and isinstance(unit_id, int):
+        return task_id, unit_id
+    return None
+
+
 async def sent_steps(
-    session: AsyncSession, task_ids: Sequence[int]
+    session: AsyncSession, task_ids: Sequence[int], *, cycle_keys: Sequence[str] | None = None
 ) -> dict[tuple[int, int, str, int], set[str]]:
-    """Step keys already enqueued per (task, unit, cycle, recipient contact)."""
+    """Step keys already enqueued per (task, unit, cycle, recipient contact).
+
+    `cycle_keys` limits the answer to the cycles the caller is about to look at, so the
+    query does not grow with the year's history.
+    """
     out: dict[tuple[int, int, str, int], set[str]] = defaultdict(set)
     if not task_ids:
         return out
-    rows = (
-        await session.execute(
-            select(
-                OutboxItem.task_id,
-                OutboxItem.unit_id,
-                OutboxItem.cycle_key,
-                OutboxItem.contact_id,
-                OutboxItem.step,
-            ).where(OutboxItem.task_id.in_(task_ids))
-        )
-    ).all()
+    query = select(
+        OutboxItem.task_id,
+        OutboxItem.unit_id,
+        OutboxItem.cycle_key,
+        OutboxItem.contact_id,
+        OutboxItem.step,
+    ).where(OutboxItem.task_id.in_(task_ids))
+    if cycle_keys is not None:
+        if not cycle_keys:
+            return out
+        query = query.where(OutboxItem.cycle_key.in_(cycle_keys))
+    rows = (await session.execute(query)).all()
     for task_id, unit_id, cycle_key, contact_id, step in rows:
         out[(task_id, unit_id, cycle_key, contact_id)].add(step)
     return out

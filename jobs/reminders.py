@@ -2,28 +2,36 @@
 
 Which steps are due comes from `bot.ladder.steps_to_send`; this job only gathers the
 obligations (lead units' reports, per cycle), asks the ladder, and writes what is due under
-unique (task, unit, cycle, step, recipient) items — merged into one message per recipient.
+unique (task, unit, cycle, step, recipient) items — merged into one message per person (chat)
+and kind, split past Telegram's 4096 characters.
+
+It also keeps the running bot's work calendar in step with the overrides an admin stores from
+the command line (`OverrideSync`), and warns the admins once about a year the statutory
+calendar does not know (`warn_unknown_years`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
-from bot.cycles import Cycle, cycle_at, previous_cycle, task_active
-from bot.ladder import Audience, Step, steps_to_send
+from bot.cycles import Cycle, CycleRule, task_active
+from bot.ladder import Audience, Step, StepKind, overdue_workdays, steps_to_send
 from bot.roles import Role
-from bot.schedule import rule_for
+from bot.schedule import rule_for, year_cycles
 from bot.workcal import WorkCalendar
 from db import outbox, people, progress
-from db.models import AppState, Contact, Leader, Task, TaskLeader
+from db.models import AppState, CalendarOverride, Contact, Leader, Task, TaskLeader
 from db.outbox import ItemKey
+
+REMINDER = "reminder"
+ESCALATION = "escalation"
 
 
 @dataclass(frozen=True)
@@ -40,63 +48,79 @@ class DueItem:
     contact: Contact
 
 
-async def tracking_since(session: AsyncSession, year: int) -> datetime | None:
-    """When the year's register was first imported: earlier deadlines are not chased."""
-    state = await session.get(AppState, f"register_imported:{year}")
-    if state is None:
-        return None
-    return datetime.fromisoformat(str(state.value["at"]))
+def _open_cycles(cycles: list[Cycle], now: datetime) -> list[Cycle]:
+    """The cycle whose deadline passed last (still chased while unreported) and the next one."""
+    passed = [c for c in cycles if c.due < now]
+    upcoming = [c for c in cycles if c.due >= now]
+    return passed[-1:] + upcoming[:1]
 
 
 async def plan_reminders(
     *, now: datetime, session: AsyncSession, settings: Settings, calendar: WorkCalendar
 ) -> int:
     """Write every reminder and escalation due at `now` to the outbox; return messages added."""
-    year = now.astimezone(settings.tz).year
-    since = await tracking_since(session, year)
+    local = now.astimezone(settings.tz)
+    today = local.date()
+    # Asking about today also tells whether the statutory calendar knows this year.
+    workday = calendar.is_workday(today)
+    added = await warn_unknown_years(session=session, calendar=calendar, now=now)
+    # The ladder sends nothing on a day off or before the reminder time: skip the queries.
+    if not workday or local.time() < settings.reminder_time:
+        return added
+    year = local.year
+    since = await progress.tracking_since(session, year)
     tasks = (await session.scalars(select(Task).where(Task.year == year).order_by(Task.no))).all()
-    active = [
-        t for t in tasks if task_active(now.astimezone(settings.tz).date(), t.year, t.completed_on)
-    ]
+    active = [t for t in tasks if task_active(today, t.year, t.completed_on)]
     if not active:
-        return 0
-    task_ids = [t.id for t in active]
+        return added
+
+    # Most tasks share one rule: work out each rule's open cycles once per run.
+    open_by_rule: dict[CycleRule, list[Cycle]] = {}
+    cycles_of: dict[int, list[Cycle]] = {}
+    for task in active:
+        rule = rule_for(task.cycle_kind, task.cycle_dates, settings)
+        if rule not in open_by_rule:
+            open_by_rule[rule] = [
+                c
+                for c in _open_cycles(year_cycles(rule, year, settings, calendar), now)
+                if since is None or c.due >= since
+            ]
+        cycles_of[task.id] = open_by_rule[rule]
+    task_ids = [t.id for t in active if cycles_of[t.id]]
+    if not task_ids:
+        return added
+    keys = sorted({c.key for cycles in open_by_rule.values() for c in cycles})
+
     owing = await progress.owing_units(
         session, task_ids, responsible_report=settings.responsible_units_report
     )
     pairs = [(o.task_id, o.unit_id) for lst in owing.values() for o in lst]
     reported = await progress.reported_keys(session, pairs)
-    sent = await outbox.sent_steps(session, task_ids)
+    sent = await outbox.sent_steps(session, task_ids, cycle_keys=keys)
     liaisons = await people.contacts_for_units(session, sorted({u for _, u in pairs}))
     leaders_of = await _task_leader_contacts(session, task_ids)
-    office = [c for c in await people.contacts_with_role(session, Role.OFFICE)]
+    office = [c for c in await people.contacts_with_role(session, Role.OFFICE) if c.reachable]
 
     due: list[DueItem] = []
     for task in active:
-        rule = rule_for(task.cycle_kind, task.cycle_dates, settings)
-        cycles = [
-            c
-            for c in (
-                previous_cycle(rule, now, year, calendar, settings.tz, settings.due_time),
-                cycle_at(rule, now, year, calendar, settings.tz, settings.due_time),
-            )
-            if c is not None and (since is None or c.due >= since)
-        ]
+        if task.id not in owing:
+            continue
         for o in owing[task.id]:
-            keys = reported[(task.id, o.unit_id)]
-            for cycle in cycles:
-                is_reported = cycle.key in keys
-                recipients: list[tuple[Contact, Audience]] = [
-                    (c, Audience.LIAISON) for c in liaisons.get(o.unit_id, []) if c.reachable
-                ]
-                recipients += [(c, Audience.LEADERS) for c in leaders_of.get(task.id, [])]
-                recipients += [(c, Audience.LEADERS) for c in office]
+            keys_reported = reported[(task.id, o.unit_id)]
+            recipients: list[tuple[Contact, Audience]] = [
+                (c, Audience.LIAISON) for c in liaisons.get(o.unit_id, []) if c.reachable
+            ]
+            recipients += [(c, Audience.LEADERS) for c in leaders_of.get(task.id, [])]
+            recipients += [(c, Audience.LEADERS) for c in office]
+            for cycle in cycles_of[task.id]:
+                if cycle.key in keys_reported:
+                    continue
                 for contact, audience in recipients:
                     already = sent.get((task.id, o.unit_id, cycle.key, contact.id), set())
                     for step in steps_to_send(
                         cycle.due,
                         now,
-                        is_reported,
+                        False,
                         already,
                         calendar,
                         tz=settings.tz,
@@ -111,12 +135,13 @@ async def plan_reminders(
                                 task.id, task.no, task.text, o.unit_id, o.unit, cycle, step, contact
                             )
                         )
-    return await _enqueue_merged(session, due, now, settings)
+    return added + await _enqueue_merged(session, due, now, settings, calendar)
 
 
 async def _task_leader_contacts(
     session: AsyncSession, task_ids: list[int]
 ) -> dict[int, list[Contact]]:
+    """The reachable leader contacts of each task's supervising leaders."""
     rows = (
         await session.execute(
             select(TaskLeader.task_id, Contact)
@@ -127,6 +152,7 @@ async def _task_leader_contacts(
                 Contact.active.is_(True),
                 Contact.role == Role.LEADER.value,
             )
+            .order_by(TaskLeader.task_id, TaskLeader.position, Contact.id)
         )
     ).all()
     out: dict[int, list[Contact]] = defaultdict(list)
@@ -136,52 +162,135 @@ async def _task_leader_contacts(
     return out
 
 
+@dataclass
+class _Merged:
+    """The lines of one person's message and the items (per contact) each line covers."""
+
+    lines: list[texts.ReminderLine] = field(default_factory=list)
+    refs: list[tuple[int, int]] = field(default_factory=list)  # (task id, unit id) per line
+    items: list[list[ItemKey]] = field(default_factory=list)
+
+
 async def _enqueue_merged(
-    session: AsyncSession, due: list[DueItem], now: datetime, settings: Settings
+    session: AsyncSession,
+    due: list[DueItem],
+    now: datetime,
+    settings: Settings,
+    calendar: WorkCalendar,
 ) -> int:
-    """One message per recipient and audience (split past 4096 characters)."""
-    by_recipient: dict[tuple[int, str], list[DueItem]] = defaultdict(list)
+    """One message per person (chat) and kind; one line per obligation and step."""
+    today = now.astimezone(settings.tz).date()
+    by_chat: dict[tuple[int, str], list[DueItem]] = defaultdict(list)
     for item in due:
-        kind = "escalation" if item.step.audience == Audience.LEADERS else "reminder"
-        by_recipient[(item.contact.id, kind)].append(item)
+        kind = ESCALATION if item.step.audience == Audience.LEADERS else REMINDER
+        by_chat[(item.contact.chat_id, kind)].append(item)
     added = 0
-    tz = settings.tz
-    for (_, kind), items in sorted(by_recipient.items()):
-        contact = items[0].contact
-        items.sort(key=lambda i: (i.cycle.deadline, i.task_no, i.unit))
-        lines = [
-            texts.ReminderLine(
-                task_no=i.task_no,
-                task_text=i.task_text,
-                unit=i.unit,
-                cycle_key=i.cycle.key,
-                deadline=i.cycle.due.astimezone(tz),
-                step=i.step.kind.value,
-                overdue=i.step.overdue,
+    for (chat_id, kind), items in sorted(by_chat.items()):
+        items.sort(key=lambda i: (i.cycle.deadline, i.task_no, i.unit, i.contact.id))
+        # A person holding two roles (office and leader, or liaison of two units) gets one
+        # message: the same obligation and step is one line, covering each contact's item.
+        merged = _Merged()
+        index: dict[tuple[int, int, str, str], int] = {}
+        for i in items:
+            key = (i.task_id, i.unit_id, i.cycle.key, i.step.key)
+            if key not in index:
+                index[key] = len(merged.lines)
+                overdue = i.step.overdue
+                if i.step.kind is StepKind.ESCALATE:
+                    # Sent late after downtime, the escalation states today's count.
+                    overdue = max(overdue, overdue_workdays(i.cycle.deadline, today, calendar))
+                merged.lines.append(
+                    texts.ReminderLine(
+                        task_no=i.task_no,
+                        task_text=i.task_text,
+                        unit=i.unit,
+                        cycle_key=i.cycle.key,
+                        deadline=i.cycle.due.astimezone(settings.tz),
+                        step=i.step.kind.value,
+                        overdue=overdue,
+                    )
+                )
+                merged.refs.append((i.task_id, i.unit_id))
+                merged.items.append([])
+            merged.items[index[key]].append(
+                ItemKey(i.task_id, i.unit_id, i.cycle.key, i.step.key, i.contact.id)
             )
-            for i in items
-        ]
-        render = texts.escalation if kind == "escalation" else texts.reminder
-        for body, indices in render(lines):
+        render = texts.escalation if kind == ESCALATION else texts.reminder
+        for body, indices in render(merged.lines):
             message = await outbox.enqueue(
                 session,
                 kind=kind,
-                chat_id=contact.chat_id,
-                contact_id=contact.id,
+                chat_id=chat_id,
+                contact_id=items[0].contact.id,
                 text=body,
                 now=now,
-                meta={"kind": kind, "lines": [texts.line_json(lines[i]) for i in indices]},
-                items=[
-                    ItemKey(
-                        items[i].task_id,
-                        items[i].unit_id,
-                        items[i].cycle.key,
-                        items[i].step.key,
-                        contact.id,
-                    )
-                    for i in indices
-                ],
+                meta={
+                    "kind": kind,
+                    "lines": [
+                        outbox.line_meta(texts.line_json(merged.lines[n]), *merged.refs[n])
+                        for n in indices
+                    ],
+                },
+                items=[key for n in indices for key in merged.items[n]],
             )
             if message is not None:
                 added += 1
     return added
+
+
+async def warn_unknown_years(
+    *, session: AsyncSession, calendar: WorkCalendar, now: datetime
+) -> int:
+    """Tell every admin once about a year without statutory data; return messages added."""
+    added = 0
+    for year in sorted(calendar.unknown_years):
+        key = f"calendar_warned:{year}"
+        if await session.get(AppState, key) is not None:
+            continue
+        admins = [c for c in await people.contacts_with_role(session, Role.ADMIN) if c.reachable]
+        if not admins:
+            continue  # nobody to tell yet: try again on the next run
+        body = texts.calendar_unknown_year(year)
+        for admin in admins:
+            message = await outbox.enqueue(
+                session,
+                kind="notice",
+                chat_id=admin.chat_id,
+                contact_id=admin.id,
+                text=body,
+                now=now,
+                key=f"calendar-unknown:{year}:{admin.id}",
+            )
+            if message is not None:
+                added += 1
+        session.add(
+            AppState(
+                key=key,
+                value={"at": now.isoformat(), "admins": [a.id for a in admins]},
+                updated_at=now,
+            )
+        )
+        await session.flush()
+    return added
+
+
+class OverrideSync:
+    """Keeps a running bot's work calendar in step with the overrides stored in the database."""
+
+    def __init__(self) -> None:
+        self.applied: dict[date, bool] = {}
+
+    async def apply(self, session: AsyncSession, calendar: WorkCalendar) -> bool:
+        """Apply added, changed and removed overrides to `calendar`; True if any changed."""
+        rows = (await session.scalars(select(CalendarOverride))).all()
+        stored = {r.day: r.is_workday for r in rows}
+        changed = False
+        for day in set(self.applied) - set(stored):
+            calendar.clear_override(day)
+            changed = True
+        for day, is_workday in stored.items():
+            if calendar.override(day) != is_workday:
+                calendar.set_override(day, is_workday)
+                changed = True
+        self.applied = stored
+        return changed

@@ -5,6 +5,10 @@ the messages in flight at that moment. Pacing is our own (not AIORateLimiter's):
 rate, one message per private chat per interval (which AIORateLimiter does not enforce), and a
 per-group budget per minute. 429 → wait `retry_after`; 5xx and timeouts → back off, bounded;
 403 → the contact is marked unreachable and the office is told which unit cannot be reached.
+
+Before sending, a reminder or escalation is checked against the database: a reminder planned on
+an earlier day is stale (the planner's catch-up sends today's step instead), and obligations
+reported, completed or no longer the recipient's since planning are dropped from the text.
 """
 
 from __future__ import annotations
@@ -22,23 +26,37 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot import texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.roles import ROLE_LABELS, Role
 from db import outbox, people, progress
-from db.models import OutboxItem, OutboxMessage, Unit
+from db.models import Contact, OutboxItem, OutboxMessage, Task, Unit
 
 log = logging.getLogger(__name__)
 
 STALE_KINDS = frozenset({"reminder"})  # superseded by the next day's catch-up
 CHECKED_KINDS = frozenset({"reminder", "escalation", "nudge"})  # dropped once reported
+# Steps that announce a deadline still ahead: wrong once it has passed.
+PRE_DEADLINE_STEPS = frozenset({"before", "day_before", "due"})
+MAX_BACKOFF = 300.0
 
 
 class RateGate:
-    """Hands out send slots: an overall rate, per private chat spacing, per group budget."""
+    """Hands out send slots: an overall rate, per private chat spacing, per group budget.
+
+    Private chats have positive ids, groups negative ones. `group_window` is Telegram's minute;
+    tests against a sped-up emulator shorten it.
+    """
 
     def __init__(
         self,
@@ -46,10 +64,13 @@ class RateGate:
         private_interval: float,
         group_per_minute: int,
         monotonic: Callable[[], float] = time.monotonic,
+        *,
+        group_window: float = 60.0,
     ) -> None:
         self.interval = 1.0 / rate
         self.private_interval = private_interval
         self.group_per_minute = group_per_minute
+        self.group_window = group_window
         self.monotonic = monotonic
         self._next = 0.0
         self._chat_free: dict[int, float] = {}
@@ -62,7 +83,7 @@ class RateGate:
         sent = self._group_sent.get(chat_id)
         if sent is None or len(sent) < self.group_per_minute:
             return 0.0
-        return sent[0] + 60.0
+        return sent[0] + self.group_window
 
     def pause_chat(self, chat_id: int, seconds: float) -> None:
         """Telegram asked us to wait for this chat."""
@@ -71,7 +92,7 @@ class RateGate:
             self._chat_free[chat_id] = max(self._chat_free.get(chat_id, 0.0), until)
         else:
             sent = self._group_sent.setdefault(chat_id, deque())
-            sent.extend([until - 60.0] * self.group_per_minute)
+            sent.extend([until - self.group_window] * self.group_per_minute)
             while len(sent) > self.group_per_minute:
                 sent.popleft()
 
@@ -106,6 +127,10 @@ class DeliveryStats:
 class OutboxSender:
     """Sends due outbox messages with a bounded number of concurrent requests."""
 
+    # On shutdown, sends already under way get this long to finish and be recorded, so a
+    # restart does not repeat them; a crash (or a stop after it) may still repeat them.
+    stop_grace: float = 2.0
+
     def __init__(
         self,
         bot: Bot,
@@ -125,18 +150,21 @@ class OutboxSender:
             settings.send_group_per_minute,
         )
         self.wake = asyncio.Event()
+        # Two overlapping runs would read the same pending rows and send them twice.
+        self._running = asyncio.Lock()
 
     async def run_once(self, batch: int = 500) -> DeliveryStats:
         """Deliver everything due now (in batches) and return what happened."""
         stats = DeliveryStats()
-        while True:
-            async with self.sessionmaker() as session:
-                rows = await outbox.due_messages(session, self.clock.now(), batch)
-            if not rows:
-                return stats
-            await self._dispatch(rows, stats)
-            if len(rows) < batch:
-                return stats
+        async with self._running:
+            while True:
+                async with self.sessionmaker() as session:
+                    rows = await outbox.due_messages(session, self.clock.now(), batch)
+                if not rows:
+                    return stats
+                await self._dispatch(rows, stats)
+                if len(rows) < batch:
+                    return stats
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         """Deliver as messages fall due, until `stop` is set."""
@@ -155,32 +183,56 @@ class OutboxSender:
         """Send rows in order, skipping ahead past chats that must wait."""
         pending = deque(rows)
         workers = asyncio.Semaphore(self.settings.send_concurrency)
-        running: set[asyncio.Task[None]] = set()
-        while pending:
-            now = self.gate.monotonic()
-            index = next(
-                (i for i, r in enumerate(pending) if self.gate.chat_free_at(r.chat_id) <= now),
-                None,
-            )
-            if index is None:
-                wait = min(self.gate.chat_free_at(r.chat_id) for r in pending) - now
-                await asyncio.sleep(max(wait, 0.001))
-                continue
-            row = pending[index]
-            del pending[index]
-            await workers.acquire()
-            await self.gate.take(row.chat_id)
-            task = asyncio.create_task(self._deliver_released(row, stats, workers))
-            running.add(task)
-            task.add_done_callback(running.discard)
-        if running:
-            await asyncio.gather(*running)
+        started: list[asyncio.Task[None]] = []
+        try:
+            while pending:
+                now = self.gate.monotonic()
+                index = next(
+                    (i for i, r in enumerate(pending) if self.gate.chat_free_at(r.chat_id) <= now),
+                    None,
+                )
+                if index is None:
+                    wait = min(self.gate.chat_free_at(r.chat_id) for r in pending) - now
+                    await asyncio.sleep(max(wait, 0.001))
+                    continue
+                row = pending[index]
+                del pending[index]
+                await workers.acquire()
+                try:
+                    await self.gate.take(row.chat_id)
+                except BaseException:
+                    workers.release()
+                    raise
+                started.append(asyncio.create_task(self._deliver_released(row, stats, workers)))
+        except BaseException:
+            await self._stop_started(started)
+            raise
+        # Every send's outcome is awaited here, so none outlives the run or fails unseen.
+        results = await asyncio.gather(*started, return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+
+    async def _stop_started(self, started: list[asyncio.Task[None]]) -> None:
+        """The run was cancelled: let sends under way finish briefly, then cancel the rest."""
+        running = [t for t in started if not t.done()]
+        if running and self.stop_grace > 0:
+            await asyncio.wait(running, timeout=self.stop_grace)
+        for task in started:
+            task.cancel()
+        await asyncio.gather(*started, return_exceptions=True)
 
     async def _deliver_released(
         self, row: OutboxMessage, stats: DeliveryStats, workers: asyncio.Semaphore
     ) -> None:
         try:
             await self._deliver(row, stats)
+        except Exception as exc:
+            # Not Telegram's answer but our own failure (data, database): log it with its
+            # traceback and back off, so one bad row cannot spin the sender.
+            log.exception("outbox message %s could not be delivered", row.id)
+            stats.errors.append(repr(exc))
+            await self._backoff(row, repr(exc), stats)
         finally:
             workers.release()
 
@@ -204,39 +256,28 @@ class OutboxSender:
             await self._unreachable(row, repr(exc))
             stats.unreachable += 1
             return
+        except ChatMigrated as exc:
+            # The group became a supergroup: send there, now.
+            async with self.sessionmaker() as session, session.begin():
+                await outbox.mark(session, row.id, chat_id=exc.new_chat_id, last_error=repr(exc))
+            stats.retried += 1
+            self.wake.set()
+            return
         except BadRequest as exc:
             if "chat not found" in str(exc).lower():
                 await self._unreachable(row, repr(exc))
                 stats.unreachable += 1
                 return
             log.error("outbox message %s refused by Telegram: %s", row.id, exc)
-            async with self.sessionmaker() as session, session.begin():
-                await outbox.mark(
-                    session,
-                    row.id,
-                    status=outbox.FAILED,
-                    attempts=row.attempts + 1,
-                    last_error=repr(exc)[:2000],
-                )
+            await self._fail(row, repr(exc))
             stats.failed += 1
             stats.errors.append(str(exc))
             return
-        except (TimedOut, NetworkError) as exc:
-            # A timeout may hide a delivered message (the response was lost): retrying can
-            # repeat it, never lose it.
-            if row.attempts + 1 >= self.settings.send_max_attempts:
-                async with self.sessionmaker() as session, session.begin():
-                    await outbox.mark(
-                        session,
-                        row.id,
-                        status=outbox.FAILED,
-                        attempts=row.attempts + 1,
-                        last_error=repr(exc)[:2000],
-                    )
-                stats.failed += 1
-                return
-            await self._retry(row, min(300.0, 2.0 ** (row.attempts + 1)), repr(exc), count=True)
-            stats.retried += 1
+        except (NetworkError, TelegramError) as exc:
+            # 5xx, timeouts, lost connections (and anything else Telegram-side). A timeout may
+            # hide a delivered message (the response was lost): retrying can repeat it, never
+            # lose it.
+            await self._backoff(row, repr(exc), stats)
             return
         async with self.sessionmaker() as session, session.begin():
             await outbox.mark(
@@ -272,6 +313,28 @@ class OutboxSender:
             )
         return message.message_id
 
+    async def _backoff(self, row: OutboxMessage, error: str, stats: DeliveryStats) -> None:
+        """A transient failure: try again later, doubling the wait; give up after the limit."""
+        if row.attempts + 1 >= self.settings.send_max_attempts:
+            log.error(
+                "outbox message %s failed %s times, giving up: %s", row.id, row.attempts + 1, error
+            )
+            await self._fail(row, error)
+            stats.failed += 1
+            return
+        await self._retry(row, min(MAX_BACKOFF, 2.0 ** (row.attempts + 1)), error, count=True)
+        stats.retried += 1
+
+    async def _fail(self, row: OutboxMessage, error: str) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await outbox.mark(
+                session,
+                row.id,
+                status=outbox.FAILED,
+                attempts=row.attempts + 1,
+                last_error=error[:2000],
+            )
+
     async def _retry(self, row: OutboxMessage, seconds: float, error: str, *, count: bool) -> None:
         async with self.sessionmaker() as session, session.begin():
             await outbox.mark(
@@ -288,10 +351,8 @@ class OutboxSender:
             return row.text
         now = self.clock.now()
         tz = self.settings.tz
-        if (
-            row.kind in STALE_KINDS
-            and row.created_at.astimezone(tz).date() < now.astimezone(tz).date()
-        ):
+        today = now.astimezone(tz).date()
+        if row.kind in STALE_KINDS and row.created_at.astimezone(tz).date() < today:
             return None  # the planner's catch-up sends today's step instead
         async with self.sessionmaker() as session:
             items = (
@@ -299,22 +360,67 @@ class OutboxSender:
                     select(OutboxItem).where(OutboxItem.outbox_id == row.id).order_by(OutboxItem.id)
                 )
             ).all()
+            if not items:
+                return row.text
             keys = await progress.reported_keys(session, {(i.task_id, i.unit_id) for i in items})
-        open_items = [i for i in items if i.cycle_key not in keys[(i.task_id, i.unit_id)]]
+            completed = set(
+                (
+                    await session.scalars(
+                        select(Task.id).where(
+                            Task.id.in_({i.task_id for i in items}),
+                            Task.completed_on.is_not(None),
+                            Task.completed_on <= today,
+                        )
+                    )
+                ).all()
+            )
+            active = set(
+                (
+                    await session.scalars(
+                        select(Contact.id).where(
+                            Contact.id.in_({i.contact_id for i in items}),
+                            Contact.active.is_(True),
+                        )
+                    )
+                ).all()
+            )
+        open_items = [
+            i
+            for i in items
+            if i.cycle_key not in keys[(i.task_id, i.unit_id)]
+            and i.task_id not in completed
+            and i.contact_id in active
+        ]
         if not open_items:
             return None
-        if len(open_items) == len(items):
-            return row.text
-        lines = [texts.line_from_json(x) for x in row.meta.get("lines", [])]
-        still = {(i.cycle_key, i.task_id, i.unit_id) for i in open_items}
-        # Lines and items were written in the same order.
-        kept = [
-            line
-            for line, item in zip(lines, items, strict=True)
-            if (item.cycle_key, item.task_id, item.unit_id) in still
-        ]
+        still = {(i.task_id, i.unit_id, i.cycle_key) for i in open_items}
+        stored = list(row.meta.get("lines", []))
+        if not stored:
+            # A text that cannot be re-rendered (e.g. a nudge): all of it applies, or none.
+            return row.text if len(open_items) == len(items) else None
+        lines = [texts.line_from_json(x) for x in stored]
+        refs = [outbox.line_ref(x) for x in stored]
+        if all(ref is not None for ref in refs):
+            kept = [
+                line
+                for line, ref in zip(lines, refs, strict=True)
+                if ref is not None and (ref[0], ref[1], line.cycle_key) in still
+            ]
+        elif len(lines) == len(items):
+            # Written before lines named their obligation: one item per line, same order.
+            kept = [
+                line
+                for line, item in zip(lines, items, strict=True)
+                if (item.task_id, item.unit_id, item.cycle_key) in still
+            ]
+        else:
+            return row.text if len(open_items) == len(items) else None
+        if row.kind in STALE_KINDS:
+            kept = [x for x in kept if not (x.step in PRE_DEADLINE_STEPS and x.deadline <= now)]
         if not kept:
             return None
+        if len(kept) == len(lines):
+            return row.text
         render = texts.escalation if row.kind == "escalation" else texts.reminder
         return render(kept)[0][0]
 
@@ -325,6 +431,9 @@ class OutboxSender:
             await outbox.mark(
                 session, row.id, status=outbox.FAILED, attempts=row.attempts + 1, last_error=error
             )
+            if row.chat_id < 0:
+                # The bot was removed from a group: stop addressing it.
+                await people.unregister_group(session, chat_id=row.chat_id, now=now)
             contacts = await people.mark_unreachable(
                 session, chat_id=row.chat_id, now=now, error=error
             )

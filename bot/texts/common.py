@@ -6,7 +6,7 @@ parse_mode=HTML, so anything that came from a person or the database goes throug
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
@@ -488,22 +488,34 @@ def _when(line: ReminderLine) -> str:
 
 
 def _chunks(
-    head: str, entries: Sequence[str], foot: str, limit: int = LIMIT
+    head: Callable[[Sequence[int], str], str],
+    entries: Sequence[str],
+    foot: str,
+    limit: int = LIMIT,
 ) -> list[tuple[str, list[int]]]:
-    """Messages of head + entries + foot within `limit`, with the entry indices each holds."""
-    out: list[tuple[str, list[int]]] = []
+    """Messages of head + entries + foot within `limit`, with the entry indices each holds.
+
+    `head(indices, part)` titles one message; `part` is "（第1/3条）" when the entries take
+    several messages, else empty.
+    """
+    everything = list(range(len(entries)))
+    room = limit - len(head(everything, "（第99/99条）")) - len(foot) - 2
+    groups: list[list[int]] = []
     current: list[int] = []
-    size = len(head) + len(foot) + 2
+    size = 0
     for i, entry in enumerate(entries):
-        if current and size + len(entry) + 1 > limit:
-            out.append(
-                (head + "\n" + "\n".join(entries[j] for j in current) + "\n" + foot, current)
-            )
-            current, size = [], len(head) + len(foot) + 2
+        if current and size + len(entry) + 1 > room:
+            groups.append(current)
+            current, size = [], 0
         current.append(i)
         size += len(entry) + 1
     if current:
-        out.append((head + "\n" + "\n".join(entries[j] for j in current) + "\n" + foot, current))
+        groups.append(current)
+    out: list[tuple[str, list[int]]] = []
+    for n, group in enumerate(groups, 1):
+        part = f"（第{n}/{len(groups)}条）" if len(groups) > 1 else ""
+        body = "\n".join(entries[j] for j in group)
+        out.append((f"{head(group, part)}\n{body}\n{foot}", group))
     return out
 
 
@@ -521,8 +533,11 @@ def reminder(lines: Sequence[ReminderLine]) -> list[tuple[str, list[int]]]:
             f"任务内容：{esc(short(first.task_text, 60))}\n{REPLY_HINT}"
         )
         return [(text, [0])]
-    units = "、".join(dict.fromkeys(esc(x.unit) for x in lines))
-    head = f"{units}：您单位牵头的以下{len(lines)}项任务进展尚未报送："
+
+    def head(indices: Sequence[int], part: str) -> str:
+        units = "、".join(dict.fromkeys(esc(lines[i].unit) for i in indices))
+        return f"{units}：您单位牵头的以下{len(indices)}项任务进展尚未报送{part}："
+
     entries = [
         f"· 第{x.task_no}项 {esc(short(x.task_text, 24))}（{cycle_label(x.cycle_key)}，{_when(x)}）"
         for x in lines
@@ -532,7 +547,10 @@ def reminder(lines: Sequence[ReminderLine]) -> list[tuple[str, list[int]]]:
 
 def escalation(lines: Sequence[ReminderLine]) -> list[tuple[str, list[int]]]:
     """To a supervising leader and the office: reports overdue past the escalation threshold."""
-    head = f"<b>督办提示</b>：以下{len(lines)}项报送逾期未报，已按规定提请关注："
+
+    def head(indices: Sequence[int], part: str) -> str:
+        return f"<b>督办提示</b>：以下{len(indices)}项报送逾期未报，已按规定提请关注{part}："
+
     entries = [
         f"· {esc(x.unit)} 第{x.task_no}项 {esc(short(x.task_text, 20))}"
         f"（{cycle_label(x.cycle_key)}，{_when(x)}）"
@@ -547,4 +565,16 @@ def unreachable(unit: str | None, name: str, role_label: str) -> str:
     return (
         f"<b>送达失败</b>：{what}{esc(name)} 已停用或屏蔽本助手，消息无法送达。"
         "请联系该单位重新绑定联络员（管理员可发送 /contacts 更换）。"
+    )
+
+
+def calendar_unknown_year(year: int) -> str:
+    """To the admins, once per year: the statutory calendar has no data for `year`."""
+    return (
+        f"<b>工作日历提示</b>：系统尚无{year}年法定节假日和调休安排，"
+        "目前暂按周一至周五为工作日计算报送截止日和提醒。\n"
+        f"国务院办公厅公布{year}年节假日安排后，请在服务器上逐日设置，例如：\n"
+        f"<code>python -m bot calendar --set-off {year}-10-01 --note 国庆节</code>\n"
+        f"<code>python -m bot calendar --set-work {year}-09-26</code>\n"
+        f"设置后可用 <code>python -m bot calendar {year}-10</code> 核对当月日历。"
     )
