@@ -5,3 +5,4 @@ here so callers write `from bot import texts; texts.report_card(...)`.
 """
 
 from bot.texts.common import *  # noqa: F403
+from bot.texts.office import *  # noqa: F403

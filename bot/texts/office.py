@@ -1,0 +1,566 @@
+"""Texts for the office and the leaders: /overdue, task cards, /units, summaries, nudges, ledger.
+
+Functions named `*_plain` return plain text (for the Excel ledger and callback answers); every
+other function returns HTML with user and database data escaped by `esc`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, tzinfo
+
+from bot.status import (
+    AllReported100,
+    Behind,
+    CycleDue,
+    Difficulty,
+    DueSoonUnreported,
+    EndDatePassed,
+    ExpectedDatePassed,
+    FarBehind,
+    Light,
+    MarkedComplete,
+    OnTrack,
+    Overdue,
+    Reason,
+    ScheduleCheck,
+    Status,
+)
+from bot.texts.common import cycle_label, day, day_with_year, esc, moment, short
+from bot.views import (
+    Card,
+    FilterProblem,
+    OverdueGroup,
+    OverdueRow,
+    ReportInfo,
+    Standing,
+    Summary,
+    TargetInfo,
+    UnitLine,
+)
+
+__all__ = [
+    "EXPORT_EMPTY",
+    "HISTORY_BUTTON",
+    "LEDGER_HEADERS",
+    "LIGHT_MARKS",
+    "NEXT_PAGE",
+    "OVERDUE_PAGE_ROWS",
+    "PREV_PAGE",
+    "SUMMARY_NONE",
+    "TASK_CARD_BUTTON",
+    "TASK_NOT_VISIBLE",
+    "TASK_NO_USAGE",
+    "circular",
+    "export_caption",
+    "filter_problem",
+    "ledger_filename",
+    "ledger_latest_plain",
+    "ledger_status_plain",
+    "ledger_subtitle",
+    "ledger_title",
+    "nudge_answer_plain",
+    "nudge_button",
+    "nudge_message",
+    "overdue_none",
+    "overdue_page",
+    "pct",
+    "reason_line",
+    "reason_plain",
+    "summary_text",
+    "target_plain",
+    "task_card",
+    "task_history",
+    "task_not_found",
+    "units_overview",
+]
+
+LIGHT_MARKS: Mapping[Light, str] = {
+    Light.RED: "🔴",
+    Light.YELLOW: "🟡",
+    Light.GREEN: "🟢",
+    Light.DONE: "✅",
+}
+
+PREV_PAGE = "‹ 上一页"
+NEXT_PAGE = "下一页 ›"
+OVERDUE_PAGE_ROWS = 10
+HISTORY_BUTTON = "报送记录（{n}条）"
+TASK_CARD_BUTTON = "返回任务卡片"
+TASK_NO_USAGE = "请在 /task 后输入任务序号，例如：/task 6。"
+TASK_NOT_VISIBLE = "该任务不属于本单位，无法查看。"
+SUMMARY_NONE = "您分管（挂钩）的任务在本年度任务表中暂无记录。如有疑问请联系市大督导办。"
+EXPORT_EMPTY = "本年度任务表尚未导入，暂无可导出的台账。"
+
+_KIND_LABELS = {"monthly": "月报", "quarterly": "季报", "dates": "节点报送"}
+_COMPARATORS = {"at_least": "不低于", "at_most": "不高于", "exact": ""}
+
+
+def pct(value: float) -> str:
+    """45 / 45.5 / 45.25 as a reader expects it (no trailing zeros)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _md(d: date) -> str:
+    return f"{d.month}月{d.day}日"
+
+
+# --- Reasons ------------------------------------------------------------------------------------
+
+
+def reason_plain(reason: Reason, *, brief: bool = False) -> str:
+    """One status reason as a short Chinese sentence (plain text); `brief` drops the deadline."""
+    match reason:
+        case MarkedComplete(completed_on=on):
+            return f"已标记完成（{_md(on)}）" if on else "已标记完成"
+        case AllReported100(units=units):
+            return f"牵头单位均已报送完成（{'、'.join(units)}）"
+        case Overdue():
+            what = f"{reason.unit}{cycle_label(reason.cycle_key)}进展"
+            deadline = "" if brief else f"（截止{day(reason.deadline)}）"
+            if reason.workdays_overdue > 0:
+                return f"{what}逾期{reason.workdays_overdue}个工作日未报{deadline}"
+            return f"{what}已过截止时间未报{deadline}"
+        case EndDatePassed():
+            return f"任务期限{_md(reason.end)}已过{reason.days_passed}天，尚未完成"
+        case ExpectedDatePassed():
+            tail = f"，当前进度{pct(reason.percent)}%" if reason.percent is not None else ""
+            return (
+                f"{reason.unit}预计完成时间{_md(reason.expected)}已过{reason.days_passed}天{tail}"
+            )
+        case FarBehind() | Behind():
+            how = "，严重滞后" if isinstance(reason, FarBehind) else ""
+            return (
+                f"{reason.unit}进度{pct(reason.percent)}%，落后序时进度（{pct(reason.elapsed_pct)}%）"
+                f"{pct(reason.gap)}个百分点{how}"
+            )
+        case Difficulty():
+            return f"{reason.unit}反映困难或需协调：{short('；'.join(reason.phrases), 60)}"
+        case DueSoonUnreported():
+            what = f"{reason.unit}{cycle_label(reason.cycle_key)}进展尚未报送"
+            if reason.workdays_left <= 0:
+                return f"{what}，今日截止"
+            return f"{what}，{reason.workdays_left}个工作日后截止（{day(reason.deadline)}）"
+        case OnTrack():
+            return _on_track(reason)
+    return ""
+
+
+def _on_track(reason: OnTrack) -> str:
+    if reason.schedule is ScheduleCheck.CHECKED and reason.percent is not None:
+        head = (
+            f"进度正常（{reason.unit}{pct(reason.percent)}%，"
+            f"序时进度{pct(reason.elapsed_pct or 0)}%）"
+        )
+    elif reason.schedule is ScheduleCheck.NOT_APPLICABLE:
+        head = "按期推进（增长率类目标，不按序时进度比较）"
+    else:
+        head = "按期推进（暂无进度数据）"
+    parts = [head]
+    if reason.reported:
+        parts.append(f"本期已报：{'、'.join(reason.reported)}")
+    if reason.awaiting and reason.next_deadline is not None:
+        parts.append(f"下次截止{day(reason.next_deadline)}")
+    return "；".join(parts)
+
+
+def reason_line(reason: Reason) -> str:
+    """A reason as an HTML list line."""
+    return f"· {esc(reason_plain(reason))}"
+
+
+# --- /overdue -----------------------------------------------------------------------------------
+
+
+def nudge_button(no: int, unit: str) -> str:
+    """The label of a nudge button on an /overdue row."""
+    return f"催办 第{no}项 {unit}"
+
+
+def overdue_none(label: str, own: bool) -> str:
+    """Nothing overdue (for the filter, if any)."""
+    scope = "您分管的任务" if own else ""
+    if label:
+        return f"{scope}「{esc(label)}」目前没有逾期未报事项。"
+    return f"{scope}目前没有逾期未报事项，各单位均已按期报送。"
+
+
+def filter_problem(problem: FilterProblem) -> str:
+    """A filter that names nothing, or several units."""
+    if problem.candidates:
+        names = "、".join(esc(c) for c in problem.candidates[:12])
+        more = f"等{len(problem.candidates)}个" if len(problem.candidates) > 12 else ""
+        return f"「{esc(problem.arg)}」对应多个单位：{names}{more}。请输入完整单位名称。"
+    return (
+        f"未找到与「{esc(short(problem.arg, 20))}」对应的单位、领导、板块或报送期。\n"
+        "示例：/overdue 发改局、/overdue 吴振强、/overdue 经济、/overdue 2026-03。"
+    )
+
+
+def _row_when(row: OverdueRow) -> str:
+    when = f"{cycle_label(row.cycle_key)}进展，截止{day(row.deadline)}"
+    if row.workdays > 0:
+        return f"{when}，逾期{row.workdays}个工作日"
+    return f"{when}，已过截止时间"
+
+
+def overdue_page(
+    rows: Sequence[OverdueRow],
+    groups: Mapping[int, OverdueGroup],
+    *,
+    label: str,
+    own: bool,
+    total: int,
+    units: int,
+    page: int,
+    pages: int,
+    as_of: datetime,
+    continued: bool,
+    nudged: Mapping[tuple[int, int], datetime],
+) -> str:
+    """One page of /overdue, grouped by unit, worst first."""
+    title = "分管任务逾期未报事项" if own else "逾期未报事项"
+    where = f"（筛选：{esc(label)}）" if label else ""
+    lines = [
+        f"<b>{title}</b>{where}",
+        f"截至{moment(as_of)}，共{total}项，涉及{units}个单位。第{page}/{pages}页",
+    ]
+    current: int | None = None
+    for i, row in enumerate(rows):
+        if row.unit_id != current:
+            current = row.unit_id
+            group = groups[row.unit_id]
+            cont = "（续）" if i == 0 and continued else ""
+            lines += [
+                "",
+                f"<b>{esc(row.unit)}</b>{cont}　{len(group.rows)}项，最长逾期{group.worst}个工作日",
+            ]
+        role = "" if row.lead else "（配合）"
+        done = nudged.get((row.task_id, row.unit_id))
+        mark = f"（今日{done:%H:%M}已催办）" if done is not None else ""
+        lines.append(
+            f"· 第{row.task_no}项{role} {esc(short(row.task_text, 22))}{mark}\n"
+            f"　{_row_when(row)}；分管：{esc('、'.join(row.leaders) or '—')}"
+        )
+    return "\n".join(lines)
+
+
+# --- Nudges -------------------------------------------------------------------------------------
+
+
+def nudge_message(
+    unit: str,
+    task_no: int,
+    task_text: str,
+    lead: bool,
+    cycle: CycleDue,
+    workdays_overdue: int | None,
+) -> str:
+    """The nudge a unit's liaisons receive."""
+    role = "牵头" if lead else "配合（责任）"
+    what = (
+        f"{esc(unit)}：市大督导办催办，您单位{role}的第{task_no}项任务{cycle_label(cycle.key)}进展"
+    )
+    if workdays_overdue is not None and workdays_overdue > 0:
+        late = f"已逾期{workdays_overdue}个工作日未报送"
+        body = f"{what}{late}（截止{day(cycle.deadline)}），请尽快报送。"
+    elif workdays_overdue is not None:
+        body = f"{what}已过截止时间（{day(cycle.deadline)}）尚未报送，请尽快报送。"
+    else:
+        due = moment(cycle.due) if cycle.due is not None else day(cycle.deadline)
+        body = f"{what}尚未报送，截止时间{due}，请按时报送。"
+    return (
+        f"{body}\n任务内容：{esc(short(task_text, 60))}\n请直接回复本消息报送进展，或发送 /report。"
+    )
+
+
+def nudge_answer_plain(outcome: str, unit: str, recipients: int, at: datetime | None) -> str:
+    """The short answer to a 催办 button (plain text, shown as a toast or alert)."""
+    if outcome == "sent":
+        return f"已向{unit}联络员发出催办（{recipients}人）。"
+    if outcome == "already":
+        when = f"（{at:%H:%M}）" if at is not None else ""
+        return f"今日已催办{unit}{when}，请勿重复催办。"
+    if outcome == "nobody":
+        return f"{unit}尚无可送达的联络员，无法通过本助手催办，请电话联系。"
+    if outcome == "reported":
+        return f"{unit}本期进展已报送，无需催办。"
+    if outcome == "done":
+        return "该任务已完成，无需催办。"
+    return "该单位不承担本任务进展报送，无需催办。"
+
+
+# --- Task card ----------------------------------------------------------------------------------
+
+
+def task_not_found(no: int, year: int) -> str:
+    """No task with that number."""
+    return f"{year}年任务表中没有第{no}项任务。"
+
+
+def target_plain(target: TargetInfo) -> str:
+    """A target as the notice would say it (完成投资不低于800亿元)."""
+    cmp = _COMPARATORS.get(target.comparator, "")
+    verb = "增长" if target.kind == "growth" else ""
+    return f"{target.metric}{verb}{cmp}{pct(target.value)}{target.unit}"
+
+
+def _latest_line(s: Standing, tz: tzinfo) -> str:
+    role = "牵头" if s.unit.lead else "责任"
+    name = f"{esc(s.unit.name)}（{role}）"
+    if s.latest is None:
+        if s.missed is not None:
+            tail = f"，⚠️{cycle_label(s.missed.key)}逾期未报"
+        elif s.current is not None and not s.reported_current:
+            tail = f"，{cycle_label(s.current.key)}待报"
+        else:
+            tail = ""
+        return f"· {name}：暂无报送{tail}"
+    r = s.latest.report
+    bits = [moment(r.created_at.astimezone(tz)), f"{cycle_label(r.cycle_key)}报送"]
+    if r.percent is not None:
+        bits.append(f"{pct(r.percent)}%")
+    if r.version > 1:
+        bits.append(f"第{r.version}版")
+    flag = ""
+    if s.missed is not None:
+        flag = f"　⚠️{cycle_label(s.missed.key)}逾期未报"
+    elif s.current is not None and not s.reported_current:
+        flag = f"　{cycle_label(s.current.key)}待报"
+    return f"· {name} {' · '.join(bits)}{flag}\n　{esc(short(r.text, 70))}"
+
+
+def task_card(card: Card, tz: tzinfo) -> str:
+    """The task card: register data, status with reasons, targets, each unit's latest report."""
+    task = card.board.task
+    status = card.status
+    lines = [
+        f"<b>第{task.no}项任务</b>　{LIGHT_MARKS[status.light]}{status.label}",
+        esc(task.text),
+        f"<i>{esc(task.section)}{esc(' ' + task.subsection) if task.subsection else ''}</i>",
+        f"牵头单位：{esc('、'.join(task.lead_labels) or '—')}",
+        f"责任单位：{esc('、'.join(task.responsible_labels) or '—')}",
+        f"分管领导：{esc('、'.join(task.leader_names) or '—')}",
+    ]
+    kind = _KIND_LABELS.get(task.cycle_kind, task.cycle_kind)
+    if card.board.completed:
+        lines.append(f"报送方式：{kind}（任务已完成）")
+    elif card.current is not None:
+        due = (
+            moment(card.current.due.astimezone(tz))
+            if card.current.due
+            else day(card.current.deadline)
+        )
+        lines.append(f"报送方式：{kind}，本期{cycle_label(card.current.key)}截止{due}")
+    else:
+        lines.append(f"报送方式：{kind}（本年度报送期已结束）")
+    lines += ["", f"<b>状态：{status.label}</b>"]
+    lines += [reason_line(r) for r in status.reasons[:8]]
+    if len(status.reasons) > 8:
+        lines.append(f"（另有{len(status.reasons) - 8}条）")
+    if card.targets:
+        lines += ["", "<b>目标进展</b>"]
+        for t in card.targets:
+            goal = esc(target_plain(t.target))
+            if t.value is None:
+                lines.append(f"· {goal}：暂无报送")
+                continue
+            share = f"（{pct(t.percent)}%）" if t.percent is not None else ""
+            when = f"，{esc(t.by or '')} {_md(t.at.astimezone(tz).date())}" if t.at else ""
+            lines.append(f"· {goal}：最新{pct(t.value)}{esc(t.unit or '')}{share}{when}")
+    lines += ["", "<b>各单位最新报送</b>"]
+    silent = 0
+    for s in card.board.units:
+        if not s.unit.lead and s.latest is None and s.unreported is None:
+            silent += 1
+            continue
+        lines.append(_latest_line(s, tz))
+    if silent:
+        lines.append(f"其余{silent}个责任单位暂无报送。")
+    if card.nudged_today:
+        names = [s.unit.name for s in card.board.units if s.unit.unit_id in card.nudged_today]
+        lines.append(f"\n今日已催办：{esc('、'.join(names))}")
+    return "\n".join(lines)
+
+
+def task_history(
+    no: int, reports: Sequence[ReportInfo], page: int, pages: int, total: int, tz: tzinfo
+) -> str:
+    """A page of a task's report history, newest first."""
+    if not reports:
+        return f"第{no}项任务暂无报送记录。"
+    lines = [f"<b>第{no}项任务报送记录</b>（共{total}条，第{page}/{pages}页）"]
+    for r in reports:
+        bits = [moment(r.created_at.astimezone(tz)), esc(r.unit), f"{cycle_label(r.cycle_key)}报送"]
+        if r.percent is not None:
+            bits.append(f"{pct(r.percent)}%")
+        if r.version > 1:
+            bits.append(f"第{r.version}版")
+        lines.append(f"· {' · '.join(bits)}\n　{esc(short(r.text, 90))}")
+    return "\n".join(lines)
+
+
+# --- /units -------------------------------------------------------------------------------------
+
+
+def _unit_line(u: UnitLine) -> str:
+    if u.liaisons.active == 0:
+        who = "未绑定联络员"
+    elif u.liaisons.reachable == 0:
+        who = f"联络员无法送达（{u.liaisons.active}人）"
+    else:
+        who = f"联络员{u.liaisons.reachable}人"
+    if u.owed:
+        rate = f"本期已报{u.reported}/{u.owed}（{round(100 * u.reported / u.owed)}%）"
+    else:
+        rate = "本期无报送任务"
+    late = f" · 逾期{u.overdue}项" if u.overdue else ""
+    return f"· {esc(u.name)}：{who} · {rate}{late}"
+
+
+def units_overview(lines: Sequence[UnitLine], as_of: datetime) -> str:
+    """/units: which units can be reminded, and each unit's reporting rate this cycle."""
+    cannot = [u for u in lines if not u.reachable]
+    can = [u for u in lines if u.reachable]
+    owed = sum(u.owed for u in lines)
+    reported = sum(u.reported for u in lines)
+    overall = f"{reported}/{owed}（{round(100 * reported / owed)}%）" if owed else "—"
+    out = [
+        "<b>各单位联络员绑定及本期报送情况</b>",
+        f"截至{moment(as_of)}。可提醒{len(can)}个单位，无法提醒{len(cannot)}个单位；"
+        f"全市本期已报{overall}。",
+        "（本期指各任务当前报送周期，月报即本月。）",
+    ]
+    if cannot:
+        out += ["", f"<b>无法提醒（未绑定或无法送达，{len(cannot)}个）</b>"]
+        out += [_unit_line(u) for u in cannot]
+    if can:
+        out += ["", f"<b>已绑定可提醒（{len(can)}个）</b>"]
+        out += [_unit_line(u) for u in can]
+    return "\n".join(out)
+
+
+# --- Summaries ----------------------------------------------------------------------------------
+
+
+def _counts(summary: Summary) -> str:
+    parts = [
+        f"{LIGHT_MARKS[light]}{light.label}{summary.counts.get(light, 0)}项"
+        for light in (Light.RED, Light.YELLOW, Light.GREEN, Light.DONE)
+    ]
+    return "　".join(parts)
+
+
+def summary_text(summary: Summary, tz: tzinfo, *, limit: int = 5) -> str:
+    """The daily summary: counts by light, red tasks with why, new reports, due this week."""
+    if summary.leader is not None:
+        title = f"<b>分管任务进展摘要</b>（{esc(summary.leader)}，{day(summary.day)}）"
+        scope = f"分管任务{summary.total}项"
+    else:
+        title = f"<b>全市重点任务进展摘要</b>（{day(summary.day)}）"
+        scope = f"全市任务{summary.total}项"
+    lines = [title, f"{scope}：{_counts(summary)}"]
+    if summary.overdue_rows:
+        lines.append(f"逾期未报：{summary.overdue_units}个单位{summary.overdue_rows}项。")
+    if summary.red:
+        lines += ["", "<b>红灯事项</b>"]
+        for item in summary.red[:limit]:
+            more = f"（另{item.more}条）" if item.more else ""
+            why = esc(reason_plain(item.reason, brief=True))
+            lines.append(f"· 第{item.task_no}项 {esc(short(item.task_text, 16))}：{why}{more}")
+        if len(summary.red) > limit:
+            lines.append(f"（另有{len(summary.red) - limit}项，发送 /overdue 查看逾期事项）")
+    since = moment(summary.since.astimezone(tz))
+    lines += ["", f"<b>新报送</b>（{since}以来{len(summary.reports)}条）"]
+    if summary.reports:
+        for no, r in summary.reports[:limit]:
+            share = f" {pct(r.percent)}%" if r.percent is not None else ""
+            lines.append(f"· 第{no}项 {esc(r.unit)}{share}：{esc(short(r.text, 30))}")
+        if len(summary.reports) > limit:
+            lines.append(f"（另有{len(summary.reports) - limit}条）")
+    else:
+        lines.append("· 暂无")
+    lines += ["", "<b>本周截止</b>"]
+    if summary.due:
+        for d in summary.due:
+            pending = "、".join(str(n) for n in d.unreported_nos[:10])
+            tail = "等" if len(d.unreported_nos) > 10 else ""
+            rest = f"，待报第{pending}{tail}项" if d.unreported_nos else "，已全部报送"
+            lines.append(f"· {day(d.deadline)}：应报{d.owed}项，已报{d.reported}项{rest}")
+    else:
+        nxt = f"；下一截止{day(summary.next_deadline)}" if summary.next_deadline else ""
+        lines.append(f"· 本周无报送截止{nxt}")
+    lines += ["", "发送 /task 序号 查看任务详情。"]
+    return "\n".join(lines)
+
+
+def circular(groups: Sequence[OverdueGroup], as_of: datetime) -> str:
+    """The day's 通报 to the work group: units with overdue reports, worst first."""
+    total = sum(len(g.rows) for g in groups)
+    lines = [
+        "<b>重点任务进展逾期未报通报</b>",
+        f"截至{moment(as_of)}，以下{len(groups)}个单位共{total}项任务进展逾期未报送：",
+    ]
+    for i, group in enumerate(groups, 1):
+        parts: dict[tuple[str, int], list[int]] = {}
+        for row in group.rows:
+            parts.setdefault((row.cycle_key, row.workdays), []).append(row.task_no)
+        items = [
+            f"第{'、'.join(str(n) for n in sorted(nos))}项（{cycle_label(key)}，逾期{w}个工作日）"
+            for (key, w), nos in parts.items()
+        ]
+        lines.append(f"{i}. {esc(group.unit)}：{'；'.join(items)}")
+    lines.append("请以上单位抓紧报送。市大督导办")
+    return "\n".join(lines)
+
+
+# --- Ledger -------------------------------------------------------------------------------------
+
+LEDGER_HEADERS: tuple[str, ...] = (
+    "序号",
+    "具体目标任务",
+    "牵头单位",
+    "责任单位",
+    "市政府分管（挂钩）领导",
+    "最新进展",
+    "完成进度",
+    "预计完成时间",
+    "状态",
+    "逾期工作日",
+    "催办次数",
+)
+
+
+def ledger_title(year: int) -> str:
+    """The title row of the ledger."""
+    return f"{year}年《政府工作报告》重点工作目标任务督查台账"
+
+
+def ledger_subtitle(as_of: date) -> str:
+    """The line under the title."""
+    return f"市大督导办　截至{day_with_year(as_of)}"
+
+
+def ledger_filename(as_of: date) -> str:
+    """督查台账-2026-03-16.xlsx."""
+    return f"督查台账-{as_of.isoformat()}.xlsx"
+
+
+def ledger_latest_plain(latest: Sequence[tuple[str, ReportInfo]], tz: tzinfo) -> str:
+    """The 最新进展 cell: each unit's newest report with its date and cycle."""
+    return "\n".join(
+        f"{unit}（{_md(r.created_at.astimezone(tz).date())}，{cycle_label(r.cycle_key)}）：{r.text}"
+        for unit, r in latest
+    )
+
+
+def ledger_status_plain(status: Status) -> str:
+    """The 状态 cell: the light and its first reason."""
+    if not status.reasons:
+        return status.label
+    return f"{status.label}：{reason_plain(status.reasons[0])}"
+
+
+def export_caption(year: int, count: int, as_of: date) -> str:
+    """The caption of the exported ledger."""
+    return f"{year}年重点工作督查台账，截至{day_with_year(as_of)}，共{count}项任务。"

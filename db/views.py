@@ -1,0 +1,763 @@
+"""Queries behind the office's and leaders' views: tasks, obligations, latest reports, nudges.
+
+Set-based: each function runs a fixed number of statements whatever the number of tasks, and
+restricts reports through a subquery of the tasks in scope (a year, a leader's tasks, one task),
+never through a long list of ids. Reports are read through the indexes on
+(task_id, unit_id, created_at), (cycle_key, task_id, unit_id) and (created_at).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import CompoundSelect, Select, case, exists, func, literal, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.config import Settings
+from bot.roles import Role
+from bot.schedule import rule_for
+from bot.status import Status, StatusThresholds
+from bot.views import (
+    LEAD,
+    MONTHLY,
+    RESPONSIBLE,
+    Board,
+    Catalogue,
+    CountingCalendar,
+    CycleBook,
+    Latest,
+    LedgerRow,
+    LiaisonCount,
+    OverdueRow,
+    Pair,
+    QuantityInfo,
+    ReportInfo,
+    TargetInfo,
+    TaskInfo,
+    UnitOnTask,
+    board_status,
+    build_board,
+    ledger_rows,
+    overdue_rows,
+)
+from bot.workcal import WorkCalendar
+from db.models import (
+    AppState,
+    Contact,
+    Leader,
+    Nudge,
+    Report,
+    Target,
+    Task,
+    TaskLeader,
+    TaskUnit,
+    Unit,
+    UnitAlias,
+    UnitGroupMember,
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which tasks a view covers: a year, optionally one leader's tasks or a single task."""
+
+    year: int
+    leader_ids: tuple[int, ...] = ()
+    task_id: int | None = None
+    only_kind: str | None = None  # only tasks with this cycle kind
+    not_kind: str | None = None  # tasks with any other cycle kind
+
+    def task_ids(self) -> Select[Any]:
+        """The ids of the tasks in scope, as a subquery."""
+        query = select(Task.id).where(Task.year == self.year)
+        if self.leader_ids:
+            query = query.where(
+                Task.id.in_(
+                    select(TaskLeader.task_id).where(TaskLeader.leader_id.in_(self.leader_ids))
+                )
+            )
+        if self.task_id is not None:
+            query = query.where(Task.id == self.task_id)
+        if self.only_kind is not None:
+            query = query.where(Task.cycle_kind == self.only_kind)
+        if self.not_kind is not None:
+            query = query.where(Task.cycle_kind != self.not_kind)
+        return query
+
+
+async def tracking_since(session: AsyncSession, year: int) -> datetime | None:
+    """When the year's register was first imported: deadlines before it are not chased."""
+    state = await session.get(AppState, f"register_imported:{year}")
+    if state is None:
+        return None
+    return datetime.fromisoformat(str(state.value["at"]))
+
+
+# --- The register -------------------------------------------------------------------------------
+
+
+async def load_tasks(
+    session: AsyncSession, scope: Scope, *, responsible_report: bool
+) -> list[TaskInfo]:
+    """The tasks in scope with leaders, units (groups expanded) and targets, by 序号."""
+    ids = scope.task_ids()
+    tasks = (
+        await session.execute(
+            select(
+                Task.id,
+                Task.year,
+                Task.no,
+                Task.section,
+                Task.subsection,
+                Task.text,
+                Task.cycle_kind,
+                Task.cycle_dates,
+                Task.completed_on,
+            )
+            .where(Task.id.in_(ids))
+            .order_by(Task.no)
+        )
+    ).all()
+    if not tasks:
+        return []
+    leaders: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for task_id, leader_id, name in (
+        await session.execute(
+            select(TaskLeader.task_id, Leader.id, Leader.name)
+            .join(Leader, Leader.id == TaskLeader.leader_id)
+            .where(TaskLeader.task_id.in_(ids))
+            .order_by(TaskLeader.task_id, TaskLeader.position)
+        )
+    ).all():
+        leaders[task_id].append((leader_id, name))
+    unit_rows = (
+        await session.execute(
+            select(TaskUnit.task_id, TaskUnit.role, TaskUnit.label, Unit.id, Unit.name, Unit.kind)
+            .join(Unit, Unit.id == TaskUnit.unit_id)
+            .where(TaskUnit.task_id.in_(ids))
+            .order_by(TaskUnit.task_id, TaskUnit.role, TaskUnit.position)
+        )
+    ).all()
+    members = await _members(session, {r[3] for r in unit_rows if r[5] == "group"})
+    targets: dict[int, list[TargetInfo]] = defaultdict(list)
+    for t in (
+        await session.execute(
+            select(
+                Target.task_id,
+                Target.metric,
+                Target.kind,
+                Target.value,
+                Target.unit,
+                Target.comparator,
+            )
+            .where(Target.task_id.in_(ids))
+            .order_by(Target.task_id, Target.position)
+        )
+    ).all():
+        targets[t[0]].append(TargetInfo(*t[1:]))
+    by_task: dict[int, list[tuple[str, str, int, str, str]]] = defaultdict(list)
+    # Plain tuples: attribute access on tens of thousands of rows is measurably slower.
+    for task_id, role, label, uid, name, kind in unit_rows:
+        by_task[task_id].append((role, label, uid, name, kind))
+    out = []
+    for task_id, year, no, section, subsection, text, kind, dates, completed_on in tasks:
+        rows = by_task[task_id]
+        units: list[UnitOnTask] = []
+        seen: set[int] = set()
+        for role, _, uid, name, unit_kind in rows:
+            owes = role == LEAD or responsible_report
+            expanded = members.get(uid, []) if unit_kind == "group" else [(uid, name)]
+            via = name if unit_kind == "group" else None
+            for member_id, member in expanded:
+                if member_id not in seen:
+                    seen.add(member_id)
+                    units.append(UnitOnTask(member_id, member, role, owes, via))
+        out.append(
+            TaskInfo(
+                id=task_id,
+                year=year,
+                no=no,
+                section=section,
+                subsection=subsection,
+                text=text,
+                cycle_kind=kind,
+                cycle_dates=tuple(dates or ()),
+                completed_on=completed_on,
+                leaders=tuple(leaders[task_id]),
+                lead_labels=tuple(r[1] for r in rows if r[0] == LEAD),
+                responsible_labels=tuple(r[1] for r in rows if r[0] != LEAD),
+                units=tuple(units),
+                targets=tuple(targets[task_id]),
+            )
+        )
+    return out
+
+
+async def _members(session: AsyncSession, group_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
+    """The members of some collective names, by unit id."""
+    out: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    if not group_ids:
+        return out
+    for gid, uid, name in (
+        await session.execute(
+            select(UnitGroupMember.group_id, Unit.id, Unit.name)
+            .join(Unit, Unit.id == UnitGroupMember.member_id)
+            .where(UnitGroupMember.group_id.in_(group_ids))
+            .order_by(Unit.id)
+        )
+    ).all():
+        out[gid].append((uid, name))
+    return out
+
+
+async def task_id_by_no(session: AsyncSession, year: int, no: int) -> int | None:
+    """The id of task `no` of `year`."""
+    return await session.scalar(select(Task.id).where(Task.year == year, Task.no == no))
+
+
+async def task_year(session: AsyncSession, task_id: int) -> int | None:
+    """The year of a task, or None if there is no such task."""
+    return await session.scalar(select(Task.year).where(Task.id == task_id))
+
+
+async def year_of_tasks(session: AsyncSession, preferred: int) -> int:
+    """`preferred` if it has tasks, else the newest year that has some (else `preferred`)."""
+    if await session.scalar(select(Task.id).where(Task.year == preferred).limit(1)) is not None:
+        return preferred
+    newest = await session.scalar(select(func.max(Task.year)))
+    return int(newest) if newest is not None else preferred
+
+
+async def catalogue(session: AsyncSession, year: int) -> Catalogue:
+    """Names a /overdue filter may use: units, aliases, groups, leaders, headings of `year`."""
+    units = (await session.execute(select(Unit.id, Unit.name, Unit.kind))).all()
+    names = {u.id: u.name for u in units if u.kind != "group"}
+    lookup = {u.name: u.id for u in units if u.kind != "group"}
+    for alias, unit_id in (await session.execute(select(UnitAlias.alias, UnitAlias.unit_id))).all():
+        if unit_id in names:
+            lookup.setdefault(alias, unit_id)
+    group_ids = {u.id: u.name for u in units if u.kind == "group"}
+    members = await _members(session, set(group_ids))
+    groups = {
+        name: (gid, tuple(uid for uid, _ in members.get(gid, [])))
+        for gid, name in group_ids.items()
+    }
+    leaders = {
+        name: lid for lid, name in (await session.execute(select(Leader.id, Leader.name))).all()
+    }
+    # Names in the notice are sometimes spaced (周  全): match them without spaces too.
+    leaders.update({"".join(name.split()): lid for name, lid in list(leaders.items())})
+    headings: list[str] = []
+    for section, subsection in (
+        await session.execute(
+            select(Task.section, Task.subsection).where(Task.year == year).order_by(Task.no)
+        )
+    ).all():
+        for heading in (section, subsection):
+            if heading and heading not in headings:
+                headings.append(heading)
+    return Catalogue(lookup, names, groups, leaders, tuple(headings))
+
+
+# --- Progress -----------------------------------------------------------------------------------
+
+
+async def reported_keys(
+    session: AsyncSession, scope: Scope, keys: Iterable[str]
+) -> dict[Pair, set[str]]:
+    """Which of the cycle `keys` each (task, unit) in scope has reported."""
+    wanted = sorted(set(keys))
+    out: dict[Pair, set[str]] = defaultdict(set)
+    if not wanted:
+        return out
+    rows = (
+        await session.execute(
+            select(Report.task_id, Report.unit_id, Report.cycle_key)
+            .where(Report.cycle_key.in_(wanted), Report.task_id.in_(scope.task_ids()))
+            .distinct()
+        )
+    ).all()
+    for task_id, unit_id, key in rows:
+        out[(task_id, unit_id)].add(key)
+    return out
+
+
+def _pairs(scope: Scope, roles: Sequence[str] | None = None) -> CompoundSelect[Any]:
+    """(task_id, unit_id, role) of the units on the tasks in scope, collective names expanded."""
+    ids = scope.task_ids()
+    direct = (
+        select(TaskUnit.task_id, TaskUnit.unit_id, TaskUnit.role)
+        .join(Unit, Unit.id == TaskUnit.unit_id)
+        .where(TaskUnit.task_id.in_(ids), Unit.kind != "group")
+    )
+    members = (
+        select(TaskUnit.task_id, UnitGroupMember.member_id.label("unit_id"), TaskUnit.role)
+        .join(UnitGroupMember, UnitGroupMember.group_id == TaskUnit.unit_id)
+        .where(TaskUnit.task_id.in_(ids))
+    )
+    if roles is not None:
+        direct = direct.where(TaskUnit.role.in_(roles))
+        members = members.where(TaskUnit.role.in_(roles))
+    return union_all(direct, members)
+
+
+async def latest(session: AsyncSession, scope: Scope) -> dict[Pair, Latest]:
+    """Per (task, unit) in scope: the newest report and the newest stating a percent, a date."""
+    pairs = _pairs(scope).subquery()
+    base = select(pairs.c.task_id, pairs.c.unit_id).distinct().subquery()
+
+    def newest(*conditions: Any) -> Any:
+        # A backward step on ix_reports_task_unit_created per pair, not a scan of its reports
+        # (ordering by id as well would make PostgreSQL read and sort all of them).
+        return (
+            select(Report.id)
+            .where(Report.task_id == base.c.task_id, Report.unit_id == base.c.unit_id, *conditions)
+            .order_by(Report.created_at.desc())
+            .limit(1)
+            .correlate(base)
+            .scalar_subquery()
+        )
+
+    found = (
+        select(
+            newest().label("last_id"),
+            newest(Report.percent.is_not(None)).label("pct_id"),
+            newest(Report.expected_date.is_not(None)).label("exp_id"),
+        )
+        .select_from(base)
+        .subquery()
+    )
+    last = aliased(Report)
+    pct = aliased(Report)
+    exp = aliased(Report)
+    rows = (
+        await session.execute(
+            select(
+                last.id,
+                last.task_id,
+                last.unit_id,
+                Unit.name,
+                last.cycle_key,
+                last.text,
+                last.created_at,
+                last.percent,
+                last.expected_date,
+                last.difficulties,
+                last.quantities,
+                last.version,
+                pct.percent,
+                pct.created_at,
+                exp.expected_date,
+            )
+            .select_from(found)
+            .join(last, last.id == found.c.last_id)
+            .join(Unit, Unit.id == last.unit_id)
+            .outerjoin(pct, pct.id == found.c.pct_id)
+            .outerjoin(exp, exp.id == found.c.exp_id)
+        )
+    ).all()
+    out: dict[Pair, Latest] = {}
+    for r in rows:
+        report = _report_info(r)
+        out[(report.task_id, report.unit_id)] = Latest(report, r[12], r[13], r[14])
+    return out
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """Stored difficulty phrases (a JSON list), tolerating anything else as none."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(str(x) for x in value if isinstance(x, str))
+
+
+def _quantities(value: Any) -> tuple[QuantityInfo, ...]:
+    """Stored quantities matched to a target (see bot.progress.MeasuredQuantity)."""
+    if not isinstance(value, list):
+        return ()
+    out = []
+    for q in value:
+        if not isinstance(q, dict) or not q.get("target_metric"):
+            continue
+        try:
+            pct = q.get("percent_of_target")
+            out.append(
+                QuantityInfo(
+                    str(q["target_metric"]),
+                    float(q["value"]),
+                    str(q.get("unit") or ""),
+                    float(pct) if pct is not None else None,
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            continue  # a malformed entry is skipped, not fatal to the whole view
+    return tuple(out)
+
+
+def _report_query() -> Select[Any]:
+    return select(
+        Report.id,
+        Report.task_id,
+        Report.unit_id,
+        Unit.name,
+        Report.cycle_key,
+        Report.text,
+        Report.created_at,
+        Report.percent,
+        Report.expected_date,
+        Report.difficulties,
+        Report.quantities,
+        Report.version,
+    ).join(Unit, Unit.id == Report.unit_id)
+
+
+def _report_info(r: Any) -> ReportInfo:
+    return ReportInfo(
+        id=r[0],
+        task_id=r[1],
+        unit_id=r[2],
+        unit=r[3],
+        cycle_key=r[4],
+        text=r[5],
+        created_at=r[6],
+        percent=r[7],
+        expected=r[8],
+        difficulties=_strings(r[9]),
+        quantities=_quantities(r[10]),
+        version=r[11],
+    )
+
+
+async def reports_between(
+    session: AsyncSession, scope: Scope, since: datetime, until: datetime, *, limit: int = 500
+) -> list[ReportInfo]:
+    """Reports stored in [since, until) on tasks in scope, newest first (at most `limit`)."""
+    rows = (
+        await session.execute(
+            _report_query()
+            .where(
+                Report.created_at >= since,
+                Report.created_at < until,
+                # "+ 0" keeps SQLite on ix_reports_created (a day of reports) instead of
+                # reading every report of every task in scope through the task index.
+                (Report.task_id + 0).in_(scope.task_ids()),
+            )
+            .order_by(Report.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [_report_info(r) for r in rows]
+
+
+async def task_reports(
+    session: AsyncSession, task_id: int, *, offset: int, limit: int
+) -> tuple[list[ReportInfo], int]:
+    """A page of a task's reports, newest first, and how many there are."""
+    total = await session.scalar(
+        select(func.count()).select_from(Report).where(Report.task_id == task_id)
+    )
+    rows = (
+        await session.execute(
+            _report_query()
+            .where(Report.task_id == task_id)
+            .order_by(Report.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+    return [_report_info(r) for r in rows], int(total or 0)
+
+
+async def report_count(session: AsyncSession, task_id: int) -> int:
+    """How many reports (every version) a task has."""
+    n = await session.scalar(
+        select(func.count()).select_from(Report).where(Report.task_id == task_id)
+    )
+    return int(n or 0)
+
+
+# --- Boards -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Boards:
+    """The tasks in scope at `now`, their standing, and (if asked) their status."""
+
+    boards: list[Board]
+    statuses: dict[int, Status]
+    book: CycleBook
+
+
+async def boards(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    now: datetime,
+    settings: Settings,
+    calendar: WorkCalendar,
+    with_latest: bool = True,
+    book: CycleBook | None = None,
+) -> Boards:
+    """Every task in scope with its obligations (and latest reports and status if asked)."""
+    today = now.astimezone(settings.tz).date()
+    tasks = await load_tasks(session, scope, responsible_report=settings.responsible_units_report)
+    if book is None:
+        book = CycleBook(settings, calendar, now, await tracking_since(session, scope.year))
+    reported = await reported_keys(session, scope, book.keys(tasks)) if tasks else {}
+    newest = await latest(session, scope) if with_latest and tasks else {}
+    built = [build_board(t, reported, newest, book, today) for t in tasks]
+    statuses: dict[int, Status] = {}
+    if with_latest:
+        thresholds = StatusThresholds.from_settings(settings)
+        counter = CountingCalendar(calendar)
+        statuses = {
+            b.task.id: board_status(b, thresholds, counter, now, settings.tz) for b in built
+        }
+    return Boards(built, statuses, book)
+
+
+async def overdue(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    now: datetime,
+    settings: Settings,
+    calendar: WorkCalendar,
+) -> list[OverdueRow]:
+    """Every missed obligation in scope, as `bot.views.overdue_rows` would list it from boards.
+
+    Monthly tasks (nearly all) share one rule and so one chased cycle: their overdue pairs come
+    from one anti-join on ix_reports_cycle_task_unit, and only those pairs are read. Tasks with
+    any other rule go through the boards.
+    """
+    today = now.astimezone(settings.tz).date()
+    since = await tracking_since(session, scope.year)
+    book = CycleBook(settings, calendar, now, since)
+    rows = overdue_rows(
+        (
+            await boards(
+                session,
+                scope=replace(scope, not_kind=MONTHLY),
+                now=now,
+                settings=settings,
+                calendar=calendar,
+                with_latest=False,
+                book=book,
+            )
+        ).boards,
+        calendar,
+        today,
+    )
+    _, chased = book.cycles_of(rule_for(MONTHLY, (), settings), scope.year)
+    if chased is None:
+        return rows
+    monthly = replace(scope, only_kind=MONTHLY)
+    roles = [LEAD, RESPONSIBLE] if settings.responsible_units_report else [LEAD]
+    pairs = _pairs(monthly, roles).subquery()
+    missing = (
+        await session.execute(
+            select(
+                pairs.c.task_id,
+                pairs.c.unit_id,
+                pairs.c.role,
+                Task.no,
+                Task.text,
+                Task.section,
+                Task.subsection,
+                Unit.name,
+            )
+            .join(Task, Task.id == pairs.c.task_id)
+            .join(Unit, Unit.id == pairs.c.unit_id)
+            .where(
+                or_(Task.completed_on.is_(None), Task.completed_on > today),
+                ~exists().where(
+                    Report.cycle_key == literal(chased.key),
+                    Report.task_id == pairs.c.task_id,
+                    Report.unit_id == pairs.c.unit_id,
+                ),
+            )
+        )
+    ).all()
+    if not missing:
+        return rows
+    task_ids = {r[0] for r in missing}
+    leaders: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    # A short id list when few tasks are overdue; otherwise every task in scope.
+    which = (
+        TaskLeader.task_id.in_(sorted(task_ids))
+        if len(task_ids) <= 500
+        else TaskLeader.task_id.in_(monthly.task_ids())
+    )
+    for task_id, leader_id, name in (
+        await session.execute(
+            select(TaskLeader.task_id, Leader.id, Leader.name)
+            .join(Leader, Leader.id == TaskLeader.leader_id)
+            .where(which)
+            .order_by(TaskLeader.task_id, TaskLeader.position)
+        )
+    ).all():
+        leaders[task_id].append((leader_id, name))
+    # A unit named directly and through a group appears once, with its lead role if it has one.
+    best: dict[Pair, Any] = {}
+    for r in missing:
+        key = (r[0], r[1])
+        if key not in best or (r[2] == LEAD and best[key][2] != LEAD):
+            best[key] = r
+    workdays = calendar.workdays_between(chased.deadline, today)
+    for task_id, unit_id, role, no, text, section, subsection, unit in best.values():
+        names = leaders.get(task_id, [])
+        rows.append(
+            OverdueRow(
+                task_id=task_id,
+                task_no=no,
+                task_text=text,
+                section=section,
+                subsection=subsection,
+                unit_id=unit_id,
+                unit=unit,
+                lead=role == LEAD,
+                cycle_key=chased.key,
+                deadline=chased.deadline,
+                workdays=workdays,
+                days=(today - chased.deadline).days,
+                leaders=tuple(n for _, n in names),
+                leader_ids=frozenset(i for i, _ in names),
+            )
+        )
+    return rows
+
+
+# --- People and nudges --------------------------------------------------------------------------
+
+
+async def liaison_counts(session: AsyncSession) -> dict[int, LiaisonCount]:
+    """Per unit: active liaisons, and how many of them can be reached."""
+    rows = (
+        await session.execute(
+            select(
+                Contact.unit_id,
+                func.count(),
+                func.sum(case((Contact.reachable.is_(True), 1), else_=0)),
+            )
+            .where(
+                Contact.role == Role.LIAISON.value,
+                Contact.active.is_(True),
+                Contact.unit_id.is_not(None),
+            )
+            .group_by(Contact.unit_id)
+        )
+    ).all()
+    return {uid: LiaisonCount(int(n), int(ok or 0)) for uid, n, ok in rows if uid is not None}
+
+
+async def reportable_units(session: AsyncSession) -> list[tuple[int, str]]:
+    """Every active unit that can have a liaison (collective names excluded)."""
+    rows = (
+        await session.execute(
+            select(Unit.id, Unit.name).where(Unit.kind != "group", Unit.active.is_(True))
+        )
+    ).all()
+    return [(uid, name) for uid, name in rows]
+
+
+async def nudge_counts(session: AsyncSession, scope: Scope) -> dict[int, int]:
+    """How many nudges each task in scope has had."""
+    rows = (
+        await session.execute(
+            select(Nudge.task_id, func.count())
+            .where(Nudge.task_id.in_(scope.task_ids()))
+            .group_by(Nudge.task_id)
+        )
+    ).all()
+    return {task_id: int(n) for task_id, n in rows}
+
+
+def day_start(now: datetime, settings: Settings) -> datetime:
+    """Midnight of `now`'s local day, aware."""
+    return datetime.combine(now.astimezone(settings.tz).date(), time(0), tzinfo=settings.tz)
+
+
+async def nudged_since(
+    session: AsyncSession, scope: Scope, since: datetime
+) -> dict[Pair, datetime]:
+    """(task, unit) pairs in scope nudged at or after `since`, with the latest nudge time."""
+    rows = (
+        await session.execute(
+            select(Nudge.task_id, Nudge.unit_id, func.max(Nudge.created_at))
+            .where(Nudge.created_at >= since, Nudge.task_id.in_(scope.task_ids()))
+            .group_by(Nudge.task_id, Nudge.unit_id)
+        )
+    ).all()
+    return {(t, u): at for t, u, at in rows}
+
+
+async def add_nudge(
+    session: AsyncSession,
+    *,
+    task_id: int,
+    unit_id: int,
+    cycle_key: str | None,
+    by_user_id: int | None,
+    now: datetime,
+) -> Nudge:
+    """Record a nudge (its id numbers the outbox items it sends)."""
+    nudge = Nudge(
+        task_id=task_id, unit_id=unit_id, cycle_key=cycle_key, by_user_id=by_user_id, created_at=now
+    )
+    session.add(nudge)
+    await session.flush()
+    return nudge
+
+
+async def leader_contacts(session: AsyncSession) -> list[tuple[Contact, int, str]]:
+    """Active leader contacts with their leader's id and name."""
+    rows = (
+        await session.execute(
+            select(Contact, Leader.id, Leader.name)
+            .join(Leader, Leader.id == Contact.leader_id)
+            .where(Contact.role == Role.LEADER.value, Contact.active.is_(True))
+            .order_by(Contact.id)
+        )
+    ).all()
+    return [(c, lid, name) for c, lid, name in rows]
+
+
+def local_day(moment: datetime, settings: Settings) -> date:
+    """The local date of a moment."""
+    return moment.astimezone(settings.tz).date()
+
+
+def by_id(boards: Sequence[Board]) -> dict[int, Board]:
+    """Boards by task id."""
+    return {b.task.id: b for b in boards}
+
+
+# --- Ledger -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The ledger's rows for a year, as of a day."""
+
+    year: int
+    as_of: date
+    rows: list[LedgerRow]
+
+
+async def ledger(
+    session: AsyncSession, *, now: datetime, settings: Settings, calendar: WorkCalendar
+) -> Ledger | None:
+    """The ledger of this year's tasks (else the newest year's); None if there are no tasks."""
+    today = now.astimezone(settings.tz).date()
+    year = await year_of_tasks(session, today.year)
+    scope = Scope(year)
+    found = await boards(session, scope=scope, now=now, settings=settings, calendar=calendar)
+    if not found.boards:
+        return None
+    nudges = await nudge_counts(session, scope)
+    rows = ledger_rows(found.boards, found.statuses, nudges, calendar, today)
+    return Ledger(year, today, rows)

@@ -1,0 +1,182 @@
+"""The Excel ledger (督查台账): the notice's columns and values, section rows, colours, printing."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from io import BytesIO
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bot import texts
+from bot.ledger import FILLS, HEADER_ROW, build_ledger, cell_text
+from bot.status import Light, MarkedComplete, OnTrack, Overdue, ScheduleCheck, Status
+from bot.views import LedgerRow, ReportInfo
+from tests.harness import SEED
+
+SH = ZoneInfo("Asia/Shanghai")
+AS_OF = date(2026, 3, 27)
+STATUSES = {
+    Light.RED: Status(Light.RED, (Overdue("发改局", "2026-03", date(2026, 3, 25), 2, 2),)),
+    Light.YELLOW: Status(Light.YELLOW, ()),
+    Light.GREEN: Status(Light.GREEN, (OnTrack(ScheduleCheck.NO_PERCENT),)),
+    Light.DONE: Status(Light.DONE, (MarkedComplete(date(2026, 3, 20)),)),
+}
+
+
+def seed_tasks() -> list[dict[str, Any]]:
+    tasks: list[dict[str, Any]] = json.loads(SEED.read_text(encoding="utf-8"))["tasks"]
+    return tasks
+
+
+def rows_from_seed() -> list[LedgerRow]:
+    """Ledger rows with the seed's register values and made-up progress."""
+    lights = list(Light)
+    out = []
+    for t in seed_tasks():
+        light = lights[t["no"] % 4]
+        report = ReportInfo(
+            id=t["no"],
+            task_id=t["no"],
+            unit_id=1,
+            unit=t["lead_units"][0],
+            cycle_key="2026-03",
+            text=f"第{t['no']}项进展",
+            created_at=datetime(2026, 3, 20, 9, tzinfo=SH),
+        )
+        out.append(
+            LedgerRow(
+                no=t["no"],
+                section=t["section"],
+                subsection=t["subsection"],
+                text=t["text"],
+                lead=tuple(t["lead_units"]),
+                responsible=tuple(t["responsible_units"]),
+                leaders=tuple(t["leaders"]),
+                latest=((t["lead_units"][0], report),) if t["no"] % 3 else (),
+                percent=40.0 if t["no"] == 6 else None,
+                expected=date(2026, 6, 30) if t["no"] == 6 else None,
+                status=STATUSES[light],
+                overdue_workdays=2 if light is Light.RED else None,
+                nudges=t["no"] % 2,
+            )
+        )
+    return out
+
+
+def sheet(data: bytes) -> Worksheet:
+    ws = load_workbook(BytesIO(data)).active
+    assert isinstance(ws, Worksheet)
+    return ws
+
+
+def task_rows(ws: Worksheet) -> dict[int, tuple[Any, ...]]:
+    """Rows that hold a task, by 序号."""
+    out: dict[int, tuple[Any, ...]] = {}
+    for row in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True):
+        if isinstance(row[0], int):
+            out[row[0]] = row
+    return out
+
+
+@pytest.fixture(scope="module")
+def ledger() -> Worksheet:
+    return sheet(build_ledger(rows_from_seed(), year=2026, as_of=AS_OF, tz=SH))
+
+
+def test_title_and_headers_in_the_notice_order(ledger: Worksheet) -> None:
+    assert ledger["A1"].value == "2026年《政府工作报告》重点工作目标任务督查台账"
+    assert ledger["A2"].value == "市大督导办　截至2026年3月27日（周五）"
+    headers = [c.value for c in ledger[HEADER_ROW]]
+    assert headers[:5] == ["序号", "具体目标任务", "牵头单位", "责任单位", "市政府分管（挂钩）领导"]
+    assert headers == list(texts.LEDGER_HEADERS)
+    assert f"A1:{get_column_letter(len(headers))}1" in {str(m) for m in ledger.merged_cells.ranges}
+
+
+def test_every_task_with_the_notice_values_cell_for_cell(ledger: Worksheet) -> None:
+    rows = task_rows(ledger)
+    tasks = seed_tasks()
+    assert sorted(rows) == list(range(1, 89))
+    for t in tasks:
+        row = rows[t["no"]]
+        assert row[1] == t["text"]
+        assert row[2] == "\n".join(t["lead_units"])
+        assert row[3] == ("\n".join(t["responsible_units"]) or None)
+        assert row[4] == "\n".join(t["leaders"])
+
+
+def test_progress_columns(ledger: Worksheet) -> None:
+    rows = task_rows(ledger)
+    six = rows[6]
+    assert six[5] is None  # no report
+    assert six[6] == pytest.approx(0.4)
+    assert six[7].date() == date(2026, 6, 30)
+    assert rows[7][5] == "商务局（3月20日，3月）：第7项进展"
+    red = rows[7]  # 7 % 4 == 3: red
+    assert red[8] == "红灯：发改局3月进展逾期2个工作日未报（截止3月25日（周三））"
+    assert (red[9], red[10]) == (2, 1)
+    assert rows[8][8] == "已完成：已标记完成（3月20日）"
+
+
+def test_section_rows_merged_in_the_notice_order(ledger: Worksheet) -> None:
+    headings = [
+        (r, ledger.cell(r, 1).value)
+        for r in range(HEADER_ROW + 1, ledger.max_row + 1)
+        if isinstance(ledger.cell(r, 1).value, str)
+    ]
+    names = [h for _, h in headings]
+    assert names == [
+        "一、2026年主要预期目标",
+        "二、2026年重点工作任务",
+        "（一）全力激发经济动能",
+        "（二）全链驱动产业升级",
+        "（三）全域塑优城市品质",
+        "（四）全面推进乡村振兴",
+        "（五）全心提升民生福祉",
+        "三、加强政府自身建设",
+    ]
+    merged = {str(m) for m in ledger.merged_cells.ranges}
+    for r, _ in headings:
+        assert f"A{r}:K{r}" in merged
+    # A heading comes right before the first task under it.
+    assert ledger.cell(headings[2][0] + 1, 1).value == 6
+    assert ledger.cell(headings[-1][0] + 1, 1).value == 85
+
+
+def test_status_cells_are_coloured(ledger: Worksheet) -> None:
+    for r in range(HEADER_ROW + 1, ledger.max_row + 1):
+        no = ledger.cell(r, 1).value
+        if not isinstance(no, int):
+            continue
+        light = list(Light)[no % 4]
+        assert ledger.cell(r, 9).fill.fgColor.rgb.endswith(FILLS[light]), no
+
+
+def test_printing_on_a4_landscape(ledger: Worksheet) -> None:
+    setup = ledger.page_setup
+    assert setup.orientation == "landscape"
+    assert setup.paperSize is not None and int(setup.paperSize) == int(ledger.PAPERSIZE_A4)
+    assert setup.fitToWidth == 1
+    fit = ledger.sheet_properties.pageSetUpPr
+    assert fit is not None and fit.fitToPage
+    assert ledger.print_title_rows == "$3:$3"
+    assert ledger.freeze_panes == "A4"
+    assert ledger.column_dimensions["B"].width >= 40
+    assert ledger.cell(HEADER_ROW + 2, 2).alignment.wrap_text
+
+
+@pytest.mark.parametrize(
+    ("values", "cell"), [((), ""), (("发改局",), "发改局"), (("a", "b"), "a\nb")]
+)
+def test_cell_text(values: tuple[str, ...], cell: str) -> None:
+    assert cell_text(values) == cell
+
+
+def test_empty_ledger_still_opens() -> None:
+    ws = sheet(build_ledger([], year=2026, as_of=AS_OF, tz=SH))
+    assert ws.max_row == HEADER_ROW
