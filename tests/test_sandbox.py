@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from db.models import Report
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 3, 16, 9, 0, tzinfo=TZ)  # a Monday, ten days before the deadline
+REAL_NOW = datetime(2026, 11, 27, 10, 0, 42, tzinfo=TZ)
 CAL = WorkCalendar()
 NINE = time(9, 0)
 HALF_EIGHT = time(8, 30)
@@ -139,7 +141,10 @@ def test_describe_names_weekday_workday_and_holiday() -> None:
 async def api(tmp_path: Path) -> AsyncIterator[tuple[Sandbox, TestClient[Any, Any]]]:
     """A started sandbox on a temporary SQLite file, and a client for its page server."""
     sandbox = Sandbox(
-        _settings(), database_url=f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}", start=START
+        _settings(),
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}",
+        start=START,
+        real_now=lambda: REAL_NOW,
     )
     async with sandbox:
         client = TestClient(TestServer(make_app(sandbox)))
@@ -318,6 +323,75 @@ async def test_a_week_brings_a_reminder_and_a_reply_stores_a_report(
     assert reports[0].cycle_key == "2026-03"
     assert reports[0].tg_user_id == sandbox.persona("fgj").user_id
     assert reports[0].text == text
+
+
+async def test_transcript_long_poll_wakes_on_the_clock_and_on_messages(
+    api: tuple[Sandbox, TestClient[Any, Any]],
+) -> None:
+    sandbox, client = api
+    loop = asyncio.get_running_loop()
+    first = await _transcript(client, "gxj")
+    since = {"since": first["version"], "clock": first["clock"]["generation"]}
+
+    started = loop.time()
+    idle = await _transcript(client, "gxj", **since, wait=0.3)
+    assert 0.25 <= loop.time() - started < 3
+    assert idle["version"] == first["version"]
+
+    started = loop.time()
+    waiting = asyncio.create_task(_transcript(client, "gxj", **since, wait=20))
+    await asyncio.sleep(0.2)
+    await sandbox.advance(Step.HOUR)
+    moved = await waiting
+    assert loop.time() - started < 10
+    assert moved["clock"]["generation"] > first["clock"]["generation"]
+    assert moved["clock"]["time"] == "10:00"
+
+    now = await _transcript(client, "gxj")  # the step has finished: nothing else will move
+    since = {"since": now["version"], "clock": now["clock"]["generation"]}
+    waiting = asyncio.create_task(_transcript(client, "gxj", **since, wait=20))
+    await asyncio.sleep(0.2)
+    await _send(client, "gxj", "/help")
+    woke = await waiting
+    assert woke["version"] > now["version"]
+    assert "/help" in [m["text"] for m in woke["messages"]]
+
+
+async def test_jump_to_today_runs_the_jobs_once(
+    api: tuple[Sandbox, TestClient[Any, Any]],
+) -> None:
+    sandbox, client = api
+    state = await _json(await client.get("/api/state"))
+    assert state["clock"]["real_today_ahead"] is True
+    moved = await _json(await client.post("/api/clock/advance", json={"step": "today"}))
+    assert moved["checkpoints"] == 1
+    assert moved["clock"]["label"] == "2026年11月27日 周五 10:00"
+    assert moved["clock"]["real_today_ahead"] is False
+    again = await _json(await client.post("/api/clock/advance", json={"step": "today"}), 400)
+    assert "晚于今天" in again["error"]
+    assert sandbox.clock.now() == datetime(2026, 11, 27, 10, 0, tzinfo=TZ)
+
+
+async def test_documents_download_with_their_name(
+    api: tuple[Sandbox, TestClient[Any, Any]],
+) -> None:
+    sandbox, client = api
+    assert sandbox.runtime is not None and sandbox.runtime.application is not None
+    payload = b"PK\x03\x04 not really a workbook"
+    await sandbox.runtime.application.bot.send_document(
+        sandbox.persona("office").user_id, document=payload, filename="督查台账.xlsx"
+    )
+    message = await _wait_for(client, "office", lambda m: m["document"] is not None)
+    assert message["document"]["filename"] == "督查台账.xlsx"
+    resp = await client.get(message["document"]["url"])
+    assert resp.status == 200
+    assert await resp.read() == payload
+    assert "filename*=UTF-8''%E7%9D%A3" in resp.headers["Content-Disposition"]
+    # Another persona cannot fetch it through their own chat.
+    other = await client.get(
+        "/api/document", params={"persona": "fgj", "message_id": str(message["id"])}
+    )
+    assert other.status == 400
 
 
 async def test_restart_continues_with_the_same_personas_and_time(tmp_path: Path) -> None:

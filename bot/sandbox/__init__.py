@@ -23,7 +23,7 @@ import signal
 import webbrowser
 from datetime import datetime
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.sandbox.server import PageServer
 from bot.sandbox.world import DEFAULT_DATABASE_URL, Sandbox
 
@@ -48,9 +48,19 @@ async def run_sandbox(
     try:
         async with Sandbox(settings, database_url=database_url, start=start) as sandbox:
             server = PageServer(sandbox, settings.sandbox_host, settings.sandbox_port)
-            await server.start()
             try:
-                print(f"沙盒已启动，请在浏览器中打开 {server.url} （按 Ctrl+C 结束）", flush=True)
+                await server.start()
+            except OSError as exc:
+                raise ConfigError(
+                    f"沙盒网页无法在 {settings.sandbox_host}:{settings.sandbox_port} 启动"
+                    f"（{exc.strerror or exc}），请设置其他 SANDBOX_PORT。"
+                ) from None
+            try:
+                print(
+                    f"沙盒已启动：请在浏览器中打开 {server.url} "
+                    f"（数据库 {sandbox.database_url.split('///', 1)[-1]}，按 Ctrl+C 结束）",
+                    flush=True,
+                )
                 if open_browser:
                     await asyncio.to_thread(webbrowser.open, server.url)
                 await stop.wait()

@@ -51,7 +51,7 @@ BOT_USERNAME = "duban_sandbox_bot"
 PERSONAS_KEY = "sandbox_personas"
 CLOCK_KEY = "sandbox_clock"
 MAX_TEXT = 4096
-FIRST_PERSONA_ID = 10_000_001
+ADMIN_USER_ID = 10_000_006  # the admin persona; its chat also gets the bot's error reports
 FIRST_NEW_PERSON_ID = 20_000_001
 
 SummaryJob = Callable[..., Awaitable[Any]]
@@ -72,6 +72,7 @@ class PersonaSpec:
     """A persona created and bound when the sandbox starts on a fresh database."""
 
     key: str
+    user_id: int
     label: str
     name: str
     group: str
@@ -81,12 +82,14 @@ class PersonaSpec:
 
 
 PERSONAS: tuple[PersonaSpec, ...] = (
-    PersonaSpec("fgj", "发改局联络员", "林晓东", "联络员", Role.LIAISON, unit="发改局"),
-    PersonaSpec("gxj", "工信局联络员", "陈雅琴", "联络员", Role.LIAISON, unit="工信局"),
-    PersonaSpec("zjj", "住建局联络员", "黄志明", "联络员", Role.LIAISON, unit="住建局"),
-    PersonaSpec("office", "督导办工作人员", "王丽华", "督导办", Role.OFFICE),
-    PersonaSpec("leader", "分管领导 吴振强", "吴振强", "分管领导", Role.LEADER, leader="吴振强"),
-    PersonaSpec("admin", "管理员", "李明", "管理员", Role.ADMIN),
+    PersonaSpec("fgj", 10_000_001, "发改局联络员", "林晓东", "联络员", Role.LIAISON, unit="发改局"),
+    PersonaSpec("gxj", 10_000_002, "工信局联络员", "陈雅琴", "联络员", Role.LIAISON, unit="工信局"),
+    PersonaSpec("zjj", 10_000_003, "住建局联络员", "黄志明", "联络员", Role.LIAISON, unit="住建局"),
+    PersonaSpec("office", 10_000_004, "督导办工作人员", "王丽华", "督导办", Role.OFFICE),
+    PersonaSpec(
+        "leader", 10_000_005, "分管领导 吴振强", "吴振强", "分管领导", Role.LEADER, leader="吴振强"
+    ),
+    PersonaSpec("admin", ADMIN_USER_ID, "管理员", "李明", "管理员", Role.ADMIN),
 )
 
 
@@ -202,7 +205,8 @@ class Sandbox:
         """The bot's settings inside the sandbox: the emulator's token and the sandbox database.
 
         Per-chat pacing is relaxed: simulated days pass in fractions of a second, and the
-        emulator does not enforce Telegram's limits unless told to.
+        emulator does not enforce Telegram's limits unless told to. Error reports go to the
+        admin persona's chat, where the page shows them.
         """
         return self.settings.model_copy(
             update={
@@ -211,6 +215,7 @@ class Sandbox:
                 "database_url": self.database_url,
                 "send_private_interval": 0.0,
                 "send_rate_per_second": 1000.0,
+                "admin_chat_id": ADMIN_USER_ID,
             }
         )
 
@@ -336,8 +341,8 @@ class Sandbox:
             self._new_people = int(stored.get("new_people", 0))
             await self._continue_numbering()
             return
-        for index, spec in enumerate(PERSONAS):
-            persona = Persona(spec.key, spec.label, spec.name, spec.group, FIRST_PERSONA_ID + index)
+        for spec in PERSONAS:
+            persona = Persona(spec.key, spec.label, spec.name, spec.group, spec.user_id)
             if await self._bind(persona, spec):
                 self.personas[persona.key] = persona
         await self._save_personas()
