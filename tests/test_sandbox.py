@@ -226,10 +226,19 @@ async def test_page_and_state(api: tuple[Sandbox, TestClient[Any, Any]]) -> None
     state = await _json(await client.get("/api/state"))
     assert state["clock"]["label"] == "2026年3月16日 周一 09:00"
     assert state["clock"]["workday"] is True
-    assert [p["key"] for p in state["personas"]] == [s.key for s in PERSONAS]
+    assert [p["key"] for p in state["personas"]] == [*(s.key for s in PERSONAS), "group"]
     assert [s["step"] for s in state["steps"]] == [s.value for s in Step]
     personas = await _json(await client.get("/api/personas"))
     assert personas == state["personas"]
+
+    # The admin added the bot to a work group, which it registered; the page only reads it.
+    group = await _transcript(client, "group")
+    assert group["persona"]["kind"] == "group"
+    assert group["messages"][0]["text"] == "督办助手 加入了群聊"
+    assert "登记为工作群" in group["messages"][1]["text"]
+    assert group["commands"] == []
+    refused = await client.post("/api/send", json={"persona": "group", "text": "大家好"})
+    assert "仅供查看" in (await _json(refused, 400))["error"]
 
     # Every persona was bound through a real invite and /start.
     for spec in PERSONAS:
@@ -370,6 +379,10 @@ async def test_jump_to_today_runs_the_jobs_once(
     again = await _json(await client.post("/api/clock/advance", json={"step": "today"}), 400)
     assert "晚于今天" in again["error"]
     assert sandbox.clock.now() == datetime(2026, 11, 27, 10, 0, tzinfo=TZ)
+    if sandbox.summaries is not None:
+        # A workday morning with overdue reports: the daily 通报 reaches the work group.
+        group = await _transcript(client, "group")
+        assert group["messages"][-1]["from_bot"] and group["messages"][-1]["at"] == "11-27 10:00"
 
 
 async def test_documents_download_with_their_name(
@@ -399,11 +412,11 @@ async def test_restart_continues_with_the_same_personas_and_time(tmp_path: Path)
     async with Sandbox(_settings(), database_url=url, start=START) as first:
         await first.advance(Step.DAY)
         await first.new_person()
-        ids = {k: p.user_id for k, p in first.personas.items()}
+        ids = {k: p.chat for k, p in first.personas.items()}
         moved_to = first.clock.now()
     async with Sandbox(_settings(), database_url=url) as again:
         assert again.clock.now() == moved_to
-        assert {k: p.user_id for k, p in again.personas.items()} == ids
+        assert {k: p.chat for k, p in again.personas.items()} == ids
         assert not again.imported_register
         # The bot still knows them: the liaison's menu is back, the chat is open.
         assert "report" in [c["command"] for c in await again.commands("fgj")]
@@ -413,3 +426,6 @@ async def test_restart_continues_with_the_same_personas_and_time(tmp_path: Path)
         # A new person after the restart does not reuse an id.
         newer = await again.new_person()
         assert newer.user_id not in ids.values()
+        # The work group is there again with the bot in it, and not registered twice.
+        assert "group" in again.personas
+        assert (await again.transcript("group")) == []

@@ -169,7 +169,7 @@ def message_json(
         "id": message.message_id,
         "from_bot": message.from_bot,
         "at": stamped.strftime("%m-%d %H:%M") if stamped else "",
-        "text": message.plain or "",
+        "text": service_text(message.service) if message.service else (message.plain or ""),
         "entities": message.entities,
         "buttons": [
             [{"text": b.text, "data": b.callback_data, "url": b.url} for b in row]
@@ -182,6 +182,18 @@ def message_json(
         "deleted": message.deleted,
         "service": message.service is not None,
     }
+
+
+def service_text(service: dict[str, Any]) -> str:
+    """A group's service message as one line (who joined or left)."""
+    joined = service.get("new_chat_members") or []
+    if joined:
+        names = "、".join(str(u.get("first_name", "")) for u in joined if isinstance(u, dict))
+        return f"{names} 加入了群聊"
+    left = service.get("left_chat_member")
+    if isinstance(left, dict):
+        return f"{left.get('first_name', '')} 离开了群聊"
+    return "群成员变动"
 
 
 async def transcript(request: web.Request) -> web.Response:

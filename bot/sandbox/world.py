@@ -52,6 +52,8 @@ PERSONAS_KEY = "sandbox_personas"
 CLOCK_KEY = "sandbox_clock"
 MAX_TEXT = 4096
 ADMIN_USER_ID = 10_000_006  # the admin persona; its chat also gets the bot's error reports
+GROUP_KEY = "group"
+GROUP_TITLE = "南安市重点工作督办群"
 FIRST_NEW_PERSON_ID = 20_000_001
 
 SummaryJob = Callable[..., Awaitable[Any]]
@@ -95,13 +97,25 @@ PERSONAS: tuple[PersonaSpec, ...] = (
 
 @dataclass(frozen=True)
 class Persona:
-    """Someone the page can act as: a simulated Telegram user (private chat id == user id)."""
+    """A chat the page shows: a simulated person's private chat with the bot (chat id == user
+    id), or the work group, which the page only reads (``chat_id`` set, negative)."""
 
     key: str
     label: str
     name: str
     group: str
     user_id: int
+    chat_id: int | None = None
+
+    @property
+    def chat(self) -> int:
+        """The chat this persona's transcript is."""
+        return self.chat_id if self.chat_id is not None else self.user_id
+
+    @property
+    def is_group(self) -> bool:
+        """True for the work group (read only)."""
+        return self.chat < 0
 
     def to_json(self) -> dict[str, Any]:
         """As stored in AppState and shown on the page."""
@@ -111,17 +125,22 @@ class Persona:
             "name": self.name,
             "group": self.group,
             "user_id": self.user_id,
+            "chat_id": self.chat,
+            "kind": "group" if self.is_group else "private",
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Persona:
         """From the stored form."""
+        user_id = int(data["user_id"])
+        chat_id = int(data.get("chat_id") or user_id)
         return cls(
             str(data["key"]),
             str(data["label"]),
             str(data["name"]),
             str(data["group"]),
-            int(data["user_id"]),
+            user_id,
+            chat_id if chat_id != user_id else None,
         )
 
 
@@ -328,7 +347,7 @@ class Sandbox:
             # The emulator has no public setting for this yet (see the module docstring).
             emulator._update_ids = itertools.count(int(last_update) + 1)
         for persona in self.personas.values():
-            chat = emulator.get_chat(persona.user_id)
+            chat = emulator.get_chat(persona.chat)
             chat.next_message_id = max(chat.next_message_id, last_message + 1)
 
     async def _restore_or_bind_personas(self) -> None:
@@ -336,7 +355,10 @@ class Sandbox:
         if stored is not None:
             for data in stored.get("personas", []):
                 persona = Persona.from_json(data)
-                await self._recreate_user(persona)
+                if persona.is_group:
+                    await self._recreate_group(persona)
+                else:
+                    await self._recreate_user(persona)
                 self.personas[persona.key] = persona
             self._new_people = int(stored.get("new_people", 0))
             await self._continue_numbering()
@@ -345,7 +367,29 @@ class Sandbox:
             persona = Persona(spec.key, spec.label, spec.name, spec.group, spec.user_id)
             if await self._bind(persona, spec):
                 self.personas[persona.key] = persona
+        if "admin" in self.personas:
+            await self._open_work_group()
         await self._save_personas()
+
+    async def _open_work_group(self) -> None:
+        """The admin adds the bot to a work group, which the bot registers for its 通报."""
+        members = [p.user_id for p in self.personas.values()]
+        chat_id = await self.control.create_group(GROUP_TITLE, members, creator_id=ADMIN_USER_ID)
+        await self.control.add_bot_to_group(chat_id, ADMIN_USER_ID)
+        await self.control.wait_for_bot_message(chat_id, timeout=15.0)
+        group = Persona(GROUP_KEY, "督办工作群", GROUP_TITLE, "工作群", ADMIN_USER_ID, chat_id)
+        self.personas[group.key] = group
+        self.stamp_all()
+
+    async def _recreate_group(self, group: Persona) -> None:
+        """After a restart: the same group with the bot in it, as the database remembers."""
+        members = [p.user_id for p in self.personas.values() if not p.is_group]
+        await self.control.create_group(
+            group.name, members, chat_id=group.chat, creator_id=group.user_id
+        )
+        assert self.server is not None
+        # Membership only: adding the bot again would make it register the group again.
+        self.server.emulator.get_chat(group.chat).bot_status = "member"
 
     async def _save_personas(self) -> None:
         await self._save(
@@ -414,6 +458,8 @@ class Sandbox:
     async def send(self, key: str, text: str, *, reply_to: int | None = None) -> int:
         """The persona writes `text` (optionally replying to a message); returns its id."""
         persona = self.persona(key)
+        if persona.is_group:
+            raise SandboxError("工作群仅供查看，请与机器人私聊")
         if not text.strip():
             raise SandboxError("消息不能为空")
         if len(text) > MAX_TEXT:
@@ -425,6 +471,8 @@ class Sandbox:
     async def press(self, key: str, message_id: int, data: str) -> dict[str, Any]:
         """The persona presses an inline button; returns the bot's answer (toast or alert)."""
         persona = self.persona(key)
+        if persona.is_group:
+            raise SandboxError("工作群仅供查看，请与机器人私聊")
         query = await self.control.press_button(persona.user_id, message_id, data=data)
         try:
             answer = await self.control.wait_for_callback_answer(query.id, timeout=10.0)
@@ -435,14 +483,14 @@ class Sandbox:
     async def transcript(self, key: str) -> list[TranscriptMessage]:
         """The persona's private chat with the bot (documents without their bytes)."""
         persona = self.persona(key)
-        messages = await self.control.transcript(persona.user_id, with_data=False)
-        self._stamp(persona.user_id, messages)
+        messages = await self.control.transcript(persona.chat, with_data=False)
+        self._stamp(persona.chat, messages)
         return messages
 
     async def document(self, key: str, message_id: int) -> tuple[str, str, bytes]:
         """A file the bot sent to this persona: (filename, mime type, bytes)."""
         persona = self.persona(key)
-        for message in await self.control.transcript(persona.user_id, with_data=True):
+        for message in await self.control.transcript(persona.chat, with_data=True):
             doc = message.document
             if message.message_id == message_id and doc is not None and doc.data is not None:
                 mime = doc.mime_type or "application/octet-stream"
@@ -452,6 +500,8 @@ class Sandbox:
     async def commands(self, key: str) -> list[dict[str, Any]]:
         """The command menu this persona sees."""
         persona = self.persona(key)
+        if persona.is_group:
+            return []
         return await self.control.visible_commands(persona.user_id, persona.user_id)
 
     def stamped(self, chat_id: int, message_id: int) -> datetime | None:
@@ -470,10 +520,10 @@ class Sandbox:
         emulator = self.server.emulator
         now = self.clock.now()
         for persona in self.personas.values():
-            seen = self._stamps.setdefault(persona.user_id, {})
-            if persona.user_id not in emulator.chats:
+            seen = self._stamps.setdefault(persona.chat, {})
+            if persona.chat not in emulator.chats:
                 continue
-            for message in emulator.iter_messages(persona.user_id):
+            for message in emulator.iter_messages(persona.chat):
                 seen.setdefault(message.message_id, now)
 
     # ------------------------------------------------------------------ time
