@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import importlib
 import io
 import logging
 import re
@@ -121,9 +120,10 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if settings.sandbox:
-        sandbox = importlib.import_module("bot.sandbox")
+        from bot.sandbox import run_sandbox
+
         print("未配置 BOT_TOKEN：启动本地沙盒（不连接 Telegram）。")
-        await sandbox.run_sandbox(settings)
+        await run_sandbox(settings)
         return 0
     from bot.runtime import BotRuntime
 
