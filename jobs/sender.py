@@ -14,6 +14,7 @@ reported, completed or no longer the recipient's since planning are dropped from
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -184,26 +185,34 @@ class OutboxSender:
         pending = deque(rows)
         workers = asyncio.Semaphore(self.settings.send_concurrency)
         started: list[asyncio.Task[None]] = []
+        # One message at a time per chat: a chat's messages arrive in order (the parts of a
+        # long escalation), and its 403 is handled once.
+        busy: set[int] = set()
+        finished = asyncio.Event()
         try:
             while pending:
+                finished.clear()
                 now = self.gate.monotonic()
-                index = next(
-                    (i for i, r in enumerate(pending) if self.gate.chat_free_at(r.chat_id) <= now),
-                    None,
-                )
-                if index is None:
-                    wait = min(self.gate.chat_free_at(r.chat_id) for r in pending) - now
-                    await asyncio.sleep(max(wait, 0.001))
+                free = [r for r in pending if r.chat_id not in busy]
+                row = next((r for r in free if self.gate.chat_free_at(r.chat_id) <= now), None)
+                if row is None:
+                    wait = min((self.gate.chat_free_at(r.chat_id) for r in free), default=None)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            finished.wait(), None if wait is None else max(wait - now, 0.001)
+                        )
                     continue
-                row = pending[index]
-                del pending[index]
+                pending.remove(row)
                 await workers.acquire()
                 try:
                     await self.gate.take(row.chat_id)
                 except BaseException:
                     workers.release()
                     raise
-                started.append(asyncio.create_task(self._deliver_released(row, stats, workers)))
+                busy.add(row.chat_id)
+                task = asyncio.create_task(self._deliver_released(row, stats, workers))
+                task.add_done_callback(_releaser(busy, row.chat_id, finished))
+                started.append(task)
         except BaseException:
             await self._stop_started(started)
             raise
@@ -456,6 +465,18 @@ class OutboxSender:
                         key=f"unreachable:{contact.id}:{target.id}:{now.date().isoformat()}",
                     )
         self.wake.set()
+
+
+def _releaser(
+    busy: set[int], chat_id: int, finished: asyncio.Event
+) -> Callable[[asyncio.Task[None]], None]:
+    """A done-callback freeing the chat for its next message and waking the dispatcher."""
+
+    def release(_: asyncio.Task[None]) -> None:
+        busy.discard(chat_id)
+        finished.set()
+
+    return release
 
 
 def _seconds(value: Any) -> float:
