@@ -54,8 +54,11 @@ class Settings(BaseSettings):
     send_concurrency: int = Field(default=8, ge=1, le=256)
     send_max_attempts: int = Field(default=8, ge=1, le=50)
 
-    # Daily summaries.
+    # Daily summaries: sent on workdays at summary_time; a run missed while the bot was down is
+    # caught up until summary_latest. summary_items caps each list (red tasks, new reports).
     summary_time: time = time(8, 30)
+    summary_latest: time = time(12, 0)
+    summary_items: int = Field(default=5, ge=1, le=50)
 
     # Status thresholds (percentage points behind the time-elapsed schedule).
     yellow_behind_pct: float = Field(default=10.0, ge=0, le=100)

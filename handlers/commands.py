@@ -19,12 +19,14 @@ from telegram.ext import (
 )
 
 from bot.roles import Principal
-from handlers import admin, report, start
+from handlers import admin, office, report, start
 from handlers.base import (
     ADMIN,
     ANYONE,
     BOUND,
+    LEADER,
     LIAISON,
+    OFFICE,
     ButtonSpec,
     CommandSpec,
     guard_command,
@@ -46,6 +48,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     # Admin
     CommandSpec("invite", admin.cmd_invite, ADMIN, "生成邀请链接"),
     CommandSpec("contacts", admin.cmd_contacts, ADMIN, "联络人管理"),
+    # Office and leaders (a liaison may open only their own unit's task cards)
+    CommandSpec("overdue", office.cmd_overdue, OFFICE | LEADER, "逾期未报事项"),
+    CommandSpec("task", office.cmd_task, BOUND, "任务详情（/task 序号）"),
+    CommandSpec("units", office.cmd_units, OFFICE | ADMIN, "各单位绑定及报送率"),
+    CommandSpec("summary", office.cmd_summary, OFFICE | LEADER, "任务进展摘要"),
+    CommandSpec("export", office.cmd_export, OFFICE | ADMIN, "导出督查台账"),
 )
 
 BUTTONS: tuple[ButtonSpec, ...] = (
@@ -62,6 +70,10 @@ BUTTONS: tuple[ButtonSpec, ...] = (
     ButtonSpec("cr", admin.btn_revoke, ADMIN),
     ButtonSpec("crc", admin.btn_revoke_confirm, ADMIN),
     ButtonSpec("cx", admin.btn_replace, ADMIN),
+    ButtonSpec("ovp", office.btn_overdue_page, OFFICE | LEADER),
+    ButtonSpec("ovn", office.btn_nudge, OFFICE),
+    ButtonSpec("tkh", office.btn_task_history, BOUND),
+    ButtonSpec("tkc", office.btn_task_card, BOUND),
 )
 
 

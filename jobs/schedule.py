@@ -14,6 +14,7 @@ from handlers.context import BotApp, BotContext, Services
 from jobs.drafts import expire_drafts
 from jobs.reminders import plan_reminders
 from jobs.sender import OutboxSender
+from jobs.summaries import send_daily_summaries
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,18 @@ async def run_planning(services: Services, sender: OutboxSender | None) -> int:
     return added
 
 
+async def run_summaries(services: Services, sender: OutboxSender | None) -> int:
+    """Write today's summaries (workdays only; the body decides) and wake the sender."""
+    now = services.clock.now()
+    async with services.sessionmaker() as session, session.begin():
+        added = await send_daily_summaries(
+            now=now, session=session, settings=services.settings, calendar=services.calendar
+        )
+    if sender is not None and added:
+        sender.wake.set()
+    return added
+
+
 def schedule_jobs(application: BotApp, sender: OutboxSender | None) -> None:
     """Register the repeating jobs on python-telegram-bot's JobQueue (APScheduler)."""
     queue = application.job_queue
@@ -45,3 +58,19 @@ def schedule_jobs(application: BotApp, sender: OutboxSender | None) -> None:
     queue.run_repeating(
         planning, interval=PLAN_EVERY, first=1.0, name="plan-reminders", job_kwargs=JOB_KWARGS
     )
+
+    async def summaries(context: BotContext) -> None:
+        await run_summaries(context.services, sender)
+
+    settings = application.bot_data["services"].settings
+    # Every day: the body skips non-workdays by the statutory calendar (调休 included), which a
+    # weekday list could not express. One more run at start catches up a summary missed while
+    # the bot was down (the body sends only until summary_latest, and never twice a day).
+    queue.run_daily(
+        summaries,
+        time=settings.summary_time.replace(tzinfo=settings.tz),
+        days=tuple(range(7)),
+        name="daily-summaries",
+        job_kwargs=JOB_KWARGS,
+    )
+    queue.run_once(summaries, when=5.0, name="daily-summaries-catch-up", job_kwargs=JOB_KWARGS)

@@ -1,0 +1,478 @@
+"""/overdue, /task, /units, /summary, /export and their buttons (催办, pages, report history).
+
+Thin glue: queries in db/views.py, assembly in bot/views.py, texts in bot/texts/office.py, the
+nudge in jobs/nudge.py. Every button re-checks what its ids point to: the task must exist and
+be visible to the caller, the unit must owe the task a report.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot import texts
+from bot.ledger import build_ledger
+from bot.roles import Principal
+from bot.views import (
+    ALL,
+    FilterProblem,
+    OverdueFilter,
+    build_card,
+    decode_filter,
+    flatten,
+    group_overdue,
+    page_of,
+    parse_filter,
+    summarize,
+    unit_lines,
+)
+from db import people, tasks, views
+from handlers.base import clean_text, deny, edit_or_reply, encode, int_arg, reply
+from handlers.context import BotContext
+from jobs.nudge import NudgeOutcome, nudge_unit
+from jobs.summaries import previous_summary
+
+log = logging.getLogger(__name__)
+
+PAGE = texts.OVERDUE_PAGE_ROWS
+HISTORY_PAGE = 8
+OVERDUE_ORIGIN = "o"
+CARD_ORIGIN = "c"
+
+
+def _year(context: BotContext) -> int:
+    return context.now().astimezone(context.services.settings.tz).year
+
+
+async def _answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a press; an already answered (too old) query must not fail the update."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as exc:
+        log.info("callback query not answered: %s", exc)
+
+
+async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit the pressed message (or reply); an unchanged page is not an error."""
+    try:
+        await edit_or_reply(update, text, markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+def _nav(page: int, pages: int, data: Callable[[int], str]) -> list[InlineKeyboardButton]:
+    """Previous / next page buttons; `data(page)` is the callback data of a page."""
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton(texts.PREV_PAGE, callback_data=data(page - 1)))
+    if page + 1 < pages:
+        row.append(InlineKeyboardButton(texts.NEXT_PAGE, callback_data=data(page + 1)))
+    return row
+
+
+# --- /overdue -----------------------------------------------------------------------------------
+
+
+def _scope(context: BotContext, principal: Principal) -> views.Scope:
+    """The office sees every task; a leader only the tasks they supervise."""
+    if principal.office:
+        return views.Scope(_year(context))
+    return views.Scope(_year(context), leader_ids=tuple(sorted(principal.leader_ids())))
+
+
+async def cmd_overdue(update: Update, context: BotContext) -> None:
+    """/overdue [unit | leader | section | cycle]: overdue (task, unit) pairs, worst first."""
+    user = update.effective_user
+    assert user is not None
+    principal = await context.principal(user.id)
+    arg = clean_text(" ".join(context.args or []))[:50]
+    year = _year(context)
+    parsed = parse_filter(arg, await views.catalogue(context.session, year), year)
+    if isinstance(parsed, FilterProblem):
+        await reply(update, texts.filter_problem(parsed))
+        return
+    await _show_overdue(update, context, principal, parsed, 0)
+
+
+async def btn_overdue_page(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """Another page of /overdue (the filter travels in the data, the scope is the caller's)."""
+    page = int_arg(args, 0, high=10000)
+    year = _year(context)
+    flt = (
+        decode_filter(args[1], await views.catalogue(context.session, year))
+        if len(args) > 1
+        else None
+    )
+    if page is None or flt is None:
+        await _answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    await _answer(update)
+    await _show_overdue(update, context, principal, flt, page)
+
+
+async def _show_overdue(
+    update: Update, context: BotContext, principal: Principal, flt: OverdueFilter, page: int
+) -> None:
+    services = context.services
+    now = context.now()
+    scope = _scope(context, principal)
+    found = await views.overdue(
+        context.session,
+        scope=scope,
+        now=now,
+        settings=services.settings,
+        calendar=services.calendar,
+    )
+    rows = [r for r in found if flt.matches(r)]
+    own = not principal.office
+    if not rows:
+        await _show(update, texts.overdue_none(flt.label, own), None)
+        return
+    groups = group_overdue(rows)
+    flat = flatten(groups)
+    items, page, pages = page_of(flat, page, PAGE)
+    continued = page > 0 and flat[page * PAGE - 1].unit_id == items[0].unit_id
+    nudged = await views.nudged_since(
+        context.session, scope, views.day_start(now, services.settings)
+    )
+    text = texts.overdue_page(
+        items,
+        {g.unit_id: g for g in groups},
+        label=flt.label,
+        own=own,
+        total=len(rows),
+        units=len(groups),
+        page=page + 1,
+        pages=pages,
+        as_of=now.astimezone(services.settings.tz),
+        continued=continued,
+        nudged={k: v.astimezone(services.settings.tz) for k, v in nudged.items()},
+    )
+    keyboard: list[list[InlineKeyboardButton]] = []
+    code = flt.code()
+    if principal.office:
+        for row in items:
+            if (row.task_id, row.unit_id) in nudged:
+                continue
+            data = encode("ovn", row.task_id, row.unit_id, OVERDUE_ORIGIN, page, code)
+            keyboard.append(
+                [
+                    InlineKeyboardButton(
+                        texts.nudge_button(row.task_no, row.unit), callback_data=data
+                    )
+                ]
+            )
+    nav = _nav(page, pages, lambda p: encode("ovp", p, code))
+    if nav:
+        keyboard.append(nav)
+    await _show(update, text, InlineKeyboardMarkup(keyboard) if keyboard else None)
+
+
+# --- 催办 ---------------------------------------------------------------------------------------
+
+
+async def btn_nudge(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """催办 from an /overdue row or a task card: nudge, confirm, and show the updated view."""
+    user = update.effective_user
+    assert user is not None
+    task_id = int_arg(args, 0)
+    unit_id = int_arg(args, 1)
+    origin = args[2] if len(args) > 2 else ""
+    if task_id is None or unit_id is None or origin not in (OVERDUE_ORIGIN, CARD_ORIGIN):
+        await _answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    flt: OverdueFilter | None = ALL
+    page = 0
+    if origin == OVERDUE_ORIGIN:
+        page = int_arg(args, 3, high=10000) or 0
+        year = _year(context)
+        code = args[4] if len(args) > 4 else ""
+        flt = decode_filter(code, await views.catalogue(context.session, year))
+    if flt is None:
+        await _answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    services = context.services
+    # The ids are untrusted: nudge_unit re-reads the task and checks that the unit owes it.
+    result = await nudge_unit(
+        session=context.session,
+        task_id=task_id,
+        unit_id=unit_id,
+        by_user_id=user.id,
+        now=context.now(),
+        settings=services.settings,
+        calendar=services.calendar,
+    )
+    if result.outcome is NudgeOutcome.NOT_OWING:
+        await people.audit(
+            context.session,
+            at=context.now(),
+            actor=user.id,
+            action="denied",
+            target="nudge:not_owing",
+            detail={"task_id": task_id, "unit_id": unit_id},
+        )
+    sent = result.outcome is NudgeOutcome.SENT
+    await _answer(update, result.answer(), alert=not sent)
+    if not sent:
+        return
+    if origin == CARD_ORIGIN:
+        await _show_card(update, context, principal, task_id)
+    else:
+        await _show_overdue(update, context, principal, flt, page)
+
+
+# --- /task --------------------------------------------------------------------------------------
+
+
+async def _may_see(context: BotContext, principal: Principal, task_id: int) -> bool:
+    """Office, leaders and admins see every task; a liaison only their units' tasks."""
+    if principal.office or principal.admin or principal.leaders:
+        return True
+    year = _year(context)
+    for unit in principal.units:
+        if any(
+            t.task_id == task_id for t in await tasks.unit_tasks(context.session, unit.id, year)
+        ):
+            return True
+    return False
+
+
+async def cmd_task(update: Update, context: BotContext) -> None:
+    """/task <序号>: the task card."""
+    user = update.effective_user
+    assert user is not None
+    principal = await context.principal(user.id)
+    arg = clean_text(" ".join(context.args or []))
+    match = re.fullmatch(r"第?(\d{1,4})项?", arg)
+    if match is None:
+        await reply(update, texts.TASK_NO_USAGE)
+        return
+    no = int(match.group(1))
+    year = _year(context)
+    task_id = await views.task_id_by_no(context.session, year, no)
+    if task_id is None:
+        await reply(update, texts.task_not_found(no, year))
+        return
+    if not await _may_see(context, principal, task_id):
+        await deny(update, context, principal, f"/task {no}")
+        return
+    await _show_card(update, context, principal, task_id)
+
+
+async def _show_card(
+    update: Update, context: BotContext, principal: Principal, task_id: int
+) -> None:
+    services = context.services
+    now = context.now()
+    year = await views.task_year(context.session, task_id)
+    assert year is not None, "callers check that the task exists"
+    scope = views.Scope(year, task_id=task_id)
+    found = await views.boards(
+        context.session,
+        scope=scope,
+        now=now,
+        settings=services.settings,
+        calendar=services.calendar,
+    )
+    board = found.boards[0]
+    nudged = await views.nudged_since(
+        context.session, scope, views.day_start(now, services.settings)
+    )
+    card = build_card(
+        board,
+        found.statuses[task_id],
+        found.book,
+        await views.report_count(context.session, task_id),
+        (unit for _, unit in nudged),
+    )
+    keyboard = [
+        [
+            InlineKeyboardButton(
+                texts.HISTORY_BUTTON.format(n=card.history_count),
+                callback_data=encode("tkh", task_id, 0),
+            )
+        ]
+    ]
+    if principal.office and not board.completed:
+        for s in card.nudgeable:
+            data = encode("ovn", task_id, s.unit.unit_id, CARD_ORIGIN)
+            keyboard.append(
+                [
+                    InlineKeyboardButton(
+                        texts.nudge_button(board.task.no, s.unit.name), callback_data=data
+                    )
+                ]
+            )
+    await _show(update, texts.task_card(card, services.settings.tz), InlineKeyboardMarkup(keyboard))
+
+
+async def btn_task_card(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """Back from the history to the task card."""
+    task_id = int_arg(args, 0)
+    if task_id is None or await views.task_year(context.session, task_id) is None:
+        await _answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    if not await _may_see(context, principal, task_id):
+        await _refuse_task(update, context, task_id)
+        return
+    await _answer(update)
+    await _show_card(update, context, principal, task_id)
+
+
+async def _refuse_task(update: Update, context: BotContext, task_id: int) -> None:
+    """A button for a task the caller may not see: refuse and record it, change nothing."""
+    user = update.effective_user
+    await people.audit(
+        context.session,
+        at=context.now(),
+        actor=user.id if user else None,
+        action="denied",
+        target="task:foreign",
+        detail={"task_id": task_id},
+    )
+    await _answer(update, texts.TASK_NOT_VISIBLE, alert=True)
+
+
+async def btn_task_history(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """A page of the task's report history, newest first."""
+    task_id = int_arg(args, 0)
+    page = int_arg(args, 1, high=100000)
+    year = await views.task_year(context.session, task_id) if task_id is not None else None
+    if task_id is None or page is None or year is None:
+        await _answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    if not await _may_see(context, principal, task_id):
+        await _refuse_task(update, context, task_id)
+        return
+    found = await views.load_tasks(
+        context.session,
+        views.Scope(year, task_id=task_id),
+        responsible_report=context.services.settings.responsible_units_report,
+    )
+    total = await views.report_count(context.session, task_id)
+    pages = max(1, (total + HISTORY_PAGE - 1) // HISTORY_PAGE)
+    page = min(page, pages - 1)
+    reports, total = await views.task_reports(
+        context.session, task_id, offset=page * HISTORY_PAGE, limit=HISTORY_PAGE
+    )
+    await _answer(update)
+    keyboard = []
+    nav = _nav(page, pages, lambda p: encode("tkh", task_id, p))
+    if nav:
+        keyboard.append(nav)
+    keyboard.append(
+        [InlineKeyboardButton(texts.TASK_CARD_BUTTON, callback_data=encode("tkc", task_id))]
+    )
+    text = texts.task_history(
+        found[0].no, reports, page + 1, pages, total, context.services.settings.tz
+    )
+    await _show(update, text, InlineKeyboardMarkup(keyboard))
+
+
+# --- /units -------------------------------------------------------------------------------------
+
+
+async def cmd_units(update: Update, context: BotContext) -> None:
+    """/units: who can be reminded, and each unit's reporting rate this cycle."""
+    services = context.services
+    now = context.now()
+    found = await views.boards(
+        context.session,
+        scope=views.Scope(_year(context)),
+        now=now,
+        settings=services.settings,
+        calendar=services.calendar,
+        with_latest=False,
+    )
+    lines = unit_lines(
+        await views.reportable_units(context.session),
+        await views.liaison_counts(context.session),
+        found.boards,
+    )
+    await reply(update, texts.units_overview(lines, now.astimezone(services.settings.tz)))
+
+
+# --- /summary -----------------------------------------------------------------------------------
+
+
+async def cmd_summary(update: Update, context: BotContext) -> None:
+    """/summary: the office gets the city-wide summary, a leader the summary of their tasks."""
+    user = update.effective_user
+    assert user is not None
+    principal = await context.principal(user.id)
+    services = context.services
+    settings = services.settings
+    now = context.now()
+    year = _year(context)
+    since = previous_summary(now, settings, services.calendar)
+    who: list[tuple[str | None, views.Scope]]
+    if principal.office:
+        who = [(None, views.Scope(year))]
+    else:
+        who = [(x.name, views.Scope(year, leader_ids=(x.id,))) for x in principal.leaders]
+    for leader, scope in who:
+        found = await views.boards(
+            context.session, scope=scope, now=now, settings=settings, calendar=services.calendar
+        )
+        if not found.boards:
+            await reply(update, texts.SUMMARY_NONE)
+            continue
+        reports = await views.reports_between(context.session, scope, since, now, limit=5000)
+        summary = summarize(
+            found.boards,
+            found.statuses,
+            reports,
+            leader=leader,
+            now=now,
+            since=since,
+            tz=settings.tz,
+        )
+        await reply(update, texts.summary_text(summary, settings.tz, limit=settings.summary_items))
+
+
+# --- /export ------------------------------------------------------------------------------------
+
+
+async def cmd_export(update: Update, context: BotContext) -> None:
+    """/export: the ledger (督查台账) as an .xlsx document."""
+    user = update.effective_user
+    message = update.effective_message
+    assert user is not None and message is not None
+    services = context.services
+    now = context.now()
+    ledger = await views.ledger(
+        context.session, now=now, settings=services.settings, calendar=services.calendar
+    )
+    if ledger is None:
+        await reply(update, texts.EXPORT_EMPTY)
+        return
+    data = build_ledger(ledger.rows, year=ledger.year, as_of=ledger.as_of, tz=services.settings.tz)
+    await people.audit(
+        context.session,
+        at=now,
+        actor=user.id,
+        action="export",
+        target=f"ledger:{ledger.year}",
+        detail={"tasks": len(ledger.rows)},
+    )
+    await message.reply_document(
+        document=data,
+        filename=texts.ledger_filename(ledger.as_of),
+        caption=texts.export_caption(ledger.year, len(ledger.rows), ledger.as_of),
+    )

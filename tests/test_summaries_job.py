@@ -1,0 +1,191 @@
+"""The daily summary job, called directly with a fixed `now` on SQLite and PostgreSQL.
+
+2026 calendar: Fri 27 March and Mon 30 March are workdays, Sat 28 March is not; Sun 20 September
+is a make-up workday (调休) before the Mid-Autumn holiday, Fri 18 September the workday before it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.workcal import WorkCalendar
+from db.models import Contact, Leader, OutboxMessage, Report, Task, Unit, WorkGroup
+from jobs.summaries import previous_summary, send_daily_summaries, summary_due
+from tests.harness import import_seed
+
+SH = ZoneInfo("Asia/Shanghai")
+CAL = WorkCalendar()
+SETTINGS = Settings(_env_file=None, bot_token="1:x")
+IMPORTED = datetime(2026, 3, 16, 10, 0, tzinfo=SH)
+FRIDAY = datetime(2026, 3, 27, 8, 30, tzinfo=SH)
+
+Maker = async_sessionmaker[AsyncSession]
+
+
+async def setup(sessionmaker: Maker, *, group: bool = True) -> dict[str, int]:
+    """The register, two leaders (one unreachable), one office account, a work group."""
+    await import_seed(sessionmaker, IMPORTED)
+    async with sessionmaker() as s, s.begin():
+        leaders = {n: i for i, n in (await s.execute(select(Leader.id, Leader.name))).all()}
+        people = [
+            ("leader", leaders["吴振强"], True, 11),
+            ("leader", leaders["周全"], False, 12),  # blocked the bot
+            ("office", None, True, 13),
+        ]
+        ids = {}
+        for role, leader_id, reachable, chat in people:
+            contact = Contact(
+                tg_user_id=chat,
+                chat_id=chat,
+                name=f"c{chat}",
+                role=role,
+                leader_id=leader_id,
+                reachable=reachable,
+                created_at=IMPORTED,
+            )
+            s.add(contact)
+            await s.flush()
+            ids[f"{role}:{chat}"] = contact.id
+        if group:
+            s.add(WorkGroup(chat_id=-100, title="督办工作群", registered_at=IMPORTED))
+    return ids
+
+
+async def run(sessionmaker: Maker, now: datetime, settings: Settings = SETTINGS) -> int:
+    async with sessionmaker() as s, s.begin():
+        return await send_daily_summaries(now=now, session=s, settings=settings, calendar=CAL)
+
+
+async def outbox(sessionmaker: Maker) -> list[OutboxMessage]:
+    async with sessionmaker() as s:
+        return list((await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+
+
+async def report(sessionmaker: Maker, no: int, unit: str, at: datetime, **kw: Any) -> None:
+    async with sessionmaker() as s, s.begin():
+        task_id = await s.scalar(select(Task.id).where(Task.no == no))
+        unit_id = await s.scalar(select(Unit.id).where(Unit.name == unit))
+        assert task_id is not None and unit_id is not None
+        s.add(
+            Report(
+                task_id=task_id,
+                unit_id=unit_id,
+                cycle_key=kw.pop("cycle_key", "2026-03"),
+                text=kw.pop("text", "进展顺利"),
+                source_key=f"t:{no}:{unit}:{at.isoformat()}",
+                created_at=at,
+                **kw,
+            )
+        )
+
+
+async def test_workday_sends_each_leader_office_and_group_once(sessionmaker: Maker) -> None:
+    ids = await setup(sessionmaker)
+    await report(
+        sessionmaker, 6, "发改局", datetime(2026, 3, 26, 9, 0, tzinfo=SH), text="投资320亿元"
+    )
+    await report(
+        sessionmaker, 3, "发改局", datetime(2026, 3, 26, 8, 0, tzinfo=SH), text="早于上次摘要"
+    )
+    assert await run(sessionmaker, FRIDAY) == 3
+    sent = await outbox(sessionmaker)
+    by_key = {m.dedup_key: m for m in sent}
+    assert set(by_key) == {
+        f"summary:{ids['leader:11']}:2026-03-27",
+        f"summary:{ids['office:13']}:2026-03-27",
+        "circular:-100:2026-03-27",
+    }
+    leader = by_key[f"summary:{ids['leader:11']}:2026-03-27"]
+    assert (leader.kind, leader.chat_id) == ("summary", 11)
+    assert "分管任务进展摘要</b>（吴振强，3月27日（周五））" in leader.text
+    assert "分管任务24项" in leader.text
+    assert "红灯事项" in leader.text
+    # Since the previous workday's summary (Thu 26 March 08:30): the 09:00 report, not the 08:00.
+    assert "新报送</b>（3月26日（周四）08:30以来1条）" in leader.text
+    assert "第6项 发改局：投资320亿元" in leader.text
+    assert "早于上次摘要" not in leader.text
+    office = by_key[f"summary:{ids['office:13']}:2026-03-27"]
+    assert "全市重点任务进展摘要" in office.text and "全市任务88项" in office.text
+    circular = by_key["circular:-100:2026-03-27"]
+    assert circular.kind == "circular"
+    assert "重点任务进展逾期未报通报" in circular.text
+    assert "1. 工信局：第4、15、23" in circular.text
+    assert "发改局：第1、5、13、16、29" in circular.text  # 3 and 6 were reported
+    assert all(len(m.text) <= 4096 for m in sent)
+
+    # A second tick, or a restart, the same day writes nothing more.
+    assert await run(sessionmaker, FRIDAY.replace(hour=9)) == 0
+    assert len(await outbox(sessionmaker)) == 3
+
+
+@pytest.mark.parametrize(
+    ("now", "due"),
+    [
+        (datetime(2026, 3, 28, 8, 30, tzinfo=SH), False),  # Saturday
+        (datetime(2026, 3, 29, 9, 0, tzinfo=SH), False),  # Sunday
+        (datetime(2026, 4, 5, 8, 30, tzinfo=SH), False),  # Qingming holiday (Sunday)
+        (datetime(2026, 4, 6, 8, 30, tzinfo=SH), False),  # Qingming holiday (Monday off)
+        (datetime(2026, 9, 20, 8, 30, tzinfo=SH), True),  # make-up Sunday
+        (datetime(2026, 3, 27, 8, 29, tzinfo=SH), False),  # before summary_time
+        (datetime(2026, 3, 27, 11, 59, tzinfo=SH), True),  # caught up after a restart
+        (datetime(2026, 3, 27, 12, 0, tzinfo=SH), False),  # too late in the day
+    ],
+)
+def test_summary_due(now: datetime, due: bool) -> None:
+    assert summary_due(now, SETTINGS, CAL) is due
+
+
+async def test_weekend_sends_nothing(sessionmaker: Maker) -> None:
+    await setup(sessionmaker)
+    assert await run(sessionmaker, datetime(2026, 3, 28, 8, 30, tzinfo=SH)) == 0
+    assert await outbox(sessionmaker) == []
+
+
+async def test_make_up_workday_sends_with_reports_since_the_previous_workday(
+    sessionmaker: Maker,
+) -> None:
+    ids = await setup(sessionmaker)
+    sunday = datetime(2026, 9, 20, 8, 30, tzinfo=SH)
+    assert previous_summary(sunday, SETTINGS, CAL) == datetime(2026, 9, 18, 8, 30, tzinfo=SH)
+    await report(
+        sessionmaker,
+        6,
+        "发改局",
+        datetime(2026, 9, 19, 10, 0, tzinfo=SH),  # a Saturday: still since the last summary
+        cycle_key="2026-09",
+        text="周六报送",
+    )
+    assert await run(sessionmaker, sunday) >= 2
+    sent = {m.dedup_key: m for m in await outbox(sessionmaker)}
+    leader = sent[f"summary:{ids['leader:11']}:2026-09-20"]
+    assert "9月20日（周日）" in leader.text
+    assert "第6项 发改局：周六报送" in leader.text
+    assert "9月18日（周五）08:30以来1条" in leader.text
+
+
+async def test_monday_counts_from_friday(sessionmaker: Maker) -> None:
+    monday = datetime(2026, 3, 30, 8, 30, tzinfo=SH)
+    assert previous_summary(monday, SETTINGS, CAL) == FRIDAY
+
+
+async def test_no_group_circular_when_nothing_is_overdue(sessionmaker: Maker) -> None:
+    await setup(sessionmaker)
+    # 20 March: the March deadline has not passed and February was never chased.
+    assert await run(sessionmaker, datetime(2026, 3, 20, 8, 30, tzinfo=SH)) == 2
+    kinds = sorted(m.kind for m in await outbox(sessionmaker))
+    assert kinds == ["summary", "summary"]
+
+
+async def test_other_summary_time(sessionmaker: Maker) -> None:
+    await setup(sessionmaker, group=False)
+    settings = Settings(_env_file=None, bot_token="1:x", summary_time=time(9, 15))
+    assert await run(sessionmaker, FRIDAY, settings) == 0
+    assert await run(sessionmaker, FRIDAY.replace(hour=9, minute=15), settings) == 2
+    assert await run(sessionmaker, FRIDAY.replace(hour=10), settings) == 0
