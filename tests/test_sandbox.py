@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
+from bot.sandbox import run_sandbox
 from bot.sandbox.server import make_app
 from bot.sandbox.steps import (
     MAX_STEPPED_SPAN,
@@ -27,6 +33,7 @@ from bot.sandbox.world import PERSONAS, Sandbox
 from bot.workcal import WorkCalendar
 from db.models import Report
 
+ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 3, 16, 9, 0, tzinfo=TZ)  # a Monday, ten days before the deadline
 REAL_NOW = datetime(2026, 11, 27, 10, 0, 42, tzinfo=TZ)
@@ -429,3 +436,65 @@ async def test_restart_continues_with_the_same_personas_and_time(tmp_path: Path)
         # The work group is there again with the bot in it, and not registered twice.
         assert "group" in again.personas
         assert (await again.transcript("group")) == []
+
+
+async def test_the_api_says_when_it_is_still_starting(tmp_path: Path) -> None:
+    sandbox = Sandbox(_settings(), database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    async with TestClient(TestServer(make_app(sandbox))) as client:
+        assert (await client.get("/")).status == 200
+        body = await _json(await client.get("/api/state"), 503)
+        assert body["error"] == "沙盒正在启动，请稍候"
+
+
+# --- run_sandbox: the command line's entry point ------------------------------------------------
+
+
+async def test_a_port_in_use_is_one_readable_error_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = Settings(_env_file=None, sandbox_port=port)
+        with pytest.raises(ConfigError, match="SANDBOX_PORT"):
+            await run_sandbox(settings, database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    assert not (tmp_path / "x.db").exists()
+
+
+async def test_run_sandbox_prints_its_address_and_stops_on_sigterm(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    database = f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}"
+    code = (
+        "import asyncio\n"
+        "from bot.config import Settings\n"
+        "from bot.sandbox import run_sandbox\n"
+        f"asyncio.run(run_sandbox(Settings(_env_file=None, sandbox_port={port}),"
+        f" database_url={database!r}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        code,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        assert f"http://127.0.0.1:{port}/" in line, line
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/api/state") as resp,
+        ):
+            state = await resp.json()
+        assert state["clock"]["label"] == "2026年3月16日 周一 09:00"
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

@@ -45,27 +45,27 @@ async def run_sandbox(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
             handled.append(sig)
+    sandbox = Sandbox(settings, database_url=database_url, start=start)
+    # The page's port first: a port in use is reported before anything else starts.
+    server = PageServer(sandbox, settings.sandbox_host, settings.sandbox_port)
     try:
-        async with Sandbox(settings, database_url=database_url, start=start) as sandbox:
-            server = PageServer(sandbox, settings.sandbox_host, settings.sandbox_port)
-            try:
-                await server.start()
-            except OSError as exc:
-                raise ConfigError(
-                    f"沙盒网页无法在 {settings.sandbox_host}:{settings.sandbox_port} 启动"
-                    f"（{exc.strerror or exc}），请设置其他 SANDBOX_PORT。"
-                ) from None
-            try:
-                print(
-                    f"沙盒已启动：请在浏览器中打开 {server.url} "
-                    f"（数据库 {sandbox.database_url.split('///', 1)[-1]}，按 Ctrl+C 结束）",
-                    flush=True,
-                )
-                if open_browser:
-                    await asyncio.to_thread(webbrowser.open, server.url)
-                await stop.wait()
-            finally:
-                await server.stop()
+        try:
+            await server.start()
+        except OSError as exc:
+            raise ConfigError(
+                f"沙盒网页无法在 {settings.sandbox_host}:{settings.sandbox_port} 启动"
+                f"（{exc.strerror or exc}），请设置其他 SANDBOX_PORT。"
+            ) from None
+        async with sandbox:
+            print(
+                f"沙盒已启动：请在浏览器中打开 {server.url} "
+                f"（数据库 {sandbox.database_url.split('///', 1)[-1]}，按 Ctrl+C 结束）",
+                flush=True,
+            )
+            if open_browser:
+                await asyncio.to_thread(webbrowser.open, server.url)
+            await stop.wait()
     finally:
+        await server.stop()
         for sig in handled:
             loop.remove_signal_handler(sig)

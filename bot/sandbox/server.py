@@ -59,6 +59,8 @@ def _json(data: Any, status: int = 200) -> web.Response:
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Bad input gets a short JSON answer; an unexpected failure is logged with its traceback."""
+    if request.path.startswith("/api/") and not request.app[SANDBOX_KEY].ready:
+        return _json({"ok": False, "error": "沙盒正在启动，请稍候"}, status=503)
     try:
         return await handler(request)
     except web.HTTPException:

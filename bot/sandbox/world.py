@@ -199,6 +199,7 @@ class Sandbox:
         self._delivery_lock = asyncio.Lock()
         self._clock_moved = asyncio.Event()
         self.busy = False
+        self.ready = False  # started: the page's API answers
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -256,9 +257,11 @@ class Sandbox:
         await self._restore_clock()
         await self._restore_or_bind_personas()
         await self.run_jobs()
+        self.ready = True
 
     async def stop(self) -> None:
         """Stop the bot, then the emulator."""
+        self.ready = False
         self._clock_moved.set()
         if self.runtime is not None:
             await self.runtime.stop()
