@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -56,7 +56,7 @@ class RateGate:
     """Hands out send slots: an overall rate, per private chat spacing, per group budget.
 
     Private chats have positive ids, groups negative ones. `group_window` is Telegram's minute;
-    tests against a sped-up emulator shorten it.
+    tests against a sped-up emulator shorten it. `monotonic` and `sleep` are the gate's clock.
     """
 
     def __init__(
@@ -67,12 +67,14 @@ class RateGate:
         monotonic: Callable[[], float] = time.monotonic,
         *,
         group_window: float = 60.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.interval = 1.0 / rate
         self.private_interval = private_interval
         self.group_per_minute = group_per_minute
         self.group_window = group_window
         self.monotonic = monotonic
+        self.sleep = sleep
         self._next = 0.0
         self._chat_free: dict[int, float] = {}
         self._group_sent: dict[int, deque[float]] = {}
@@ -110,7 +112,7 @@ class RateGate:
             while len(sent) > self.group_per_minute:
                 sent.popleft()
         if slot > now:
-            await asyncio.sleep(slot - now)
+            await self.sleep(slot - now)
 
 
 @dataclass
