@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from handlers.context import BotApp, BotContext, Services
 from jobs.drafts import expire_drafts
-from jobs.reminders import plan_reminders
+from jobs.reminders import OverrideSync, plan_reminders
 from jobs.sender import OutboxSender
 from jobs.summaries import send_daily_summaries
 
@@ -22,10 +22,17 @@ JOB_KWARGS = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
 PLAN_EVERY = timedelta(minutes=1)
 
 
-async def run_planning(services: Services, sender: OutboxSender | None) -> int:
-    """Plan reminders and expire drafts at the services' current time; wake the sender."""
+async def run_planning(
+    services: Services, sender: OutboxSender | None, overrides: OverrideSync | None = None
+) -> int:
+    """Plan reminders and expire drafts at the services' current time; wake the sender.
+
+    With `overrides`, calendar overrides an admin stored since the last run apply first.
+    """
     now = services.clock.now()
     async with services.sessionmaker() as session, session.begin():
+        if overrides is not None:
+            await overrides.apply(session, services.calendar)
         added = await plan_reminders(
             now=now, session=session, settings=services.settings, calendar=services.calendar
         )
@@ -52,8 +59,10 @@ def schedule_jobs(application: BotApp, sender: OutboxSender | None) -> None:
     queue = application.job_queue
     assert queue is not None, "python-telegram-bot[job-queue] is required"
 
+    overrides = OverrideSync()
+
     async def planning(context: BotContext) -> None:
-        await run_planning(context.services, sender)
+        await run_planning(context.services, sender, overrides)
 
     queue.run_repeating(
         planning, interval=PLAN_EVERY, first=1.0, name="plan-reminders", job_kwargs=JOB_KWARGS
