@@ -140,7 +140,6 @@ def state_json(sandbox: Sandbox) -> dict[str, Any]:
             for step, label in STEP_LABELS
         ],
         "bot_username": BOT_USERNAME,
-        "summaries_job": sandbox.summaries is not None,
     }
 
 

@@ -14,10 +14,9 @@ has seen (through the emulator's private update counter, for want of a public se
 from __future__ import annotations
 
 import asyncio
-import importlib
 import itertools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,13 +32,14 @@ from bot.register import load_json
 from bot.roles import LeaderRef, Role, UnitRef
 from bot.runtime import BotRuntime
 from bot.sandbox.steps import Step, checkpoints, describe, target_for
+from bot.workcal import WorkCalendar
 from db import people
 from db.models import AppState, InboxUpdate, OutboxMessage, ReportDraft
 from db.register import import_register
 from db.tasks import latest_year
 from handlers.commands import set_menu_for
 from handlers.context import Services
-from jobs.schedule import run_planning
+from jobs.schedule import run_planning, run_summaries
 from jobs.sender import OutboxSender
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,6 @@ ADMIN_USER_ID = 10_000_006  # the admin persona; its chat also gets the bot's er
 GROUP_KEY = "group"
 GROUP_TITLE = "南安市重点工作督办群"
 FIRST_NEW_PERSON_ID = 20_000_001
-
-SummaryJob = Callable[..., Awaitable[Any]]
 
 
 def _message_id(payload: dict[str, Any]) -> int:
@@ -97,8 +95,9 @@ PERSONAS: tuple[PersonaSpec, ...] = (
 
 @dataclass(frozen=True)
 class Persona:
-    """A chat the page shows: a simulated person's private chat with the bot (chat id == user
-    id), or the work group, which the page only reads (``chat_id`` set, negative)."""
+    """A chat the page shows: a person's private chat with the bot, or the work group."""
+
+    # A private chat's id is the user's id; the work group (read only) has a negative chat_id.
 
     key: str
     label: str
@@ -144,26 +143,14 @@ class Persona:
         )
 
 
-def default_start(year: int, settings: Settings, runtime_calendar: Any) -> datetime:
+def default_start(year: int, settings: Settings, calendar: WorkCalendar) -> datetime:
     """A fresh sandbox's first moment: the first workday from 16 March, at the reminder time.
 
     Mid-March of the register's year leaves ten days before the month's deadline, so a whole
     cycle (reminders, deadline, overdue, escalation, the next cycle) fits in one fast-forward.
     """
-    day = runtime_calendar.next_workday(datetime(year, 3, 16, tzinfo=settings.tz).date())
+    day = calendar.next_workday(datetime(year, 3, 16, tzinfo=settings.tz).date())
     return datetime.combine(day, settings.reminder_time, tzinfo=settings.tz)
-
-
-def summary_job() -> SummaryJob | None:
-    """`jobs.summaries.send_daily_summaries` if that job exists in this version of the bot."""
-    try:
-        module = importlib.import_module("jobs.summaries")
-    except ModuleNotFoundError as exc:
-        if exc.name != "jobs.summaries":
-            raise
-        return None
-    job = getattr(module, "send_daily_summaries", None)
-    return job if callable(job) else None
 
 
 class Sandbox:
@@ -191,12 +178,10 @@ class Sandbox:
         self.runtime: BotRuntime | None = None
         self.personas: dict[str, Persona] = {}
         self.clock_generation = 0
-        self.summaries: SummaryJob | None = None
         self.imported_register = False
         self._new_people = 0
         self._stamps: dict[int, dict[int, datetime]] = {}
         self._advance_lock = asyncio.Lock()
-        self._delivery_lock = asyncio.Lock()
         self._clock_moved = asyncio.Event()
         self.busy = False
         self.ready = False  # started: the page's API answers
@@ -252,8 +237,6 @@ class Sandbox:
             settings, clock=self.clock, base_url=self.server.url, poll_timeout=5.0, run_jobs=False
         )
         await self.runtime.start()
-        self._serialize_delivery()
-        self.summaries = summary_job()
         await self._restore_clock()
         await self._restore_or_bind_personas()
         await self.run_jobs()
@@ -283,22 +266,6 @@ class Sandbox:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
-
-    def _serialize_delivery(self) -> None:
-        """Make the runtime's sender loop and the sandbox's own delivery runs take turns.
-
-        `OutboxSender.run_once` has no lock of its own, and the runtime's background loop calls
-        it every second: two overlapping runs could send the same message twice.
-        """
-        sender = self.sender
-        unlocked = sender.run_once
-        lock = self._delivery_lock
-
-        async def run_once(batch: int = 500) -> Any:
-            async with lock:
-                return await unlocked(batch)
-
-        sender.run_once = run_once  # type: ignore[method-assign]
 
     async def _state(self, key: str) -> dict[str, Any] | None:
         async with self.services.sessionmaker() as session:
@@ -593,17 +560,11 @@ class Sandbox:
     async def run_jobs(self) -> int:
         """What the scheduler would run at the clock's time, then deliver; returns messages sent.
 
-        The jobs decide themselves whether anything is due (workdays, times, what was sent).
+        The jobs decide themselves whether anything is due (workdays, summary window, what was
+        already sent), as they do under the real scheduler. The sender's own loop may deliver
+        part of it meanwhile; its runs take turns, so nothing goes twice.
         """
-        services = self.services
-        if self.summaries is not None:
-            async with services.sessionmaker() as session, session.begin():
-                await self.summaries(
-                    now=self.clock.now(),
-                    session=session,
-                    settings=services.settings,
-                    calendar=services.calendar,
-                )
-        await run_planning(services, None)
+        await run_summaries(self.services, None)
+        await run_planning(self.services, None)
         stats = await self.sender.run_once()
         return int(stats.sent)
