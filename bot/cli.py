@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -299,6 +300,98 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _parse_day(value: str) -> date:
+    """An ISO date from the command line, or a one-line error."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"日期格式应为 YYYY-MM-DD，例如 2027-10-01（收到：{value}）") from None
+
+
+def _parse_month(value: str | None, today: date) -> tuple[int, int]:
+    """YYYY-MM (default: this month), or a one-line error."""
+    if value is None:
+        return today.year, today.month
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})", value.strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
+        raise ConfigError(f"月份格式应为 YYYY-MM，例如 2026-09（收到：{value}）")
+    return int(match.group(1)), int(match.group(2))
+
+
+async def cmd_calendar(args: argparse.Namespace, settings: Settings) -> int:
+    """Show a month of the work calendar, or set or clear an admin's override of one day."""
+    from sqlalchemy import select
+
+    from bot import texts
+    from bot.calendar_view import render_month
+    from bot.clock import SystemClock
+    from bot.runtime import load_calendar
+    from bot.schedule import rule_for, year_cycles
+    from db import people
+    from db.engine import create_engine, make_sessionmaker
+    from db.migrate import upgrade
+    from db.models import CalendarOverride, Task
+
+    now = SystemClock(settings.tz).now()
+    change = args.set_off or args.set_work or args.clear
+    day = _parse_day(change) if change else None
+    if args.note is not None and (day is None or args.clear):
+        raise ConfigError("--note 只能与 --set-off 或 --set-work 一起使用")
+    note = (args.note or "").strip()[:200] or None
+    year, month = (day.year, day.month) if day else _parse_month(args.month, now.date())
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        if day is not None:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                row = await session.get(CalendarOverride, day)
+                was = None if row is None else row.is_workday
+                detail: dict[str, Any]
+                if args.clear:
+                    if row is None:
+                        print(f"{texts.day_with_year(day)}没有管理员设置，未做修改。")
+                        return 0
+                    await session.delete(row)
+                    action, detail = "calendar_override_cleared", {"was_workday": was}
+                    print(f"已清除{texts.day_with_year(day)}的管理员设置，恢复按法定日历计算。")
+                else:
+                    is_workday = bool(args.set_work)
+                    if row is None:
+                        row = CalendarOverride(day=day, is_workday=is_workday, created_at=now)
+                        session.add(row)
+                    row.is_workday, row.note, row.created_at = is_workday, note, now
+                    action = "calendar_override_set"
+                    detail = {"is_workday": is_workday, "note": note, "was_workday": was}
+                    kind = "工作日" if is_workday else "休息日"
+                    print(
+                        f"已将{texts.day_with_year(day)}设为{kind}"
+                        + (f"（{note}）" if note else "")
+                        + "。运行中的机器人将在下一次计划任务（约一分钟内）按新日历计算。"
+                    )
+                await people.audit(
+                    session,
+                    at=now,
+                    actor=None,
+                    action=action,
+                    target=day.isoformat(),
+                    detail=detail,
+                )
+        calendar = await load_calendar(engine)
+        async with make_sessionmaker(engine)() as session:
+            tasks = (await session.scalars(select(Task).where(Task.year == year))).all()
+            rules = {rule_for(t.cycle_kind, t.cycle_dates, settings) for t in tasks}
+    finally:
+        await engine.dispose()
+    deadlines = {
+        c.deadline
+        for rule in rules
+        for c in year_cycles(rule, year, settings, calendar)
+        if c.deadline.month == month
+    }
+    print(render_month(year, month, calendar, deadlines=deadlines), end="")
+    return 0
+
+
 @dataclass(frozen=True)
 class CliCommand:
     """One sub-command: what it runs, its help line, and its arguments."""
@@ -337,6 +430,15 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", help="output file (default: 督查台账-<date>.xlsx)")
 
 
+def _calendar_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("month", nargs="?", help="YYYY-MM (default: this month)")
+    change = p.add_mutually_exclusive_group()
+    change.add_argument("--set-off", metavar="YYYY-MM-DD", help="make a day a day off")
+    change.add_argument("--set-work", metavar="YYYY-MM-DD", help="make a day a workday (调休)")
+    change.add_argument("--clear", metavar="YYYY-MM-DD", help="drop a day's override")
+    p.add_argument("--note", help="why, e.g. 国庆节 (with --set-off or --set-work)")
+
+
 COMMANDS: dict[str, CliCommand] = {
     "run": CliCommand(cmd_run, "启动机器人（未配置 BOT_TOKEN 时启动本地沙盒）/ run the bot"),
     "migrate": CliCommand(cmd_migrate, "升级数据库结构 / bring the database schema up to date"),
@@ -348,6 +450,9 @@ COMMANDS: dict[str, CliCommand] = {
         cmd_build_seed, "由通知全文生成 seed_tasks.json / build the register", _seed_args, False
     ),
     "export": CliCommand(cmd_export, "导出督查台账（Excel）/ export the ledger", _export_args),
+    "calendar": CliCommand(
+        cmd_calendar, "工作日历：查看某月、设置调休 / the work calendar", _calendar_args
+    ),
 }
 
 
