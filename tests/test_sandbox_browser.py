@@ -150,10 +150,18 @@ async def _flow(page: Any, expect: Any, sandbox: Sandbox, url: str) -> None:
     assert code and re.fullmatch(r"[A-Za-z0-9_\-]{16,64}", code)
     await link.click()  # fills "/start <code>" into the text box
 
-    # A new person redeems it.
+    # A new person redeems it (after saying hello in markup, which stays text).
     await page.locator("#new-person").click()
     await expect(page.locator("#chat-title")).to_have_text("新用户 1")
     await expect(page.locator("#text")).to_have_value(f"/start {code}")
+    hello = "<b>你好</b><img src=x onerror=alert(1)>"
+    await page.locator("#text").fill(hello)
+    await page.locator("#send").click()
+    mine = chat.locator(".msg.user").last
+    await expect(mine.locator(".bubble")).to_have_text(hello)
+    assert await mine.locator("b, img").count() == 0
+    await expect(chat.locator(".msg.bot").last).to_contain_text("邀请")
+    await page.locator("#text").fill(f"/start {code}")
     await page.locator("#send").click()
     await expect(chat).to_contain_text(f"绑定成功。您已登记为 {UNIT}联络员")
     await expect(page.locator("#menu [data-command=report]")).to_be_visible()
