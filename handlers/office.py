@@ -31,7 +31,7 @@ from bot.views import (
     unit_lines,
 )
 from db import people, tasks, views
-from handlers.base import clean_text, deny, edit_or_reply, encode, int_arg, reply
+from handlers.base import answer, clean_text, deny, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
 from jobs.nudge import NudgeOutcome, nudge_unit
 from jobs.summaries import previous_summary
@@ -49,14 +49,9 @@ def _year(context: BotContext) -> int:
 
 
 async def _answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
-    """Answer a press; an already answered (too old) query must not fail the update."""
-    query = update.callback_query
-    if query is None:
-        return
-    try:
-        await query.answer(text, show_alert=alert)
-    except BadRequest as exc:
-        log.info("callback query not answered: %s", exc)
+    """Answer the press this update carries, if any."""
+    if update.callback_query is not None:
+        await answer(update.callback_query, text, alert=alert)
 
 
 async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:

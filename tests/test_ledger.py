@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -180,3 +181,22 @@ def test_cell_text(values: tuple[str, ...], cell: str) -> None:
 def test_empty_ledger_still_opens() -> None:
     ws = sheet(build_ledger([], year=2026, as_of=AS_OF, tz=SH))
     assert ws.max_row == HEADER_ROW
+
+
+def test_cli_export_writes_the_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot import cli
+
+    monkeypatch.chdir(tmp_path)  # no .env here; the default file name lands here
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("BOT_TOKEN", "1:x")
+    assert cli.main(["export"]) == 1  # nothing imported yet
+    assert texts.EXPORT_EMPTY in capsys.readouterr().err
+    assert cli.main(["import-tasks", str(SEED)]) == 0
+    out = tmp_path / "台账.xlsx"
+    assert cli.main(["export", "-o", str(out)]) == 0
+    assert "（88项任务）" in capsys.readouterr().out
+    assert sorted(task_rows(sheet(out.read_bytes()))) == list(range(1, 89))
+    assert cli.main(["export"]) == 0
+    assert list(tmp_path.glob("督查台账-*.xlsx"))

@@ -84,7 +84,7 @@ LIGHT_MARKS: Mapping[Light, str] = {
 
 PREV_PAGE = "‹ 上一页"
 NEXT_PAGE = "下一页 ›"
-OVERDUE_PAGE_ROWS = 10
+OVERDUE_PAGE_ROWS = 15
 HISTORY_BUTTON = "报送记录（{n}条）"
 TASK_CARD_BUTTON = "返回任务卡片"
 TASK_NO_USAGE = "请在 /task 后输入任务序号，例如：/task 6。"
@@ -204,6 +204,22 @@ def _row_when(row: OverdueRow) -> str:
     return f"{when}，已过截止时间"
 
 
+def _group_head(group: OverdueGroup, continued: bool) -> tuple[str, bool]:
+    """A unit's heading; True if every row shares one cycle, so rows need not repeat it."""
+    cont = "（续）" if continued else ""
+    first = group.rows[0]
+    same = all(
+        (r.cycle_key, r.deadline, r.workdays) == (first.cycle_key, first.deadline, first.workdays)
+        for r in group.rows
+    )
+    if same:
+        late = f"逾期{first.workdays}个工作日" if first.workdays > 0 else "已过截止时间"
+        when = f"{cycle_label(first.cycle_key)}进展{late}（截止{day(first.deadline)}）"
+        return f"<b>{esc(group.unit)}</b>{cont}　{len(group.rows)}项，{when}", True
+    head = f"<b>{esc(group.unit)}</b>{cont}　{len(group.rows)}项，最长逾期{group.worst}个工作日"
+    return head, False
+
+
 def overdue_page(
     rows: Sequence[OverdueRow],
     groups: Mapping[int, OverdueGroup],
@@ -226,22 +242,18 @@ def overdue_page(
         f"截至{moment(as_of)}，共{total}项，涉及{units}个单位。第{page}/{pages}页",
     ]
     current: int | None = None
+    shared = False
     for i, row in enumerate(rows):
         if row.unit_id != current:
             current = row.unit_id
-            group = groups[row.unit_id]
-            cont = "（续）" if i == 0 and continued else ""
-            lines += [
-                "",
-                f"<b>{esc(row.unit)}</b>{cont}　{len(group.rows)}项，最长逾期{group.worst}个工作日",
-            ]
+            head, shared = _group_head(groups[row.unit_id], i == 0 and continued)
+            lines += ["", head]
         role = "" if row.lead else "（配合）"
         done = nudged.get((row.task_id, row.unit_id))
         mark = f"（今日{done:%H:%M}已催办）" if done is not None else ""
-        lines.append(
-            f"· 第{row.task_no}项{role} {esc(short(row.task_text, 22))}{mark}\n"
-            f"　{_row_when(row)}；分管：{esc('、'.join(row.leaders) or '—')}"
-        )
+        leaders = esc("、".join(row.leaders) or "—")
+        line = f"· 第{row.task_no}项{role} {esc(short(row.task_text, 20))}｜分管：{leaders}{mark}"
+        lines.append(line if shared else f"{line}\n　{_row_when(row)}")
     return "\n".join(lines)
 
 

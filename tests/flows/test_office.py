@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import date, datetime, timedelta
 from io import BytesIO
 from typing import Any
@@ -133,9 +134,10 @@ async def test_overdue_lists_pages_and_filters(h: Harness) -> None:
     everything = "\n".join(pages)
     assert "逾期2个工作日" in everything and "截止3月25日（周三）" in everything
     # Worst first: the first unit has the most overdue rows (all are two workdays late).
-    heads = [line for page in pages for line in page.splitlines() if "项，最长逾期" in line]
-    counts = [int(x.split("　")[1].split("项")[0]) for x in heads if "（续）" not in x]
-    assert counts == sorted(counts, reverse=True)
+    heads = [m for page in pages for m in re.finditer(r"^(\S+?)(（续）)?　(\d+)项，", page, re.M)]
+    counts = [int(m.group(3)) for m in heads if not m.group(2)]
+    assert counts and counts == sorted(counts, reverse=True)
+    assert sum(counts) == total
 
     unit = await h.command(office, "overdue", "发改局")
     check_limits(unit)
@@ -147,9 +149,8 @@ async def test_overdue_lists_pages_and_filters(h: Harness) -> None:
 
     leader = await h.command(office, "overdue", "吴振强")
     for page in await all_pages(h, office, leader):
-        for line in page.splitlines():
-            if line.startswith("　") and "分管：" in line:
-                assert "吴振强" in line
+        for line in rows_of(page):
+            assert "分管：" in line and "吴振强" in line.split("分管：")[1]
 
     section = await h.command(office, "overdue", "经济")
     assert "（筛选：（一）全力激发经济动能）" in (section.plain or "")
