@@ -4,15 +4,18 @@
 runs in-process, the real bot talks to it on a simulated clock and its own SQLite database
 (``data/sandbox.db``, never the production ``DATABASE_URL``), and a page on
 ``http://SANDBOX_HOST:SANDBOX_PORT/`` lets a person act as a liaison, the office, a leader or
-the admin, press the bot's buttons and move the clock forward.
+the admin (or a new, unbound person), press the bot's buttons, read the work group the bot posts
+its 通报 in, and move the clock forward.
 
 Simulated time: a fresh sandbox starts on the first workday from 16 March of the register's
 year at the reminder time (2026-03-16 09:00, a Monday), ten days before the month's deadline,
 so one "快进一个月" shows reminders, the deadline, overdue reminders, escalations and the next
 cycle. The time is stored in the database (AppState ``sandbox_clock``) and a restart continues
-from it; "跳到今天" jumps forward to the real date. Each clock step runs the jobs the scheduler
-would run at every daily summary time and reminder time on the way (and at the step's end), then
-delivers the outbox. Delete ``data/sandbox.db`` to start over.
+from it; "跳到今天" jumps forward to the real date. Time never goes back. Each clock step stops
+at every day's summary time and reminder time on the way and at its end, and there runs what the
+scheduler runs (the daily summaries and the reminder planner, which decide themselves about
+workdays and what is due), then delivers the outbox. A jump longer than two months stops only
+at its end, like a bot that was down. Delete ``data/sandbox.db`` to start over.
 """
 
 from __future__ import annotations
