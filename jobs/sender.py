@@ -50,6 +50,7 @@ CHECKED_KINDS = frozenset({"reminder", "escalation", "nudge"})  # dropped once r
 # Steps that announce a deadline still ahead: wrong once it has passed.
 PRE_DEADLINE_STEPS = frozenset({"before", "day_before", "due"})
 MAX_BACKOFF = 300.0
+GROUP_SLACK = 0.05  # share of the group window added between a group's 1st and 21st message
 
 
 class RateGate:
@@ -86,7 +87,9 @@ class RateGate:
         sent = self._group_sent.get(chat_id)
         if sent is None or len(sent) < self.group_per_minute:
             return 0.0
-        return sent[0] + self.group_window
+        # A little slack: a message reaches Telegram a moment after its slot, and a late
+        # first one would otherwise still count in the window of the one a minute later.
+        return sent[0] + self.group_window * (1 + GROUP_SLACK)
 
     def pause_chat(self, chat_id: int, seconds: float) -> None:
         """Telegram asked us to wait for this chat."""
@@ -95,7 +98,7 @@ class RateGate:
             self._chat_free[chat_id] = max(self._chat_free.get(chat_id, 0.0), until)
         else:
             sent = self._group_sent.setdefault(chat_id, deque())
-            sent.extend([until - self.group_window] * self.group_per_minute)
+            sent.extend([until - self.group_window * (1 + GROUP_SLACK)] * self.group_per_minute)
             while len(sent) > self.group_per_minute:
                 sent.popleft()
 
