@@ -61,12 +61,17 @@ async def plan_reminders(
     """Write every reminder and escalation due at `now` to the outbox; return messages added."""
     local = now.astimezone(settings.tz)
     today = local.date()
-    # Asking about today also tells whether the statutory calendar knows this year.
+    # Asking about today also tells whether the statutory calendar knows this year; in
+    # December, ask about next New Year's Day too, so the admin can set the coming year's
+    # holidays before the first of them.
     workday = calendar.is_workday(today)
-    added = await warn_unknown_years(session=session, calendar=calendar, now=now)
+    if today.month == 12:
+        calendar.is_workday(date(today.year + 1, 1, 1))
     # The ladder sends nothing on a day off or before the reminder time: skip the queries.
+    # (The admin's calendar warning waits for office hours too.)
     if not workday or local.time() < settings.reminder_time:
-        return added
+        return 0
+    added = await warn_unknown_years(session=session, calendar=calendar, now=now)
     year = local.year
     since = await progress.tracking_since(session, year)
     tasks = (await session.scalars(select(Task).where(Task.year == year).order_by(Task.no))).all()

@@ -593,10 +593,13 @@ async def test_an_unknown_year_warns_every_admin_once(
     world = await make_world(sessionmaker, imported_at=at(3, 1, 0), tasks=(6,))
     await world.add_contact("admin-2", 5301, Role.ADMIN)
     assert world.calendar.unknown_years == set()
-    await world.plan(at(12, 31, 9, 0))
+    await world.plan(at(11, 30, 9, 0))
     assert await world.messages(ADMIN) == []
-    # 2027 is past the library's data (it knows 2004-2026).
-    assert await world.plan(at(1, 4, 9, 0, year=2027)) == 2
+    # 2027 is past the library's data (it knows 2004-2026): from 1 December the planner looks
+    # ahead to New Year's Day, in time for the admin to set the coming year's holidays; the
+    # notice goes out in office hours, like the reminders.
+    assert await world.plan(at(12, 1, 0, 0)) == 0
+    assert await world.plan(at(12, 1, 9, 0)) == 4  # two admins; liaison and deputy (overdue)
     assert world.calendar.unknown_years == {2027}
     for chat in (ADMIN, 5301):
         (notice,) = await world.messages(chat)
@@ -604,7 +607,7 @@ async def test_an_unknown_year_warns_every_admin_once(
         assert notice.text == texts.calendar_unknown_year(2027)
         assert "2027年法定节假日" in notice.text
         assert notice.dedup_key.startswith("calendar-unknown:2027:")
-    assert await world.plan(at(1, 4, 9, 1, year=2027)) == 0
+    assert await world.plan(at(1, 4, 9, 0, year=2027)) == 0
     # A restart forgets the calendar's memory, not the database's.
     world.calendar = WorkCalendar()
     assert await world.plan(at(1, 5, 9, 0, year=2027)) == 0
