@@ -311,54 +311,75 @@ async def latest(session: AsyncSession, scope: Scope) -> dict[Pair, Latest]:
     pairs = _pairs(scope).subquery()
     base = select(pairs.c.task_id, pairs.c.unit_id).distinct().subquery()
 
-    def newest(*conditions: Any) -> Any:
+    def newest(task_id: Any, unit_id: Any, outer: Any, *conditions: Any) -> Any:
         # A backward step on ix_reports_task_unit_created per pair, not a scan of its reports
         # (ordering by id as well would make PostgreSQL read and sort all of them).
         return (
             select(Report.id)
-            .where(Report.task_id == base.c.task_id, Report.unit_id == base.c.unit_id, *conditions)
+            .where(Report.task_id == task_id, Report.unit_id == unit_id, *conditions)
             .order_by(Report.created_at.desc())
             .limit(1)
-            .correlate(base)
+            .correlate(outer)
             .scalar_subquery()
         )
 
     found = (
-        select(
-            newest().label("last_id"),
-            newest(Report.percent.is_not(None)).label("pct_id"),
-            newest(Report.expected_date.is_not(None)).label("exp_id"),
-        )
+        select(newest(base.c.task_id, base.c.unit_id, base).label("last_id"))
         .select_from(base)
         .subquery()
     )
     last = aliased(Report)
+
+    def stated(column: Any) -> Any:
+        # Usually the newest report states it: look further back only when it does not.
+        earlier = newest(last.task_id, last.unit_id, last, column.is_not(None))
+        return case((getattr(last, column.key).is_not(None), last.id), else_=earlier)
+
+    step = (
+        select(
+            last.id,
+            last.task_id,
+            last.unit_id,
+            last.cycle_key,
+            last.text,
+            last.created_at,
+            last.percent,
+            last.expected_date,
+            last.difficulties,
+            last.quantities,
+            last.version,
+            stated(Report.percent).label("pct_id"),
+            stated(Report.expected_date).label("exp_id"),
+        )
+        .select_from(found)
+        .join(last, last.id == found.c.last_id)
+        .subquery()
+    )
     pct = aliased(Report)
     exp = aliased(Report)
     rows = (
         await session.execute(
             select(
-                last.id,
-                last.task_id,
-                last.unit_id,
+                step.c.id,
+                step.c.task_id,
+                step.c.unit_id,
                 Unit.name,
-                last.cycle_key,
-                last.text,
-                last.created_at,
-                last.percent,
-                last.expected_date,
-                last.difficulties,
-                last.quantities,
-                last.version,
+                step.c.cycle_key,
+                step.c.text,
+                step.c.created_at,
+                step.c.percent,
+                step.c.expected_date,
+                step.c.difficulties,
+                step.c.quantities,
+                step.c.version,
                 pct.percent,
                 pct.created_at,
                 exp.expected_date,
             )
-            .select_from(found)
-            .join(last, last.id == found.c.last_id)
-            .join(Unit, Unit.id == last.unit_id)
-            .outerjoin(pct, pct.id == found.c.pct_id)
-            .outerjoin(exp, exp.id == found.c.exp_id)
+            .select_from(step)
+            .join(Unit, Unit.id == step.c.unit_id)
+            .outerjoin(pct, pct.id == step.c.pct_id)
+            .outerjoin(exp, exp.id == step.c.exp_id)
         )
     ).all()
     out: dict[Pair, Latest] = {}
