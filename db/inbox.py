@@ -42,18 +42,62 @@ async def store(
     return len(fresh)
 
 
+def sender_of(payload: dict[str, Any]) -> int | None:
+    """The person an update comes from (None for a channel post and the like)."""
+    for body in payload.values():
+        if isinstance(body, dict):
+            user = body.get("from")
+            if isinstance(user, dict) and isinstance(user.get("id"), int):
+                return int(user["id"])
+    return None
+
+
 async def pending(session: AsyncSession, now: datetime, limit: int = 100) -> list[int]:
-    """Ids of updates waiting to be handled, oldest first."""
-    rows = await session.scalars(
-        select(InboxUpdate.update_id)
-        .where(
-            InboxUpdate.status == "new",
-            or_(InboxUpdate.next_attempt_at.is_(None), InboxUpdate.next_attempt_at <= now),
+    """Ids of updates due to be handled, oldest first, each person's in the order they sent them.
+
+    While one of a person's updates waits for a retry, their later ones wait behind it: handled
+    first, they would be overtaken by the retry (a retried /report reopening a conversation the
+    person has moved on in). Other people are not held back.
+    """
+    postponed = (
+        await session.execute(
+            select(InboxUpdate.update_id, InboxUpdate.payload).where(
+                InboxUpdate.status == "new", InboxUpdate.next_attempt_at > now
+            )
         )
-        .order_by(InboxUpdate.update_id)
-        .limit(limit)
+    ).all()
+    held: dict[int, int] = {}  # person -> their oldest postponed update
+    for update_id, payload in postponed:
+        person = sender_of(payload)
+        if person is not None:
+            held[person] = min(held.get(person, update_id), update_id)
+    due = (InboxUpdate.status == "new") & or_(
+        InboxUpdate.next_attempt_at.is_(None), InboxUpdate.next_attempt_at <= now
     )
-    return list(rows.all())
+    if not held:
+        rows = await session.scalars(
+            select(InboxUpdate.update_id).where(due).order_by(InboxUpdate.update_id).limit(limit)
+        )
+        return list(rows.all())
+    out: list[int] = []
+    after = -1
+    while len(out) < limit:
+        chunk = (
+            await session.execute(
+                select(InboxUpdate.update_id, InboxUpdate.payload)
+                .where(due, InboxUpdate.update_id > after)
+                .order_by(InboxUpdate.update_id)
+                .limit(limit)
+            )
+        ).all()
+        for update_id, payload in chunk:
+            person = sender_of(payload)
+            if person is None or update_id < held.get(person, update_id + 1):
+                out.append(update_id)
+        if len(chunk) < limit:
+            break
+        after = chunk[-1][0]
+    return out[:limit]
 
 
 async def next_retry_at(session: AsyncSession) -> datetime | None:
