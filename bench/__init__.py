@@ -1,0 +1,1 @@
+"""Benchmarks and reliability runs: `python -m bench.<name>`; each prints a table and verdicts."""
