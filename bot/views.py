@@ -459,6 +459,7 @@ def page_of(
 # --- /overdue filters ---------------------------------------------------------------------------
 
 FilterKind = Literal["all", "unit", "group", "leader", "section", "cycle"]
+MAX_HEADINGS = 12  # a section filter's indices must fit in 40 characters of button data
 
 _CYCLE_KEY = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?|\d{4}-Q[1-4]")
 _MONTH = re.compile(r"(?:(\d{4})年)?(1[0-2]|0?[1-9])月(?:份)?")
@@ -556,8 +557,10 @@ def parse_filter(arg: str, catalogue: Catalogue, year: int) -> OverdueFilter | F
     if leader_id is not None:
         return OverdueFilter("leader", (leader_id,), label=catalogue.leader_name(leader_id) or text)
     heads = tuple(i for i, h in enumerate(catalogue.headings) if text in h)
-    if heads:
+    if 0 < len(heads) <= MAX_HEADINGS:
         return section_filter(heads, catalogue)
+    if heads:
+        return FilterProblem(arg)  # names most of the register: ask for a narrower word
     parts = sorted({uid for name, uid in catalogue.units.items() if text in name})
     if len(parts) == 1:
         return unit_filter(parts[0], catalogue)

@@ -291,6 +291,14 @@ def test_parse_filter_problems(arg: str, candidates: tuple[str, ...]) -> None:
     assert "<b>" not in text
 
 
+def test_a_word_in_every_heading_is_too_broad() -> None:
+    many = Catalogue({}, {}, {}, {}, tuple(f"（{i}）任务" for i in range(20)))
+    assert parse_filter("任务", many, 2026) == FilterProblem("任务")
+    some = parse_filter("（1", many, 2026)
+    assert isinstance(some, OverdueFilter)
+    assert len(some.code()) <= 40 and decode_filter(some.code(), many) == some
+
+
 @pytest.mark.parametrize("code", ["x1", "u999", "g1", "l9", "s9", "s", "u1_", "c2026-13", "u" * 50])
 def test_decode_filter_refuses(code: str) -> None:
     assert decode_filter(code, CATALOGUE) is None
