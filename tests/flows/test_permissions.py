@@ -61,6 +61,10 @@ BUTTON_ACCESS: dict[str, set[str]] = {
     "cr": {ADMIN},
     "crc": {ADMIN},
     "cx": {ADMIN},
+    "ovp": {OFFICE, LEADER},
+    "ovn": {OFFICE},
+    "tkh": BOUND,
+    "tkc": BOUND,
 }
 
 SKIP_TABLES = {"audit_log", "inbox"}  # these record the attempt itself
@@ -120,7 +124,7 @@ async def test_command_matrix(h: Harness) -> None:
     assert denied, "denials are audited"
 
 
-def forged(prefix: str, task_id: int) -> str:
+def forged(prefix: str, task_id: int, shared_task_id: int) -> str:
     """Plausible data for each kind of button."""
     args: dict[str, tuple[object, ...]] = {
         "tp": (0,),
@@ -137,6 +141,12 @@ def forged(prefix: str, task_id: int) -> str:
         "cr": (999,),
         "crc": (999,),
         "cx": (999,),
+        "ovp": (0, ""),
+        # A unit nobody has: an allowed nudge must not change the population under test.
+        "ovn": (task_id, 999, "o", 0, ""),
+        # Task 31 is led by both liaisons' units, so both may open it.
+        "tkh": (shared_task_id, 0),
+        "tkc": (shared_task_id,),
     }
     return encode(prefix, *args.get(prefix, (1,)))
 
@@ -145,9 +155,11 @@ async def test_button_matrix(h: Harness) -> None:
     accounts = await population(h)
     async with h.sessionmaker() as session:
         task6 = await session.scalar(select(Task.id).where(Task.no == 6))
+        task31 = await session.scalar(select(Task.id).where(Task.no == 31))
     assert task6 is not None
+    assert task31 is not None
     for spec in BUTTONS:
-        data = forged(spec.prefix, task6)
+        data = forged(spec.prefix, task6, task31)
         for who, person in accounts.items():
             message = await h.command(person, "help")
             before = await snapshot(h)
