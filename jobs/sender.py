@@ -3,8 +3,9 @@
 Each message is sent, then marked sent in its own transaction, so a crash can at worst repeat
 the messages in flight at that moment. Pacing is our own (not AIORateLimiter's): an overall
 rate, one message per private chat per interval (which AIORateLimiter does not enforce), and a
-per-group budget per minute. 429 → wait `retry_after`; 5xx and timeouts → back off, bounded;
-403 → the contact is marked unreachable and the office is told which unit cannot be reached.
+per-group budget per minute. 429 → wait `retry_after`; 5xx and timeouts → back off (at most
+five minutes) until delivered or no longer relevant; 403 → the contact is marked unreachable
+and the office is told which unit cannot be reached.
 
 Before sending, a reminder or escalation is checked against the database: a reminder planned on
 an earlier day is stale (the planner's catch-up sends today's step instead), and obligations
@@ -291,7 +292,7 @@ class OutboxSender:
             # 5xx, timeouts, lost connections (and anything else Telegram-side). A timeout may
             # hide a delivered message (the response was lost): retrying can repeat it, never
             # lose it.
-            await self._backoff(row, repr(exc), stats)
+            await self._backoff(row, repr(exc), stats, telegram=True)
             return
         async with self.sessionmaker() as session, session.begin():
             await outbox.mark(
@@ -327,16 +328,31 @@ class OutboxSender:
             )
         return message.message_id
 
-    async def _backoff(self, row: OutboxMessage, error: str, stats: DeliveryStats) -> None:
-        """A transient failure: try again later, doubling the wait; give up after the limit."""
-        if row.attempts + 1 >= self.settings.send_max_attempts:
-            log.error(
-                "outbox message %s failed %s times, giving up: %s", row.id, row.attempts + 1, error
-            )
-            await self._fail(row, error)
-            stats.failed += 1
-            return
-        await self._retry(row, min(MAX_BACKOFF, 2.0 ** (row.attempts + 1)), error, count=True)
+    async def _backoff(
+        self, row: OutboxMessage, error: str, stats: DeliveryStats, *, telegram: bool = False
+    ) -> None:
+        """A failure worth retrying later, with a doubling wait capped at MAX_BACKOFF.
+
+        Telegram's own trouble (5xx, timeouts, lost connections) never makes a message fail:
+        an outage longer than the retries would otherwise lose the day's escalations, while a
+        reminder goes stale the next day and a reported task drops out anyway; the error is
+        logged once the attempts reach `send_max_attempts`. Our own failure (bad data) gives
+        up there, since trying again would not help.
+        """
+        attempts = row.attempts + 1
+        if attempts >= self.settings.send_max_attempts:
+            if not telegram:
+                log.error(
+                    "outbox message %s failed %s times, giving up: %s", row.id, attempts, error
+                )
+                await self._fail(row, error)
+                stats.failed += 1
+                return
+            if attempts == self.settings.send_max_attempts:
+                log.error(
+                    "outbox message %s failed %s times, still trying: %s", row.id, attempts, error
+                )
+        await self._retry(row, min(MAX_BACKOFF, 2.0**attempts), error, count=True)
         stats.retried += 1
 
     async def _fail(self, row: OutboxMessage, error: str) -> None:

@@ -206,6 +206,18 @@ async def test_lost_responses_repeat_at_most_once_each(
     assert max(extra.values()) <= lost
 
 
+async def test_an_outage_longer_than_the_retries_loses_nothing(rig: Rig) -> None:
+    # Telegram answers 502 to the first twelve sends (the sender's limit is eight attempts).
+    await rig.people.add_fault("server_error", methods=["sendMessage"], status=502, times=12)
+    await rig.plan(at(3, 30, 9, 0))  # escalation day: liaison, deputy, leader and office
+    await rig.drain()
+    rows = await rig.world.messages()
+    assert {m.status for m in rows} == {outbox.SENT} and len(rows) == 4
+    assert sum(m.attempts for m in rows) == 12 + 4
+    assert await duplicates(rig) == Counter()
+    assert len(await rig.received(rig.world.contacts["leader"].chat_id)) == 1
+
+
 # --- 403 --------------------------------------------------------------------------------------
 
 
@@ -547,3 +559,23 @@ async def test_an_unexpected_error_backs_off_instead_of_spinning(rig: Rig) -> No
     assert (await sender.run_once()).sent == 1
     (row,) = await rig.world.messages(LIAISON)
     assert row.status == outbox.SENT and row.attempts == 2
+
+
+async def test_an_error_of_our_own_gives_up_after_the_attempts(rig: Rig) -> None:
+    async with rig.world.sessionmaker() as session, session.begin():
+        await outbox.enqueue(
+            session, kind="notice", chat_id=LIAISON, contact_id=None, text="通知", now=at(3, 26, 9)
+        )
+    fake = _FakeBot([ValueError("bad row")] * 3)
+    rig.clock.set(at(3, 26, 9, 1))
+    sender = OutboxSender(
+        cast(Bot, fake),
+        rig.world.sessionmaker,
+        rig.clock,
+        rig.world.settings.model_copy(update={"send_max_attempts": 3}),
+        gate=RateGate(1000, 0, 20),
+    )
+    stats = await rig.drain(sender)
+    assert stats.failed == 1 and stats.retried == 2 and fake.calls == [LIAISON] * 3
+    (row,) = await rig.world.messages(LIAISON)
+    assert row.status == outbox.FAILED and "bad row" in (row.last_error or "")
