@@ -252,6 +252,7 @@ class Report(Base):
         Index("ix_reports_task_unit_created", "task_id", "unit_id", "created_at"),
         Index("ix_reports_unit_cycle", "unit_id", "cycle_key"),
         Index("ix_reports_created", "created_at"),
+        Index("ix_reports_cycle_task_unit", "cycle_key", "task_id", "unit_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
