@@ -29,6 +29,8 @@ from db.register import import_register
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seed_tasks.json"
+# Generous waits: a loaded CI machine must not turn slowness into failures.
+WAIT = 15.0
 LINK = re.compile(r"https://t\.me/\S+\?start=([A-Za-z0-9_\-]+)")
 
 
@@ -93,7 +95,7 @@ class Harness:
     async def start(self, who: Person, code: str | None = None) -> TranscriptMessage:
         """The person opens the bot (with an invite code) and gets the answer."""
         await self.people.start_bot(who.id, payload=code)
-        return await self.people.wait_for_bot_message(who.id)
+        return await self.people.wait_for_bot_message(who.id, timeout=WAIT)
 
     async def bound(
         self,
@@ -116,26 +118,26 @@ class Harness:
     ) -> TranscriptMessage:
         """The person writes; returns the bot's next message."""
         await self.people.send_message(who.id, text, reply_to=reply_to)
-        return await self.people.wait_for_bot_message(who.id)
+        return await self.people.wait_for_bot_message(who.id, timeout=WAIT)
 
     async def command(self, who: Person, command: str, args: str = "") -> TranscriptMessage:
         """The person sends a command; returns the bot's next message."""
         await self.people.send_command(who.id, command, args)
-        return await self.people.wait_for_bot_message(who.id)
+        return await self.people.wait_for_bot_message(who.id, timeout=WAIT)
 
     async def press(
         self, who: Person, message: TranscriptMessage, label: str
     ) -> tuple[str | None, TranscriptMessage]:
         """Press the button labelled `label`; return the answer text and the message after it."""
         query = await self.people.press_button(who.id, message.message_id, text=label)
-        answer = await self.people.wait_for_callback_answer(query.id)
+        answer = await self.people.wait_for_callback_answer(query.id, timeout=WAIT)
         after = await self._after_press(who, message)
         return answer.text, after
 
     async def press_data(self, who: Person, message_id: int, data: str) -> str | None:
         """Press a (possibly forged) button by its data; return the bot's answer text."""
         query = await self.people.press_button(who.id, message_id, data=data, forge=True)
-        answer = await self.people.wait_for_callback_answer(query.id)
+        answer = await self.people.wait_for_callback_answer(query.id, timeout=WAIT)
         return answer.text
 
     async def _after_press(self, who: Person, message: TranscriptMessage) -> TranscriptMessage:
@@ -154,7 +156,7 @@ class Harness:
                 return True
             return False
 
-        await self.people.wait_until(changed, timeout=5.0)
+        await self.people.wait_until(changed, timeout=WAIT)
         self.people.mark_seen(who.id, max(m.message_id for m in found))
         return found[0]
 
@@ -166,7 +168,7 @@ class Harness:
         """
         pump = self.runtime.pump
         assert pump is not None
-        async with asyncio.timeout(5.0):
+        async with asyncio.timeout(WAIT):
             while True:
                 async with self.sessionmaker() as session:
                     # Postponed retries (next attempt later) do not count.
