@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.warnings import PTBDeprecationWarning
 
 from bot import texts
 from bot.clock import Clock
@@ -262,7 +264,7 @@ class OutboxSender:
         try:
             sent = await self._send(row, text)
         except RetryAfter as exc:
-            seconds = _seconds(exc.retry_after)
+            seconds = _retry_after(exc)
             self.gate.pause_chat(row.chat_id, seconds)
             await self._retry(row, seconds, repr(exc), count=False)
             stats.retried += 1
@@ -500,7 +502,12 @@ def _releaser(
     return release
 
 
-def _seconds(value: Any) -> float:
+def _retry_after(exc: RetryAfter) -> float:
+    """Telegram's wait in seconds, whether PTB gives it as seconds or (from v23) a timedelta."""
+    with warnings.catch_warnings():
+        # PTB 22 warns on reading an int here; both forms are handled below.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: Any = exc.retry_after
     if isinstance(value, timedelta):
         return value.total_seconds()
     return float(value)
