@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     send_private_interval: float = Field(default=1.0, ge=0, le=60)
     send_group_per_minute: int = Field(default=20, ge=1, le=100000)
     send_concurrency: int = Field(default=8, ge=1, le=256)
+    # Attempts before a message that fails on our side (a bug, bad data) is given up; Telegram
+    # outages (5xx, timeouts) are retried, backing off up to 5 minutes, until delivered.
     send_max_attempts: int = Field(default=8, ge=1, le=50)
 
     # Daily summaries: sent on workdays at summary_time; a run missed while the bot was down is

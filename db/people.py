@@ -279,16 +279,30 @@ async def deactivate_contact(
 async def mark_unreachable(
     session: AsyncSession, *, chat_id: int, now: datetime, error: str
 ) -> list[Contact]:
-    """A 403 from Telegram: the person blocked the bot; their contacts cannot be reminded."""
-    contacts = (
+    """A 403 from Telegram: the person blocked the bot; their contacts cannot be reminded.
+
+    Each contact is claimed with a conditional UPDATE, so two senders seeing the same 403 at
+    once (two processes) mark and report it only once.
+    """
+    candidates = (
         await session.scalars(
             select(Contact).where(
                 Contact.chat_id == chat_id, Contact.active.is_(True), Contact.reachable.is_(True)
             )
         )
     ).all()
-    for contact in contacts:
+    marked: list[Contact] = []
+    for contact in candidates:
+        claimed = await session.execute(
+            update(Contact)
+            .where(Contact.id == contact.id, Contact.reachable.is_(True))
+            .values(reachable=False)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(claimed, "rowcount", 0) != 1:
+            continue
         contact.reachable = False
+        marked.append(contact)
         await audit(
             session,
             at=now,
@@ -297,7 +311,7 @@ async def mark_unreachable(
             target=f"contact:{contact.id}",
             detail={"error": error[:200]},
         )
-    return list(contacts)
+    return marked
 
 
 async def mark_reachable(session: AsyncSession, *, user_id: int) -> None:

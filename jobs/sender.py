@@ -469,7 +469,10 @@ class OutboxSender:
             contacts = await people.mark_unreachable(
                 session, chat_id=row.chat_id, now=now, error=error
             )
-            office = await people.contacts_with_role(session, Role.OFFICE)
+            # The office is told; with no office account bound yet, the admins are.
+            office = [
+                c for c in await people.contacts_with_role(session, Role.OFFICE) if c.reachable
+            ] or await people.contacts_with_role(session, Role.ADMIN)
             for contact in contacts:
                 unit = await session.get(Unit, contact.unit_id) if contact.unit_id else None
                 body = texts.unreachable(

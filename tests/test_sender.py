@@ -32,7 +32,7 @@ from bot.roles import Role
 from db import outbox
 from db.models import AuditEntry, Contact, OutboxMessage, Task, Unit
 from jobs.sender import DeliveryStats, OutboxSender, RateGate
-from tests.test_reminders_job import DEPUTY, LIAISON, OFFICE, World, at, make_world
+from tests.test_reminders_job import ADMIN, DEPUTY, LIAISON, OFFICE, World, at, make_world
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -260,6 +260,18 @@ async def test_a_blocked_liaison_is_marked_unreachable_and_the_office_told_once(
     assert len(await rig.world.messages(LIAISON)) == 2
     assert len(await rig.received(DEPUTY)) == 2
     assert len(await rig.received(OFFICE)) == 1
+
+
+async def test_with_no_office_bound_the_admins_are_told(rig: Rig) -> None:
+    async with rig.world.sessionmaker() as session, session.begin():
+        office = await session.get_one(Contact, rig.world.contacts["office"].id)
+        office.active = False
+    await rig.people.block_bot(LIAISON)
+    await rig.plan(at(3, 25, 9, 0))
+    await rig.drain()
+    told = await rig.received(ADMIN)
+    assert [t for t in told if t.startswith("<b>送达失败</b>：发改局联络员")] != []
+    assert await rig.received(OFFICE) == []
 
 
 # --- Kills ------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from db.register import import_register
 from db.tasks import latest_year
 from handlers.commands import set_menu_for
 from handlers.context import Services
+from jobs.reminders import OverrideSync
 from jobs.schedule import run_planning, run_summaries
 from jobs.sender import OutboxSender
 
@@ -169,6 +170,8 @@ class Sandbox:
             raise ValueError("the sandbox's start must be an aware datetime")
         self.settings = settings
         self.database_url = database_url or DEFAULT_DATABASE_URL
+        # Calendar overrides stored from the CLI reach the sandbox's bot as they do the real one.
+        self.overrides = OverrideSync()
         self.requested_start = start
         self.seed = seed
         self._real_now = real_now or (lambda: datetime.now(settings.tz))
@@ -565,6 +568,6 @@ class Sandbox:
         part of it meanwhile; its runs take turns, so nothing goes twice.
         """
         await run_summaries(self.services, None)
-        await run_planning(self.services, None)
+        await run_planning(self.services, None, self.overrides)
         stats = await self.sender.run_once()
         return int(stats.sent)
