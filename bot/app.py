@@ -13,7 +13,14 @@ from typing import Any
 from sqlalchemy import update as sql_update
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
@@ -127,6 +134,7 @@ class UpdatePump:
     offset: int | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     handled: int = 0
+    conflict_pause: float = 10.0  # seconds to wait after a 409 from getUpdates
     in_flight: int = 0  # updates being handled right now (their transaction not yet closed)
     # On stop, the update being handled gets this long to commit: its answer may already be on
     # the person's screen (e.g. 已提交), so cancelling it would roll back what they were shown.
@@ -233,11 +241,20 @@ class UpdatePump:
             while not stop.is_set():
                 try:
                     await self.fetch()
+                except RetryAfter as exc:
+                    await _sleep_or_stop(stop, _seconds(exc.retry_after).total_seconds())
+                except Conflict as exc:
+                    # Another instance polls with the same token (or a webhook is set).
+                    log.error("getUpdates refused: %s; is a second instance running?", exc)
+                    await _sleep_or_stop(stop, self.conflict_pause)
                 except (NetworkError, TimedOut) as exc:
                     log.warning("getUpdates failed: %r; retrying", exc)
                     await _sleep_or_stop(stop, 2.0)
-                except RetryAfter as exc:
-                    await _sleep_or_stop(stop, _seconds(exc.retry_after).total_seconds())
+                except Exception:
+                    # The pump must outlive any failure (the database down...). Nothing was
+                    # acknowledged: the offset moves only after the inbox commit.
+                    log.exception("fetching updates failed; retrying")
+                    await _sleep_or_stop(stop, 5.0)
         finally:
             if stop.is_set() and not processor.done():
                 # A stop, not a crash: let the update under way finish and commit first.
@@ -249,7 +266,13 @@ class UpdatePump:
     async def _process_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self.wake.clear()
-            await self.process_pending(stop=stop)
+            try:
+                await self.process_pending(stop=stop)
+            except Exception:
+                # The updates stay in the inbox; they are handled on a later pass.
+                log.exception("handling stored updates failed; retrying")
+                await _sleep_or_stop(stop, 5.0)
+                continue
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=5.0)
             except TimeoutError:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import Bot
 
 from bot import texts
 from bot.roles import Role
@@ -68,3 +69,14 @@ async def test_a_5xx_while_confirming_is_retried_and_stored_once(hx: Harness) ->
     assert len(await hx.rows(Report)) == 1
     assert hx.errors  # the first attempt's error reached the error handler
     hx.errors.clear()
+
+
+async def test_a_second_poller_does_not_stop_the_bot(hx: Harness) -> None:
+    """A 409 Conflict (another instance polling) is logged and polling resumes."""
+    assert hx.runtime.pump is not None
+    hx.runtime.pump.conflict_pause = 0.2
+    person = await hx.bound("联络员", Role.LIAISON, unit="发改局")
+    async with Bot(hx.server.token, base_url=hx.server.base_url) as intruder:
+        await intruder.get_updates(timeout=0)  # ends the bot's long poll with 409
+    answer = await hx.command(person, "help")
+    assert "发改局联络员" in (answer.plain or "")
