@@ -115,7 +115,8 @@ async def edit_or_reply(
 ) -> Message | None:
     """Edit the message a button sits on; fall back to a new message if it is too long."""
     query = update.callback_query
-    if query is not None and isinstance(query.message, Message) and len(text) <= texts.LIMIT:
+    fits = texts.visible_length(text) <= texts.LIMIT
+    if query is not None and isinstance(query.message, Message) and fits:
         try:
             result = await query.message.edit_text(text, reply_markup=markup)
         except BadRequest as exc:

@@ -6,6 +6,7 @@ parse_mode=HTML, so anything that came from a person or the database goes throug
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -44,28 +45,82 @@ def short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# An HTML text as Telegram parses it: tags, character references, runs of plain text.
+_HTML_TOKEN = re.compile(r"<[^<>]*>|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);|[^<&]+|[<&]")
+_TAG_NAME = re.compile(r"</?\s*([A-Za-z-]+)")
+
+
+def visible_length(html: str) -> int:
+    """Characters Telegram counts once the HTML is parsed: tags count 0, `&amp;` counts 1."""
+    n = 0
+    for token in _HTML_TOKEN.findall(html):
+        if token[0] == "<" and len(token) > 1:
+            continue
+        n += 1 if token[0] == "&" else len(token)
+    return n
+
+
 def split_message(text: str, limit: int = LIMIT) -> list[str]:
-    """Split a long text on line breaks into messages of at most `limit` characters."""
-    if len(text) <= limit:
+    """Split a long HTML text on line breaks into messages of at most `limit` characters.
+
+    Telegram counts characters after parsing, so tags do not count and `&lt;` counts one; a
+    line longer than `limit` is cut between tokens, never inside a tag or a character
+    reference, its open tags closed at the cut and reopened after it.
+    """
+    if visible_length(text) <= limit:
         return [text]
     parts: list[str] = []
-    current = ""
+    current: str | None = None
+    size = 0
     for line in text.split("\n"):
-        while len(line) > limit:
+        for piece in _cut_line(line, limit):
+            n = visible_length(piece)
+            if current is not None and size + 1 + n <= limit:
+                current, size = f"{current}\n{piece}", size + 1 + n
+                continue
             if current:
                 parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
+            current, size = piece, n
     if current:
         parts.append(current)
     return parts
+
+
+def _cut_line(line: str, limit: int) -> list[str]:
+    """A line as pieces of at most `limit` visible characters, each with balanced tags."""
+    if visible_length(line) <= limit:
+        return [line]
+    pieces: list[str] = []
+    opened: list[tuple[str, str]] = []  # (name, opening tag) of the tags open at this point
+    out: list[str] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal out, size
+        closing = "".join(f"</{name}>" for name, _ in reversed(opened))
+        pieces.append("".join(out) + closing)
+        out, size = [tag for _, tag in opened], 0
+
+    for token in _HTML_TOKEN.findall(line):
+        if token[0] == "<" and len(token) > 1:
+            match = _TAG_NAME.match(token)
+            name = match.group(1).lower() if match else ""
+            if token.startswith("</"):
+                if opened and opened[-1][0] == name:
+                    opened.pop()
+            elif not token.endswith("/>"):
+                opened.append((name, token))
+            out.append(token)
+            continue
+        chars = [token] if token[0] == "&" else list(token)
+        for ch in chars:
+            if size >= limit:
+                flush()
+            out.append(ch)
+            size += 1
+    if out:
+        pieces.append("".join(out))
+    return pieces
 
 
 # --- General ------------------------------------------------------------------------------------
