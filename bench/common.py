@@ -104,7 +104,7 @@ class Verdicts:
 # --- Databases ------------------------------------------------------------------------------------
 
 
-def _asyncpg_dsn(url: str, database: str | None = None) -> str:
+def asyncpg_dsn(url: str, database: str | None = None) -> str:
     u = make_url(url).set(drivername="postgresql")
     if database is not None:
         u = u.set(database=database)
@@ -124,7 +124,7 @@ async def database(
     if backend != "postgresql":
         raise ValueError(f"unknown backend {backend!r}")
     name = f"duban_{name}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    conn = await asyncpg.connect(_asyncpg_dsn(admin_url), timeout=5)
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url), timeout=5)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -134,7 +134,7 @@ async def database(
         await migrate(url)
         yield url
     finally:
-        conn = await asyncpg.connect(_asyncpg_dsn(admin_url), timeout=5)
+        conn = await asyncpg.connect(asyncpg_dsn(admin_url), timeout=5)
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
