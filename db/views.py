@@ -46,8 +46,8 @@ from bot.views import (
     overdue_rows,
 )
 from bot.workcal import WorkCalendar
+from db import progress
 from db.models import (
-    AppState,
     Contact,
     Leader,
     Nudge,
@@ -88,14 +88,6 @@ class Scope:
         if self.not_kind is not None:
             query = query.where(Task.cycle_kind != self.not_kind)
         return query
-
-
-async def tracking_since(session: AsyncSession, year: int) -> datetime | None:
-    """When the year's register was first imported: deadlines before it are not chased."""
-    state = await session.get(AppState, f"register_imported:{year}")
-    if state is None:
-        return None
-    return datetime.fromisoformat(str(state.value["at"]))
 
 
 # --- The register -------------------------------------------------------------------------------
@@ -213,11 +205,6 @@ async def _members(session: AsyncSession, group_ids: set[int]) -> dict[int, list
     ).all():
         out[gid].append((uid, name))
     return out
-
-
-async def task_id_by_no(session: AsyncSession, year: int, no: int) -> int | None:
-    """The id of task `no` of `year`."""
-    return await session.scalar(select(Task.id).where(Task.year == year, Task.no == no))
 
 
 async def task_year(session: AsyncSession, task_id: int) -> int | None:
@@ -527,7 +514,9 @@ async def boards(
     today = now.astimezone(settings.tz).date()
     tasks = await load_tasks(session, scope, responsible_report=settings.responsible_units_report)
     if book is None:
-        book = CycleBook(settings, calendar, now, await tracking_since(session, scope.year))
+        book = CycleBook(
+            settings, calendar, now, await progress.tracking_since(session, scope.year)
+        )
     reported = await reported_keys(session, scope, book.keys(tasks)) if tasks else {}
     newest = await latest(session, scope) if with_latest and tasks else {}
     built = [build_board(t, reported, newest, book, today) for t in tasks]
@@ -556,7 +545,7 @@ async def overdue(
     any other rule go through the boards.
     """
     today = now.astimezone(settings.tz).date()
-    since = await tracking_since(session, scope.year)
+    since = await progress.tracking_since(session, scope.year)
     book = CycleBook(settings, calendar, now, since)
     rows = overdue_rows(
         (
@@ -673,16 +662,6 @@ async def liaison_counts(session: AsyncSession) -> dict[int, LiaisonCount]:
         )
     ).all()
     return {uid: LiaisonCount(int(n), int(ok or 0)) for uid, n, ok in rows if uid is not None}
-
-
-async def reportable_units(session: AsyncSession) -> list[tuple[int, str]]:
-    """Every active unit that can have a liaison (collective names excluded)."""
-    rows = (
-        await session.execute(
-            select(Unit.id, Unit.name).where(Unit.kind != "group", Unit.active.is_(True))
-        )
-    ).all()
-    return [(uid, name) for uid, name in rows]
 
 
 async def nudge_counts(session: AsyncSession, scope: Scope) -> dict[int, int]:

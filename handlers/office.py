@@ -256,7 +256,7 @@ async def cmd_task(update: Update, context: BotContext) -> None:
         return
     no = int(match.group(1))
     year = _year(context)
-    task_id = await views.task_id_by_no(context.session, year, no)
+    task_id = await tasks.task_id_by_no(context.session, year, no)
     if task_id is None:
         await reply(update, texts.task_not_found(no, year))
         return
@@ -396,7 +396,7 @@ async def cmd_units(update: Update, context: BotContext) -> None:
         with_latest=False,
     )
     lines = unit_lines(
-        await views.reportable_units(context.session),
+        [(u.id, u.name) for u in await people.reportable_units(context.session)],
         await views.liaison_counts(context.session),
         found.boards,
     )

@@ -64,7 +64,7 @@ from bot.views import (
 )
 from bot.views import Latest as LatestInfo
 from bot.workcal import WorkCalendar
-from db import views
+from db import people, views
 from db.models import Contact, Report, Task, Unit
 from handlers.base import encode
 from tests.harness import import_seed
@@ -725,7 +725,7 @@ async def test_catalogue_and_people(sessionmaker: Maker) -> None:
     async with sessionmaker() as s:
         cat = await views.catalogue(s, 2026)
         counts = await views.liaison_counts(s)
-        everything = await views.reportable_units(s)
+        everything = [(u.id, u.name) for u in await people.reportable_units(s)]
     assert cat.units["发改局（低空办）"] == cat.units["发改局"]
     assert cat.leaders["周全"] in cat.leaders.values()
     assert len(cat.groups["各乡镇（街道）"][1]) == 26
