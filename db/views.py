@@ -60,6 +60,7 @@ from db.models import (
     UnitAlias,
     UnitGroupMember,
 )
+from db.tasks import task_id_by_no as task_id_by_no  # re-exported for callers of the views
 
 
 @dataclass(frozen=True)
