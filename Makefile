@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt bench clean
+.PHONY: run test lint fmt bench reliability clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,20 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+
+## bench: every benchmark, one after the other; each prints its table and PASS/FAIL lines
+bench: $(STAMP)
+	@status=0; for b in updates fanout growth memory; do \
+		$(PY) -m bench.$$b || status=1; \
+	done; exit $$status
+
+## reliability: the long forms of the crash, faults and fuzz suites
+reliability: $(STAMP)
+	@status=0; \
+	$(PY) -m bench.crash --kills 50 || status=1; \
+	$(PY) -m bench.faults || status=1; \
+	HYPOTHESIS_PROFILE=long $(PY) -m pytest -q tests/reliability/test_fuzz.py || status=1; \
+	exit $$status
 
 fmt: $(STAMP)
 	$(PY) -m ruff format .
