@@ -130,6 +130,7 @@ class FaultsResult:
             and self.reports_duplicated == 0
             and self.alive
             and not self.handler_errors
+            and not self.errors_logged
         )
 
 
@@ -455,9 +456,9 @@ def print_result(cfg: FaultsConfig, db: str, r: FaultsResult) -> int:
     )
     verdicts.check(
         "no crash",
-        r.alive and not r.handler_errors,
+        r.alive and not r.handler_errors and not r.errors_logged,
         f"pump and sender running: {r.alive}; non-transient handler errors: "
-        f"{len(r.handler_errors)}",
+        f"{len(r.handler_errors)}; errors logged by the bot: {len(r.errors_logged)}",
     )
     return verdicts.print()
 
