@@ -170,3 +170,14 @@ async def mark(session: AsyncSession, message_id: int, **values: Any) -> None:
     await session.execute(
         update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
     )
+
+
+async def tasks_of_message(session: AsyncSession, *, chat_id: int, message_id: int) -> list[int]:
+    """The tasks a delivered message (a reminder, a nudge) was about, by its Telegram id."""
+    rows = await session.scalars(
+        select(OutboxItem.task_id)
+        .join(OutboxMessage, OutboxMessage.id == OutboxItem.outbox_id)
+        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.tg_message_id == message_id)
+        .distinct()
+    )
+    return sorted(set(rows.all()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -345,6 +345,21 @@ async def contacts_for_units(
         if c.unit_id is not None:
             out[c.unit_id].append(c)
     return out
+
+
+async def liaison_contact_id(
+    session: AsyncSession, *, user_id: int, unit_ids: Iterable[int]
+) -> int | None:
+    """The account's active liaison contact row for one of `unit_ids`."""
+    return await session.scalar(
+        select(Contact.id)
+        .where(
+            Contact.tg_user_id == user_id,
+            Contact.active.is_(True),
+            Contact.unit_id.in_(list(unit_ids)),
+        )
+        .limit(1)
+    )
 
 
 async def contacts_with_role(session: AsyncSession, role: Role) -> list[Contact]:

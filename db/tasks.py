@@ -114,6 +114,11 @@ async def task_id_by_no(session: AsyncSession, year: int, no: int) -> int | None
     return await session.scalar(select(Task.id).where(Task.year == year, Task.no == no))
 
 
+async def task_no(session: AsyncSession, task_id: int) -> int | None:
+    """The 序号 of a task."""
+    return await session.scalar(select(Task.no).where(Task.id == task_id))
+
+
 async def task_views(session: AsyncSession, task_ids: Sequence[int]) -> dict[int, TaskView]:
     """Full register data for some tasks."""
     if not task_ids:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot import texts
@@ -13,8 +12,8 @@ from bot.progress import Understood, understand
 from bot.quantities import Target
 from bot.roles import Principal, UnitRef
 from bot.schedule import chased_cycle, current_cycle, report_cycle, rule_for, year_cycles
-from db import people, progress, tasks
-from db.models import Contact, OutboxItem, OutboxMessage, Report, ReportDraft, Unit
+from db import outbox, people, progress, tasks
+from db.models import Report, ReportDraft, Unit
 from handlers.base import MAX_TEXT, answer, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
 
@@ -150,12 +149,8 @@ async def _open(
     options: list[int] | None = None,
 ) -> ReportDraft:
     now = context.now()
-    contact_id = await context.session.scalar(
-        select(Contact.id).where(
-            Contact.tg_user_id == user_id,
-            Contact.active.is_(True),
-            Contact.unit_id.in_(principal.unit_ids()),
-        )
+    contact_id = await people.liaison_contact_id(
+        context.session, user_id=user_id, unit_ids=principal.unit_ids()
     )
     return await progress.open_draft(
         context.session,
@@ -357,19 +352,11 @@ async def _reminder_tasks(
     context: BotContext, principal: Principal, chat_id: int, replied: Message
 ) -> list[tuple[tasks.UnitTask, UnitRef]]:
     """The caller's tasks a replied-to reminder was about (none if it was not a reminder)."""
-    task_ids = (
-        await context.session.scalars(
-            select(OutboxItem.task_id)
-            .join(OutboxMessage, OutboxMessage.id == OutboxItem.outbox_id)
-            .where(
-                OutboxMessage.chat_id == chat_id,
-                OutboxMessage.tg_message_id == replied.message_id,
-            )
-            .distinct()
-        )
-    ).all()
+    task_ids = await outbox.tasks_of_message(
+        context.session, chat_id=chat_id, message_id=replied.message_id
+    )
     out = []
-    for task_id in sorted(set(task_ids)):
+    for task_id in task_ids:
         owned = await _own_task(context, principal, task_id)
         if owned is not None and not owned[0].completed:
             out.append(owned)
@@ -386,7 +373,7 @@ async def _to_card(update: Update, context: BotContext, draft: ReportDraft) -> N
     draft.parsed = understood.to_json()
     draft.state = CONFIRM
     _touch(context, draft)
-    cycle_key = await _cycle_key(context, draft)
+    cycle_key = await _cycle_key(context, draft, view)
     draft.cycle_key = cycle_key
     unit_name = next(
         (name for uid, name in (*view.lead_units, *view.responsible_units) if uid == draft.unit_id),
@@ -416,7 +403,7 @@ async def _unit_name(context: BotContext, unit_id: int) -> str:
     return unit.name if unit else ""
 
 
-async def _cycle_key(context: BotContext, draft: ReportDraft) -> str:
+async def _cycle_key(context: BotContext, draft: ReportDraft, view: tasks.TaskView) -> str:
     """The cycle this report is credited to (a correction keeps the corrected one's cycle)."""
     assert draft.task_id is not None and draft.unit_id is not None
     if draft.supersedes_id is not None:
@@ -426,7 +413,6 @@ async def _cycle_key(context: BotContext, draft: ReportDraft) -> str:
     settings = context.services.settings
     calendar = context.services.calendar
     now = context.now()
-    view = (await tasks.task_views(context.session, [draft.task_id]))[draft.task_id]
     rule = rule_for(view.cycle_kind, view.cycle_dates, settings)
     keys = await progress.reported_keys(context.session, [(draft.task_id, draft.unit_id)])
     since = await progress.tracking_since(context.session, view.year)
@@ -502,14 +488,14 @@ async def btn_confirm(
         target=f"task:{draft.task_id}:unit:{draft.unit_id}",
         detail={"report_id": report.id, "cycle": report.cycle_key, "version": report.version},
     )
-    view = (await tasks.task_views(context.session, [report.task_id]))[report.task_id]
+    task_no = await tasks.task_no(context.session, report.task_id)
     unit_name = await _unit_name(context, report.unit_id)
     await progress.drop_draft(context.session, draft)
     await answer(query, "已提交")
     await edit_or_reply(
         update,
         texts.report_stored(
-            view.no, unit_name, texts.cycle_label(report.cycle_key), report.version, now
+            task_no or 0, unit_name, texts.cycle_label(report.cycle_key), report.version, now
         ),
     )
 
