@@ -172,6 +172,14 @@ async def mark(session: AsyncSession, message_id: int, **values: Any) -> None:
     )
 
 
+async def mark_many(session: AsyncSession, message_ids: Sequence[int], **values: Any) -> None:
+    """Update several messages' delivery state alike."""
+    if message_ids:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(message_ids)).values(**values)
+        )
+
+
 async def tasks_of_message(session: AsyncSession, *, chat_id: int, message_id: int) -> list[int]:
     """The tasks a delivered message (a reminder, a nudge) was about, by its Telegram id."""
     rows = await session.scalars(

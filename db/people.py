@@ -455,6 +455,17 @@ async def is_registered_group(session: AsyncSession, chat_id: int) -> bool:
     return group is not None and group.active
 
 
+async def active_contact_ids(session: AsyncSession, contact_ids: Iterable[int]) -> set[int]:
+    """Those of the contacts still bound and active."""
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return set()
+    rows = await session.scalars(
+        select(Contact.id).where(Contact.id.in_(ids), Contact.active.is_(True))
+    )
+    return set(rows.all())
+
+
 async def active_groups(session: AsyncSession) -> list[WorkGroup]:
     """Registered, active work groups."""
     return list((await session.scalars(select(WorkGroup).where(WorkGroup.active.is_(True)))).all())

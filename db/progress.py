@@ -6,13 +6,13 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AppState, Report, ReportDraft, TaskUnit, Unit, UnitGroupMember
+from db.models import AppState, Report, ReportDraft, Task, TaskUnit, Unit, UnitGroupMember
 from db.tasks import LEAD, RESPONSIBLE
 
 Pair = tuple[int, int]  # (task id, unit id)
@@ -90,6 +90,19 @@ async def reported_keys(session: AsyncSession, pairs: Iterable[Pair]) -> dict[Pa
         if (task_id, unit_id) in out:
             out[(task_id, unit_id)].add(key)
     return out
+
+
+async def completed_tasks(session: AsyncSession, task_ids: Iterable[int], today: date) -> set[int]:
+    """Those of the tasks marked complete on or before `today`."""
+    ids = sorted(set(task_ids))
+    if not ids:
+        return set()
+    rows = await session.scalars(
+        select(Task.id).where(
+            Task.id.in_(ids), Task.completed_on.is_not(None), Task.completed_on <= today
+        )
+    )
+    return set(rows.all())
 
 
 async def latest_reports(session: AsyncSession, pairs: Iterable[Pair]) -> dict[Pair, Report]:

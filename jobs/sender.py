@@ -22,10 +22,9 @@ import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -44,7 +43,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.roles import ROLE_LABELS, Role
 from db import outbox, people, progress
-from db.models import Contact, OutboxItem, OutboxMessage, Task, Unit
+from db.models import OutboxItem, OutboxMessage, Unit
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +158,10 @@ class OutboxSender:
             settings.send_group_per_minute,
         )
         self.wake = asyncio.Event()
+        # Texts are checked for a chunk of upcoming messages at a time (enough for about a
+        # second of sending) and rechecked if older than `recheck_after` seconds when sent.
+        self.check_chunk = max(8, min(256, round(1.0 / self.gate.interval)))
+        self.recheck_after = 2.0
         # Two overlapping runs would read the same pending rows and send them twice.
         self._running = asyncio.Lock()
 
@@ -191,6 +194,9 @@ class OutboxSender:
     async def _dispatch(self, rows: list[OutboxMessage], stats: DeliveryStats) -> None:
         """Send rows in order, skipping ahead past chats that must wait."""
         pending = deque(rows)
+        # Each message's text, checked against the database shortly before it is sent: per
+        # chunk of upcoming messages, not per message, and again once older than `recheck_after`.
+        checked: dict[int, tuple[float, str]] = {}
         workers = asyncio.Semaphore(self.settings.send_concurrency)
         started: list[asyncio.Task[None]] = []
         # One message at a time per chat: a chat's messages arrive in order (the parts of a
@@ -210,15 +216,24 @@ class OutboxSender:
                             finished.wait(), None if wait is None else max(wait - now, 0.001)
                         )
                     continue
-                pending.remove(row)
                 await workers.acquire()
                 try:
+                    # Checked as late as possible: once a request slot is free, before the
+                    # (short) wait for the rate slot, so a cancelled message costs no slot.
+                    entry = checked.get(row.id)
+                    if entry is None or self.gate.monotonic() - entry[0] > self.recheck_after:
+                        await self._check_ahead(row, pending, checked, stats)
+                        if row.id not in checked:
+                            workers.release()
+                            continue  # it no longer applies and was cancelled
+                    pending.remove(row)
+                    text = checked.pop(row.id)[1]
                     await self.gate.take(row.chat_id)
                 except BaseException:
                     workers.release()
                     raise
                 busy.add(row.chat_id)
-                task = asyncio.create_task(self._deliver_released(row, stats, workers))
+                task = asyncio.create_task(self._deliver_released(row, text, stats, workers))
                 task.add_done_callback(_releaser(busy, row.chat_id, finished))
                 started.append(task)
         except BaseException:
@@ -239,11 +254,46 @@ class OutboxSender:
             task.cancel()
         await asyncio.gather(*started, return_exceptions=True)
 
+    async def _check_ahead(
+        self,
+        row: OutboxMessage,
+        pending: deque[OutboxMessage],
+        checked: dict[int, tuple[float, str]],
+        stats: DeliveryStats,
+    ) -> None:
+        """Check `row` and the next unchecked messages; cancel those that no longer apply."""
+        now = self.gate.monotonic()
+        chunk = [row]
+        for other in pending:
+            if len(chunk) >= self.check_chunk:
+                break
+            entry = checked.get(other.id)
+            if other is not row and (entry is None or now - entry[0] > self.recheck_after):
+                chunk.append(other)
+        current = await self._current_texts(chunk)
+        dropped = [r for r in chunk if current[r.id] is None]
+        if dropped:
+            async with self.sessionmaker() as session, session.begin():
+                await outbox.mark_many(session, [r.id for r in dropped], status=outbox.CANCELLED)
+            stats.cancelled += len(dropped)
+            gone = {r.id for r in dropped}
+            for message_id in gone:
+                checked.pop(message_id, None)
+            for _ in range(len(pending)):
+                candidate = pending.popleft()
+                if candidate.id not in gone:
+                    pending.append(candidate)
+        stamp = self.gate.monotonic()
+        for r in chunk:
+            text = current[r.id]
+            if text is not None:
+                checked[r.id] = (stamp, text)
+
     async def _deliver_released(
-        self, row: OutboxMessage, stats: DeliveryStats, workers: asyncio.Semaphore
+        self, row: OutboxMessage, text: str, stats: DeliveryStats, workers: asyncio.Semaphore
     ) -> None:
         try:
-            await self._deliver(row, stats)
+            await self._deliver(row, text, stats)
         except Exception as exc:
             # Not Telegram's answer but our own failure (data, database): log it with its
             # traceback and back off, so one bad row cannot spin the sender.
@@ -253,14 +303,8 @@ class OutboxSender:
         finally:
             workers.release()
 
-    async def _deliver(self, row: OutboxMessage, stats: DeliveryStats) -> None:
+    async def _deliver(self, row: OutboxMessage, text: str, stats: DeliveryStats) -> None:
         """Send one message and record the outcome in its own transaction."""
-        text = await self._current_text(row)
-        if text is None:
-            async with self.sessionmaker() as session, session.begin():
-                await outbox.mark(session, row.id, status=outbox.CANCELLED)
-            stats.cancelled += 1
-            return
         try:
             sent = await self._send(row, text)
         except RetryAfter as exc:
@@ -377,84 +421,38 @@ class OutboxSender:
                 last_error=error[:2000],
             )
 
-    async def _current_text(self, row: OutboxMessage) -> str | None:
-        """The text to send now, or None if the message no longer applies."""
-        if row.kind not in CHECKED_KINDS or not row.meta:
-            return row.text
+    async def _current_texts(self, rows: list[OutboxMessage]) -> dict[int, str | None]:
+        """The text to send now for each message, or None if it no longer applies.
+
+        One read for the whole chunk: the messages' obligations, which of them were reported
+        or completed since planning, and which recipients are still active.
+        """
         now = self.clock.now()
-        tz = self.settings.tz
-        today = now.astimezone(tz).date()
-        if row.kind in STALE_KINDS and row.created_at.astimezone(tz).date() < today:
-            return None  # the planner's catch-up sends today's step instead
+        today = now.astimezone(self.settings.tz).date()
+        out: dict[int, str | None] = {}
+        checked: list[OutboxMessage] = []
+        for row in rows:
+            if row.kind not in CHECKED_KINDS or not row.meta:
+                out[row.id] = row.text
+            elif (
+                row.kind in STALE_KINDS
+                and row.created_at.astimezone(self.settings.tz).date() < today
+            ):
+                out[row.id] = None  # the planner's catch-up sends today's step instead
+            else:
+                checked.append(row)
+        if not checked:
+            return out
         async with self.sessionmaker() as session:
-            items = (
-                await session.scalars(
-                    select(OutboxItem).where(OutboxItem.outbox_id == row.id).order_by(OutboxItem.id)
-                )
-            ).all()
-            if not items:
-                return row.text
-            keys = await progress.reported_keys(session, {(i.task_id, i.unit_id) for i in items})
-            completed = set(
-                (
-                    await session.scalars(
-                        select(Task.id).where(
-                            Task.id.in_({i.task_id for i in items}),
-                            Task.completed_on.is_not(None),
-                            Task.completed_on <= today,
-                        )
-                    )
-                ).all()
-            )
-            active = set(
-                (
-                    await session.scalars(
-                        select(Contact.id).where(
-                            Contact.id.in_({i.contact_id for i in items}),
-                            Contact.active.is_(True),
-                        )
-                    )
-                ).all()
-            )
-        open_items = [
-            i
-            for i in items
-            if i.cycle_key not in keys[(i.task_id, i.unit_id)]
-            and i.task_id not in completed
-            and i.contact_id in active
-        ]
-        if not open_items:
-            return None
-        still = {(i.task_id, i.unit_id, i.cycle_key) for i in open_items}
-        stored = list(row.meta.get("lines", []))
-        if not stored:
-            # A text that cannot be re-rendered (e.g. a nudge): all of it applies, or none.
-            return row.text if len(open_items) == len(items) else None
-        lines = [texts.line_from_json(x) for x in stored]
-        refs = [outbox.line_ref(x) for x in stored]
-        if all(ref is not None for ref in refs):
-            kept = [
-                line
-                for line, ref in zip(lines, refs, strict=True)
-                if ref is not None and (ref[0], ref[1], line.cycle_key) in still
-            ]
-        elif len(lines) == len(items):
-            # Written before lines named their obligation: one item per line, same order.
-            kept = [
-                line
-                for line, item in zip(lines, items, strict=True)
-                if (item.task_id, item.unit_id, item.cycle_key) in still
-            ]
-        else:
-            return row.text if len(open_items) == len(items) else None
-        if row.kind in STALE_KINDS:
-            kept = [x for x in kept if not (x.step in PRE_DEADLINE_STEPS and x.deadline <= now)]
-        if not kept:
-            return None
-        if len(kept) == len(lines):
-            return row.text
-        render = texts.escalation if row.kind == "escalation" else texts.reminder
-        return render(kept)[0][0]
+            items = await outbox.items_of(session, [r.id for r in checked])
+            every = [i for r in checked for i in items.get(r.id, [])]
+            keys = await progress.reported_keys(session, {(i.task_id, i.unit_id) for i in every})
+            completed = await progress.completed_tasks(session, {i.task_id for i in every}, today)
+            active = await people.active_contact_ids(session, {i.contact_id for i in every})
+        facts = _Facts(keys=keys, completed=completed, active=active)
+        for row in checked:
+            out[row.id] = _text_now(row, items.get(row.id, []), facts, now)
+        return out
 
     async def _unreachable(self, row: OutboxMessage, error: str) -> None:
         """403: mark the contact, fail the message, tell the office once per contact."""
@@ -514,3 +512,59 @@ def _retry_after(exc: RetryAfter) -> float:
     if isinstance(value, timedelta):
         return value.total_seconds()
     return float(value)
+
+
+@dataclass
+class _Facts:
+    """What the database says now about the obligations of the messages being checked."""
+
+    keys: dict[tuple[int, int], set[str]]  # (task, unit) → cycle keys reported
+    completed: set[int]  # tasks completed by today
+    active: set[int]  # contacts still bound and active
+
+
+def _text_now(
+    row: OutboxMessage, items: list[OutboxItem], facts: _Facts, now: datetime
+) -> str | None:
+    """A checked message's text with the obligations settled since planning left out."""
+    if not items:
+        return row.text
+    open_items = [
+        i
+        for i in items
+        if i.cycle_key not in facts.keys.get((i.task_id, i.unit_id), set())
+        and i.task_id not in facts.completed
+        and i.contact_id in facts.active
+    ]
+    if not open_items:
+        return None
+    still = {(i.task_id, i.unit_id, i.cycle_key) for i in open_items}
+    stored = list((row.meta or {}).get("lines", []))
+    if not stored:
+        # A text that cannot be re-rendered (e.g. a nudge): all of it applies, or none.
+        return row.text if len(open_items) == len(items) else None
+    lines = [texts.line_from_json(x) for x in stored]
+    refs = [outbox.line_ref(x) for x in stored]
+    if all(ref is not None for ref in refs):
+        kept = [
+            line
+            for line, ref in zip(lines, refs, strict=True)
+            if ref is not None and (ref[0], ref[1], line.cycle_key) in still
+        ]
+    elif len(lines) == len(items):
+        # Written before lines named their obligation: one item per line, same order.
+        kept = [
+            line
+            for line, item in zip(lines, items, strict=True)
+            if (item.task_id, item.unit_id, item.cycle_key) in still
+        ]
+    else:
+        return row.text if len(open_items) == len(items) else None
+    if row.kind in STALE_KINDS:
+        kept = [x for x in kept if not (x.step in PRE_DEADLINE_STEPS and x.deadline <= now)]
+    if not kept:
+        return None
+    if len(kept) == len(lines):
+        return row.text
+    render = texts.escalation if row.kind == "escalation" else texts.reminder
+    return render(kept)[0][0]

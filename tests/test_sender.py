@@ -591,3 +591,42 @@ async def test_an_error_of_our_own_gives_up_after_the_attempts(rig: Rig) -> None
     assert stats.failed == 1 and stats.retried == 2 and fake.calls == [LIAISON] * 3
     (row,) = await rig.world.messages(LIAISON)
     assert row.status == outbox.FAILED and "bad row" in (row.last_error or "")
+
+
+class _ReportingSender(OutboxSender):
+    """Reports all of 发改局's tasks right after its first message went out."""
+
+    world: World
+
+    async def _send(self, row: OutboxMessage, text: str) -> int:
+        sent = await super()._send(row, text)
+        if row.chat_id == LIAISON:
+            for no in (1, 3, 6):
+                await self.world.report(no, "2026-03", at(3, 25, 9, 1))
+        return sent
+
+
+@pytest.mark.parametrize("recheck_after", [0.0, 3600.0])
+async def test_a_report_during_a_fan_out_reaches_the_messages_checked_after_it(
+    rig: Rig, recheck_after: float
+) -> None:
+    await rig.plan(at(3, 25, 9, 0))
+    rows = await rig.world.messages()
+    assert [m.chat_id for m in rows][:2] == [LIAISON, DEPUTY]  # the same tasks, one after other
+    one_at_a_time = rig.world.settings.model_copy(update={"send_concurrency": 1})
+    sender = _ReportingSender(
+        rig.bot, rig.world.sessionmaker, rig.clock, one_at_a_time, gate=RateGate(100000, 0, 9)
+    )
+    sender.world = rig.world
+    sender.recheck_after = recheck_after
+    stats = await sender.run_once()
+    assert len(await rig.received(LIAISON)) == 1
+    if recheck_after == 0.0:
+        # Checked again just before its turn: the deputy is not reminded of what was reported.
+        assert await rig.received(DEPUTY) == [] and stats.cancelled == 1
+    else:
+        # Checked with the liaison's message, before the report came in: the one second (here:
+        # hour) of staleness a chunked check allows.
+        assert len(await rig.received(DEPUTY)) == 1 and stats.cancelled == 0
+    statuses = Counter(m.status for m in await rig.world.messages())
+    assert statuses[outbox.PENDING] == 0
