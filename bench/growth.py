@@ -124,7 +124,12 @@ async def leader_summary(ctx: Context) -> int:
     async with ctx.sessionmaker() as session:
         scope = views.Scope(YEAR, leader_ids=(ctx.leader_id,))
         found = await views.boards(
-            session, scope=scope, now=NOW, settings=ctx.settings, calendar=ctx.calendar
+            session,
+            scope=scope,
+            now=NOW,
+            settings=ctx.settings,
+            calendar=ctx.calendar,
+            details=False,
         )
         reports = await views.reports_between(session, scope, since, NOW, limit=5000)
         summary = summarize(

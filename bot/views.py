@@ -181,6 +181,7 @@ class CycleBook:
         self.since = since
         self._rules: dict[tuple[str, tuple[str, ...]], CycleRule] = {}
         self._cycles: dict[tuple[CycleRule, int], tuple[Cycle | None, Cycle | None]] = {}
+        self._dues: dict[Cycle, CycleDue] = {}
 
     def rule(self, task: TaskInfo) -> CycleRule:
         """The task's reporting rule."""
@@ -206,6 +207,13 @@ class CycleBook:
             if chased is not None and self.since is not None and chased.due < self.since:
                 chased = None  # before the register was imported: not chased
             found = self._cycles[key] = (current, chased)
+        return found
+
+    def due(self, cycle: Cycle) -> CycleDue:
+        """The cycle as a unit owes it (one object per cycle)."""
+        found = self._dues.get(cycle)
+        if found is None:
+            found = self._dues[cycle] = _due(cycle)
         return found
 
     def keys(self, tasks: Iterable[TaskInfo]) -> set[str]:
@@ -289,23 +297,29 @@ def build_board(
     """A task's standing from the cycle keys each unit reported and their latest reports."""
     completed = task.completed(today)
     current, chased = book.cycles(task)
+    # One CycleDue per cycle, shared by the units (they are immutable).
+    owed = book.due(current) if current is not None else None
+    missed = book.due(chased) if chased is not None else None
     units = []
     for unit in task.units:
         pair = (task.id, unit.unit_id)
         if not unit.owes or completed:
             units.append(Standing(unit, latest=latest.get(pair)))
             continue
-        keys = reported.get(pair, set())
+        keys = reported.get(pair, _NO_KEYS)
         units.append(
             Standing(
                 unit,
-                current=_due(current) if current is not None else None,
+                current=owed,
                 reported_current=current is not None and current.key in keys,
-                missed=_due(chased) if chased is not None and chased.key not in keys else None,
+                missed=missed if chased is not None and chased.key not in keys else None,
                 latest=latest.get(pair),
             )
         )
     return Board(task, tuple(units), completed)
+
+
+_NO_KEYS: frozenset[str] = frozenset()
 
 
 def board_status(
@@ -320,6 +334,10 @@ def board_status(
     units = []
     for s in board.units:
         latest = s.latest
+        if latest is None and not s.unit.lead and (not s.unit.owes or board.completed):
+            # A co-responsible unit that owes nothing and never reported has no say in the
+            # status (bot.status reads owing units, lead units and latest reports only).
+            continue
         percent = latest.percent if latest is not None else None
         if percent is not None and not (percent >= 0 and percent < float("inf")):
             percent = None  # a stored value the status rules refuse: treat as unstated

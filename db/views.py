@@ -12,11 +12,27 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
+from functools import cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, case, exists, func, literal, or_, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Date,
+    Select,
+    String,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from bot.config import Settings
 from bot.roles import Role
@@ -75,20 +91,71 @@ class Scope:
 
     def task_ids(self) -> Select[Any]:
         """The ids of the tasks in scope, as a subquery."""
-        query = select(Task.id).where(Task.year == self.year)
-        if self.leader_ids:
-            query = query.where(
-                Task.id.in_(
-                    select(TaskLeader.task_id).where(TaskLeader.leader_id.in_(self.leader_ids))
-                )
-            )
-        if self.task_id is not None:
-            query = query.where(Task.id == self.task_id)
-        if self.only_kind is not None:
-            query = query.where(Task.cycle_kind == self.only_kind)
-        if self.not_kind is not None:
-            query = query.where(Task.cycle_kind != self.not_kind)
-        return query
+        return _task_ids(self.shape(), self.params())
+
+    def shape(self) -> tuple[bool, bool, bool, bool]:
+        """Which filters the scope has: scopes of one shape share one (cached) statement."""
+        return (
+            bool(self.leader_ids),
+            self.task_id is not None,
+            self.only_kind is not None,
+            self.not_kind is not None,
+        )
+
+    def params(self) -> dict[str, Any]:
+        """The values of the named parameters of `task_ids` (see `_task_ids`)."""
+        return {
+            "scope_year": self.year,
+            "scope_leaders": list(self.leader_ids),
+            "scope_task": self.task_id,
+            "scope_only_kind": self.only_kind,
+            "scope_not_kind": self.not_kind,
+        }
+
+
+# Placeholders: a cached statement gets its values when it runs.
+_NO_VALUES: dict[str, Any] = Scope(0).params()
+
+
+def _task_ids(shape: tuple[bool, bool, bool, bool], values: dict[str, Any]) -> Select[Any]:
+    """The task ids of a scope of `shape`, with named parameters holding `values`.
+
+    The names let a statement built once for a shape run for any scope of that shape with
+    `Scope.params()` as execution parameters (building the larger statements costs more than
+    running them).
+    """
+    leaders, one_task, only_kind, not_kind = shape
+    query = select(Task.id).where(Task.year == bindparam("scope_year", values["scope_year"]))
+    if leaders:
+        wanted: BindParameter[list[int]] = bindparam(
+            "scope_leaders", values["scope_leaders"], expanding=True
+        )
+        query = query.where(
+            Task.id.in_(select(TaskLeader.task_id).where(TaskLeader.leader_id.in_(wanted)))
+        )
+    if one_task:
+        query = query.where(Task.id == bindparam("scope_task", values["scope_task"]))
+    if only_kind:
+        query = query.where(
+            Task.cycle_kind == bindparam("scope_only_kind", values["scope_only_kind"])
+        )
+    if not_kind:
+        query = query.where(
+            Task.cycle_kind != bindparam("scope_not_kind", values["scope_not_kind"])
+        )
+    return query
+
+
+async def _rows(
+    session: AsyncSession, statement: Any, params: dict[str, Any] | None = None
+) -> Sequence[Any]:
+    """All rows of a statement, through the session's connection (its transaction).
+
+    Core rows, without the ORM's per-row result processing: the views read tens of thousands
+    of plain column tuples and never ORM objects.
+    """
+    connection = await session.connection()
+    return (await connection.execute(statement, params or {})).all()
 
 
 # --- The register -------------------------------------------------------------------------------
@@ -99,59 +166,55 @@ async def load_tasks(
 ) -> list[TaskInfo]:
     """The tasks in scope with leaders, units (groups expanded) and targets, by 序号."""
     ids = scope.task_ids()
-    tasks = (
-        await session.execute(
-            select(
-                Task.id,
-                Task.year,
-                Task.no,
-                Task.section,
-                Task.subsection,
-                Task.text,
-                Task.cycle_kind,
-                Task.cycle_dates,
-                Task.completed_on,
-            )
-            .where(Task.id.in_(ids))
-            .order_by(Task.no)
+    tasks = await _rows(
+        session,
+        select(
+            Task.id,
+            Task.year,
+            Task.no,
+            Task.section,
+            Task.subsection,
+            Task.text,
+            Task.cycle_kind,
+            Task.cycle_dates,
+            Task.completed_on,
         )
-    ).all()
+        .where(Task.id.in_(ids))
+        .order_by(Task.no),
+    )
     if not tasks:
         return []
     leaders: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for task_id, leader_id, name in (
-        await session.execute(
-            select(TaskLeader.task_id, Leader.id, Leader.name)
-            .join(Leader, Leader.id == TaskLeader.leader_id)
-            .where(TaskLeader.task_id.in_(ids))
-            .order_by(TaskLeader.task_id, TaskLeader.position)
-        )
-    ).all():
+    for task_id, leader_id, name in await _rows(
+        session,
+        select(TaskLeader.task_id, Leader.id, Leader.name)
+        .join(Leader, Leader.id == TaskLeader.leader_id)
+        .where(TaskLeader.task_id.in_(ids))
+        .order_by(TaskLeader.task_id, TaskLeader.position),
+    ):
         leaders[task_id].append((leader_id, name))
-    unit_rows = (
-        await session.execute(
-            select(TaskUnit.task_id, TaskUnit.role, TaskUnit.label, Unit.id, Unit.name, Unit.kind)
-            .join(Unit, Unit.id == TaskUnit.unit_id)
-            .where(TaskUnit.task_id.in_(ids))
-            .order_by(TaskUnit.task_id, TaskUnit.role, TaskUnit.position)
-        )
-    ).all()
+    unit_rows = await _rows(
+        session,
+        select(TaskUnit.task_id, TaskUnit.role, TaskUnit.label, Unit.id, Unit.name, Unit.kind)
+        .join(Unit, Unit.id == TaskUnit.unit_id)
+        .where(TaskUnit.task_id.in_(ids))
+        .order_by(TaskUnit.task_id, TaskUnit.role, TaskUnit.position),
+    )
     members = await _members(session, {r[3] for r in unit_rows if r[5] == "group"})
     targets: dict[int, list[TargetInfo]] = defaultdict(list)
-    for t in (
-        await session.execute(
-            select(
-                Target.task_id,
-                Target.metric,
-                Target.kind,
-                Target.value,
-                Target.unit,
-                Target.comparator,
-            )
-            .where(Target.task_id.in_(ids))
-            .order_by(Target.task_id, Target.position)
+    for t in await _rows(
+        session,
+        select(
+            Target.task_id,
+            Target.metric,
+            Target.kind,
+            Target.value,
+            Target.unit,
+            Target.comparator,
         )
-    ).all():
+        .where(Target.task_id.in_(ids))
+        .order_by(Target.task_id, Target.position),
+    ):
         targets[t[0]].append(TargetInfo(*t[1:]))
     by_task: dict[int, list[tuple[str, str, int, str, str]]] = defaultdict(list)
     # Plain tuples: attribute access on tens of thousands of rows is measurably slower.
@@ -196,14 +259,13 @@ async def _members(session: AsyncSession, group_ids: set[int]) -> dict[int, list
     out: dict[int, list[tuple[int, str]]] = defaultdict(list)
     if not group_ids:
         return out
-    for gid, uid, name in (
-        await session.execute(
-            select(UnitGroupMember.group_id, Unit.id, Unit.name)
-            .join(Unit, Unit.id == UnitGroupMember.member_id)
-            .where(UnitGroupMember.group_id.in_(group_ids))
-            .order_by(Unit.id)
-        )
-    ).all():
+    for gid, uid, name in await _rows(
+        session,
+        select(UnitGroupMember.group_id, Unit.id, Unit.name)
+        .join(Unit, Unit.id == UnitGroupMember.member_id)
+        .where(UnitGroupMember.group_id.in_(group_ids))
+        .order_by(Unit.id),
+    ):
         out[gid].append((uid, name))
     return out
 
@@ -223,10 +285,10 @@ async def year_of_tasks(session: AsyncSession, preferred: int) -> int:
 
 async def catalogue(session: AsyncSession, year: int) -> Catalogue:
     """Names a /overdue filter may use: units, aliases, groups, leaders, headings of `year`."""
-    units = (await session.execute(select(Unit.id, Unit.name, Unit.kind))).all()
+    units = await _rows(session, select(Unit.id, Unit.name, Unit.kind))
     names = {u.id: u.name for u in units if u.kind != "group"}
     lookup = {u.name: u.id for u in units if u.kind != "group"}
-    for alias, unit_id in (await session.execute(select(UnitAlias.alias, UnitAlias.unit_id))).all():
+    for alias, unit_id in await _rows(session, select(UnitAlias.alias, UnitAlias.unit_id)):
         if unit_id in names:
             lookup.setdefault(alias, unit_id)
     group_ids = {u.id: u.name for u in units if u.kind == "group"}
@@ -235,17 +297,14 @@ async def catalogue(session: AsyncSession, year: int) -> Catalogue:
         name: (gid, tuple(uid for uid, _ in members.get(gid, [])))
         for gid, name in group_ids.items()
     }
-    leaders = {
-        name: lid for lid, name in (await session.execute(select(Leader.id, Leader.name))).all()
-    }
+    leaders = {name: lid for lid, name in await _rows(session, select(Leader.id, Leader.name))}
     # Names in the notice are sometimes spaced (周  全): match them without spaces too.
     leaders.update({"".join(name.split()): lid for name, lid in list(leaders.items())})
     headings: list[str] = []
-    for section, subsection in (
-        await session.execute(
-            select(Task.section, Task.subsection).where(Task.year == year).order_by(Task.no)
-        )
-    ).all():
+    for section, subsection in await _rows(
+        session,
+        select(Task.section, Task.subsection).where(Task.year == year).order_by(Task.no),
+    ):
         for heading in (section, subsection):
             if heading and heading not in headings:
                 headings.append(heading)
@@ -263,13 +322,12 @@ async def reported_keys(
     out: dict[Pair, set[str]] = defaultdict(set)
     if not wanted:
         return out
-    rows = (
-        await session.execute(
-            select(Report.task_id, Report.unit_id, Report.cycle_key)
-            .where(Report.cycle_key.in_(wanted), Report.task_id.in_(scope.task_ids()))
-            .distinct()
-        )
-    ).all()
+    rows = await _rows(
+        session,
+        select(Report.task_id, Report.unit_id, Report.cycle_key)
+        .where(Report.cycle_key.in_(wanted), Report.task_id.in_(scope.task_ids()))
+        .distinct(),
+    )
     for task_id, unit_id, key in rows:
         out[(task_id, unit_id)].add(key)
     return out
@@ -277,7 +335,11 @@ async def reported_keys(
 
 def _pairs(scope: Scope, roles: Sequence[str] | None = None) -> CompoundSelect[Any]:
     """(task_id, unit_id, role) of the units on the tasks in scope, collective names expanded."""
-    ids = scope.task_ids()
+    return _pairs_of(scope.task_ids(), roles)
+
+
+def _pairs_of(ids: Select[Any], roles: Sequence[str] | None = None) -> CompoundSelect[Any]:
+    """(task_id, unit_id, role) of the units on the tasks `ids`, collective names expanded."""
     direct = (
         select(TaskUnit.task_id, TaskUnit.unit_id, TaskUnit.role)
         .join(Unit, Unit.id == TaskUnit.unit_id)
@@ -294,9 +356,43 @@ def _pairs(scope: Scope, roles: Sequence[str] | None = None) -> CompoundSelect[A
     return union_all(direct, members)
 
 
-async def latest(session: AsyncSession, scope: Scope) -> dict[Pair, Latest]:
-    """Per (task, unit) in scope: the newest report and the newest stating a percent, a date."""
-    pairs = _pairs(scope).subquery()
+async def latest(
+    session: AsyncSession, scope: Scope, *, details: bool = True
+) -> dict[Pair, Latest]:
+    """Per (task, unit) in scope: the newest report and the newest stating a percent, a date.
+
+    `details=False` leaves out what only a card or the ledger shows (the report's text and
+    quantities: '' and ()); a status needs neither.
+    """
+    rows = await _rows(session, _latest_statement(scope.shape(), details), scope.params())
+    out: dict[Pair, Latest] = {}
+    if details:
+        for r in rows:
+            report = _report_info(r)
+            out[(report.task_id, report.unit_id)] = Latest(report, r[12], r[13], r[14])
+        return out
+    for r in rows:
+        report = ReportInfo(
+            id=r[0],
+            task_id=r[1],
+            unit_id=r[2],
+            unit=r[3],
+            cycle_key=r[4],
+            text="",
+            created_at=r[6],
+            percent=r[7],
+            expected=r[8],
+            difficulties=_strings(r[9]),
+            version=r[11],
+        )
+        out[(report.task_id, report.unit_id)] = Latest(report, r[12], r[13], r[14])
+    return out
+
+
+@cache
+def _latest_statement(shape: tuple[bool, bool, bool, bool], details: bool) -> Select[Any]:
+    """The statement of `latest` for scopes of one shape (built once: it takes ~15 ms)."""
+    pairs = _pairs_of(_task_ids(shape, _NO_VALUES)).subquery()
     base = select(pairs.c.task_id, pairs.c.unit_id).distinct().subquery()
 
     def newest(task_id: Any, unit_id: Any, outer: Any, *conditions: Any) -> Any:
@@ -323,18 +419,19 @@ async def latest(session: AsyncSession, scope: Scope) -> dict[Pair, Latest]:
         earlier = newest(last.task_id, last.unit_id, last, column.is_not(None))
         return case((getattr(last, column.key).is_not(None), last.id), else_=earlier)
 
+    nothing = null()
     step = (
         select(
             last.id,
             last.task_id,
             last.unit_id,
             last.cycle_key,
-            last.text,
+            last.text if details else nothing.label("text"),
             last.created_at,
             last.percent,
             last.expected_date,
             last.difficulties,
-            last.quantities,
+            last.quantities if details else nothing.label("quantities"),
             last.version,
             stated(Report.percent).label("pct_id"),
             stated(Report.expected_date).label("exp_id"),
@@ -345,36 +442,29 @@ async def latest(session: AsyncSession, scope: Scope) -> dict[Pair, Latest]:
     )
     pct = aliased(Report)
     exp = aliased(Report)
-    rows = (
-        await session.execute(
-            select(
-                step.c.id,
-                step.c.task_id,
-                step.c.unit_id,
-                Unit.name,
-                step.c.cycle_key,
-                step.c.text,
-                step.c.created_at,
-                step.c.percent,
-                step.c.expected_date,
-                step.c.difficulties,
-                step.c.quantities,
-                step.c.version,
-                pct.percent,
-                pct.created_at,
-                exp.expected_date,
-            )
-            .select_from(step)
-            .join(Unit, Unit.id == step.c.unit_id)
-            .outerjoin(pct, pct.id == step.c.pct_id)
-            .outerjoin(exp, exp.id == step.c.exp_id)
+    return (
+        select(
+            step.c.id,
+            step.c.task_id,
+            step.c.unit_id,
+            Unit.name,
+            step.c.cycle_key,
+            step.c.text,
+            step.c.created_at,
+            step.c.percent,
+            step.c.expected_date,
+            step.c.difficulties,
+            step.c.quantities,
+            step.c.version,
+            pct.percent,
+            pct.created_at,
+            exp.expected_date,
         )
-    ).all()
-    out: dict[Pair, Latest] = {}
-    for r in rows:
-        report = _report_info(r)
-        out[(report.task_id, report.unit_id)] = Latest(report, r[12], r[13], r[14])
-    return out
+        .select_from(step)
+        .join(Unit, Unit.id == step.c.unit_id)
+        .outerjoin(pct, pct.id == step.c.pct_id)
+        .outerjoin(exp, exp.id == step.c.exp_id)
+    )
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -445,20 +535,19 @@ async def reports_between(
     session: AsyncSession, scope: Scope, since: datetime, until: datetime, *, limit: int = 500
 ) -> list[ReportInfo]:
     """Reports stored in [since, until) on tasks in scope, newest first (at most `limit`)."""
-    rows = (
-        await session.execute(
-            _report_query()
-            .where(
-                Report.created_at >= since,
-                Report.created_at < until,
-                # "+ 0" keeps SQLite on ix_reports_created (a day of reports) instead of
-                # reading every report of every task in scope through the task index.
-                (Report.task_id + 0).in_(scope.task_ids()),
-            )
-            .order_by(Report.id.desc())
-            .limit(limit)
+    rows = await _rows(
+        session,
+        _report_query()
+        .where(
+            Report.created_at >= since,
+            Report.created_at < until,
+            # "+ 0" keeps SQLite on ix_reports_created (a day of reports) instead of
+            # reading every report of every task in scope through the task index.
+            (Report.task_id + 0).in_(scope.task_ids()),
         )
-    ).all()
+        .order_by(Report.id.desc())
+        .limit(limit),
+    )
     return [_report_info(r) for r in rows]
 
 
@@ -469,15 +558,14 @@ async def task_reports(
     total = await session.scalar(
         select(func.count()).select_from(Report).where(Report.task_id == task_id)
     )
-    rows = (
-        await session.execute(
-            _report_query()
-            .where(Report.task_id == task_id)
-            .order_by(Report.id.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-    ).all()
+    rows = await _rows(
+        session,
+        _report_query()
+        .where(Report.task_id == task_id)
+        .order_by(Report.id.desc())
+        .offset(offset)
+        .limit(limit),
+    )
     return [_report_info(r) for r in rows], int(total or 0)
 
 
@@ -509,9 +597,14 @@ async def boards(
     settings: Settings,
     calendar: WorkCalendar,
     with_latest: bool = True,
+    details: bool = True,
     book: CycleBook | None = None,
 ) -> Boards:
-    """Every task in scope with its obligations (and latest reports and status if asked)."""
+    """Every task in scope with its obligations (and latest reports and status if asked).
+
+    `details=False`: the latest reports without text and quantities (see `latest`), for views
+    that show statuses but not the reports themselves (the summaries).
+    """
     today = now.astimezone(settings.tz).date()
     tasks = await load_tasks(session, scope, responsible_report=settings.responsible_units_report)
     if book is None:
@@ -519,7 +612,7 @@ async def boards(
             settings, calendar, now, await progress.tracking_since(session, scope.year)
         )
     reported = await reported_keys(session, scope, book.keys(tasks)) if tasks else {}
-    newest = await latest(session, scope) if with_latest and tasks else {}
+    newest = await latest(session, scope, details=details) if with_latest and tasks else {}
     built = [build_board(t, reported, newest, book, today) for t in tasks]
     statuses: dict[int, Status] = {}
     if with_latest:
@@ -567,51 +660,16 @@ async def overdue(
     if chased is None:
         return rows
     monthly = replace(scope, only_kind=MONTHLY)
-    roles = [LEAD, RESPONSIBLE] if settings.responsible_units_report else [LEAD]
-    pairs = _pairs(monthly, roles).subquery()
-    missing = (
-        await session.execute(
-            select(
-                pairs.c.task_id,
-                pairs.c.unit_id,
-                pairs.c.role,
-                Task.no,
-                Task.text,
-                Task.section,
-                Task.subsection,
-                Unit.name,
-            )
-            .join(Task, Task.id == pairs.c.task_id)
-            .join(Unit, Unit.id == pairs.c.unit_id)
-            .where(
-                or_(Task.completed_on.is_(None), Task.completed_on > today),
-                ~exists().where(
-                    Report.cycle_key == literal(chased.key),
-                    Report.task_id == pairs.c.task_id,
-                    Report.unit_id == pairs.c.unit_id,
-                ),
-            )
-        )
-    ).all()
+    roles = (LEAD, RESPONSIBLE) if settings.responsible_units_report else (LEAD,)
+    missing = await _rows(
+        session,
+        _missing_statement(monthly.shape(), roles),
+        {**monthly.params(), "today": today, "chased": chased.key},
+    )
     if not missing:
         return rows
-    task_ids = {r[0] for r in missing}
-    leaders: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    # A short id list when few tasks are overdue; otherwise every task in scope.
-    which = (
-        TaskLeader.task_id.in_(sorted(task_ids))
-        if len(task_ids) <= 500
-        else TaskLeader.task_id.in_(monthly.task_ids())
-    )
-    for task_id, leader_id, name in (
-        await session.execute(
-            select(TaskLeader.task_id, Leader.id, Leader.name)
-            .join(Leader, Leader.id == TaskLeader.leader_id)
-            .where(which)
-            .order_by(TaskLeader.task_id, TaskLeader.position)
-        )
-    ).all():
-        leaders[task_id].append((leader_id, name))
+    names = dict(await _rows(session, select(Leader.id, Leader.name)))
+    leaders: dict[str | None, tuple[tuple[str, ...], frozenset[int]]] = {}
     # A unit named directly and through a group appears once, with its lead role if it has one.
     best: dict[Pair, Any] = {}
     for r in missing:
@@ -619,8 +677,12 @@ async def overdue(
         if key not in best or (r[2] == LEAD and best[key][2] != LEAD):
             best[key] = r
     workdays = calendar.workdays_between(chased.deadline, today)
-    for task_id, unit_id, role, no, text, section, subsection, unit in best.values():
-        names = leaders.get(task_id, [])
+    days = (today - chased.deadline).days
+    for task_id, unit_id, role, no, text, section, subsection, unit, packed in best.values():
+        found = leaders.get(packed)
+        if found is None:
+            ids = _leader_ids(packed)
+            found = leaders[packed] = (tuple(names[i] for i in ids), frozenset(ids))
         rows.append(
             OverdueRow(
                 task_id=task_id,
@@ -634,12 +696,64 @@ async def overdue(
                 cycle_key=chased.key,
                 deadline=chased.deadline,
                 workdays=workdays,
-                days=(today - chased.deadline).days,
-                leaders=tuple(n for _, n in names),
-                leader_ids=frozenset(i for i, _ in names),
+                days=days,
+                leaders=found[0],
+                leader_ids=found[1],
             )
         )
     return rows
+
+
+@cache
+def _missing_statement(shape: tuple[bool, bool, bool, bool], roles: tuple[str, ...]) -> Any:
+    """The owing (task, unit) pairs of monthly tasks without a report for the chased cycle.
+
+    One probe of ix_reports_cycle_task_unit per pair. Each row carries its task's leaders
+    packed as 'position:leader_id,...' (one short string per row instead of a second query
+    returning every task's leaders).
+    """
+    pairs = _pairs_of(_task_ids(shape, _NO_VALUES), roles).subquery()
+    packed = (
+        select(
+            func.aggregate_strings(
+                cast(TaskLeader.position, String) + ":" + cast(TaskLeader.leader_id, String), ","
+            )
+        )
+        .where(TaskLeader.task_id == pairs.c.task_id)
+        .scalar_subquery()
+    )
+    today = bindparam("today", type_=Date)
+    return (
+        select(
+            pairs.c.task_id,
+            pairs.c.unit_id,
+            pairs.c.role,
+            Task.no,
+            Task.text,
+            Task.section,
+            Task.subsection,
+            Unit.name,
+            packed,
+        )
+        .join(Task, Task.id == pairs.c.task_id)
+        .join(Unit, Unit.id == pairs.c.unit_id)
+        .where(
+            or_(Task.completed_on.is_(None), Task.completed_on > today),
+            ~exists().where(
+                Report.cycle_key == bindparam("chased", type_=String),
+                Report.task_id == pairs.c.task_id,
+                Report.unit_id == pairs.c.unit_id,
+            ),
+        )
+    )
+
+
+def _leader_ids(packed: str | None) -> tuple[int, ...]:
+    """Leader ids in position order from 'position:leader_id,...' (any order; None: none)."""
+    if not packed:
+        return ()
+    found = sorted(tuple(int(x) for x in item.split(":")) for item in packed.split(","))
+    return tuple(leader_id for _, leader_id in found)
 
 
 # --- People and nudges --------------------------------------------------------------------------
@@ -647,33 +761,31 @@ async def overdue(
 
 async def liaison_counts(session: AsyncSession) -> dict[int, LiaisonCount]:
     """Per unit: active liaisons, and how many of them can be reached."""
-    rows = (
-        await session.execute(
-            select(
-                Contact.unit_id,
-                func.count(),
-                func.sum(case((Contact.reachable.is_(True), 1), else_=0)),
-            )
-            .where(
-                Contact.role == Role.LIAISON.value,
-                Contact.active.is_(True),
-                Contact.unit_id.is_not(None),
-            )
-            .group_by(Contact.unit_id)
+    rows = await _rows(
+        session,
+        select(
+            Contact.unit_id,
+            func.count(),
+            func.sum(case((Contact.reachable.is_(True), 1), else_=0)),
         )
-    ).all()
+        .where(
+            Contact.role == Role.LIAISON.value,
+            Contact.active.is_(True),
+            Contact.unit_id.is_not(None),
+        )
+        .group_by(Contact.unit_id),
+    )
     return {uid: LiaisonCount(int(n), int(ok or 0)) for uid, n, ok in rows if uid is not None}
 
 
 async def nudge_counts(session: AsyncSession, scope: Scope) -> dict[int, int]:
     """How many nudges each task in scope has had."""
-    rows = (
-        await session.execute(
-            select(Nudge.task_id, func.count())
-            .where(Nudge.task_id.in_(scope.task_ids()))
-            .group_by(Nudge.task_id)
-        )
-    ).all()
+    rows = await _rows(
+        session,
+        select(Nudge.task_id, func.count())
+        .where(Nudge.task_id.in_(scope.task_ids()))
+        .group_by(Nudge.task_id),
+    )
     return {task_id: int(n) for task_id, n in rows}
 
 
@@ -686,13 +798,12 @@ async def nudged_since(
     session: AsyncSession, scope: Scope, since: datetime
 ) -> dict[Pair, datetime]:
     """(task, unit) pairs in scope nudged at or after `since`, with the latest nudge time."""
-    rows = (
-        await session.execute(
-            select(Nudge.task_id, Nudge.unit_id, func.max(Nudge.created_at))
-            .where(Nudge.created_at >= since, Nudge.task_id.in_(scope.task_ids()))
-            .group_by(Nudge.task_id, Nudge.unit_id)
-        )
-    ).all()
+    rows = await _rows(
+        session,
+        select(Nudge.task_id, Nudge.unit_id, func.max(Nudge.created_at))
+        .where(Nudge.created_at >= since, Nudge.task_id.in_(scope.task_ids()))
+        .group_by(Nudge.task_id, Nudge.unit_id),
+    )
     return {(t, u): at for t, u, at in rows}
 
 

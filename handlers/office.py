@@ -423,7 +423,12 @@ async def cmd_summary(update: Update, context: BotContext) -> None:
         who = [(x.name, views.Scope(year, leader_ids=(x.id,))) for x in principal.leaders]
     for leader, scope in who:
         found = await views.boards(
-            context.session, scope=scope, now=now, settings=settings, calendar=services.calendar
+            context.session,
+            scope=scope,
+            now=now,
+            settings=settings,
+            calendar=services.calendar,
+            details=False,  # a summary shows statuses, not the latest reports' text
         )
         if not found.boards:
             await reply(update, texts.SUMMARY_NONE)

@@ -45,7 +45,9 @@ async def send_daily_summaries(
     tz = settings.tz
     today = now.astimezone(tz).date()
     scope = views.Scope(today.year)
-    found = await views.boards(session, scope=scope, now=now, settings=settings, calendar=calendar)
+    found = await views.boards(
+        session, scope=scope, now=now, settings=settings, calendar=calendar, details=False
+    )
     if not found.boards:
         return 0
     since = previous_summary(now, settings, calendar)
