@@ -40,7 +40,7 @@ from bench.datagen import NOW, YEAR, Generated, real_register, synthetic
 from bot import texts
 from bot.config import Settings
 from bot.ledger import build_ledger
-from bot.views import ALL, build_card, flatten, group_overdue, page_of, summarize
+from bot.views import ALL, build_card, summarize
 from bot.workcal import WorkCalendar
 from db import views
 from db.engine import create_engine, make_sessionmaker
@@ -69,25 +69,28 @@ async def overdue_page(ctx: Context) -> int:
     """handlers.office._show_overdue for the office, first page, no filter."""
     async with ctx.sessionmaker() as session:
         scope = views.Scope(YEAR)
-        found = await views.overdue(
-            session, scope=scope, now=NOW, settings=ctx.settings, calendar=ctx.calendar
+        found = await views.overdue_page(
+            session,
+            scope=scope,
+            flt=ALL,
+            page=0,
+            per_page=texts.OVERDUE_PAGE_ROWS,
+            now=NOW,
+            settings=ctx.settings,
+            calendar=ctx.calendar,
         )
-        rows = [r for r in found if ALL.matches(r)]
-        groups = group_overdue(rows)
-        flat = flatten(groups)
-        items, page, pages = page_of(flat, 0, texts.OVERDUE_PAGE_ROWS)
         nudged = await views.nudged_since(session, scope, views.day_start(NOW, ctx.settings))
         text = texts.overdue_page(
-            items,
-            {g.unit_id: g for g in groups},
+            found.rows,
+            found.groups,
             label=ALL.label,
             own=False,
-            total=len(rows),
-            units=len(groups),
-            page=page + 1,
-            pages=pages,
+            total=found.total,
+            units=found.units,
+            page=found.page + 1,
+            pages=found.pages,
             as_of=NOW.astimezone(ctx.settings.tz),
-            continued=False,
+            continued=found.continued,
             nudged={k: v.astimezone(ctx.settings.tz) for k, v in nudged.items()},
         )
     return len(text)

@@ -447,15 +447,17 @@ def _row_order(row: OverdueRow) -> tuple[int, int, int]:
     return (-row.workdays, -row.days, row.task_no)
 
 
+def overdue_group(unit_id: int, unit: str, rows: Iterable[OverdueRow]) -> OverdueGroup:
+    """One unit's rows, worst first."""
+    return OverdueGroup(unit_id, unit, tuple(sorted(rows, key=_row_order)))
+
+
 def group_overdue(rows: Iterable[OverdueRow]) -> list[OverdueGroup]:
     """Rows grouped by unit: longest overdue first, then most rows, then unit name."""
     by_unit: dict[int, list[OverdueRow]] = defaultdict(list)
     for row in rows:
         by_unit[row.unit_id].append(row)
-    groups = [
-        OverdueGroup(uid, items[0].unit, tuple(sorted(items, key=_row_order)))
-        for uid, items in by_unit.items()
-    ]
+    groups = [overdue_group(uid, items[0].unit, items) for uid, items in by_unit.items()]
     groups.sort(key=lambda g: (-g.worst, -len(g.rows), g.unit))
     return groups
 
@@ -472,6 +474,52 @@ def page_of(
     pages = max(1, (len(items) + per_page - 1) // per_page)
     page = min(max(page, 0), pages - 1)
     return list(items[page * per_page : (page + 1) * per_page]), page, pages
+
+
+@dataclass(frozen=True)
+class OverdueCount:
+    """A unit's overdue rows counted before they are read: how many, the worst, its name."""
+
+    unit_id: int
+    unit: str
+    rows: int
+    worst: int  # the most workdays any of its rows is overdue
+
+
+@dataclass(frozen=True)
+class PageSpan:
+    """The part of one unit's group a page shows: rows [start, stop) of the group."""
+
+    count: OverdueCount
+    start: int
+    stop: int
+
+
+def page_spans(
+    counts: Iterable[OverdueCount], page: int, per_page: int
+) -> tuple[list[PageSpan], int, int, bool]:
+    """Which units' rows one page shows, in the order of `group_overdue` and `page_of`.
+
+    Returns (spans, page clamped to range, number of pages, whether the page continues the
+    group of the previous page's last unit).
+    """
+    ordered = sorted(counts, key=lambda c: (-c.worst, -c.rows, c.unit))
+    total = sum(c.rows for c in ordered)
+    pages = max(1, (total + per_page - 1) // per_page)
+    page = min(max(page, 0), pages - 1)
+    first, last = page * per_page, (page + 1) * per_page
+    spans = []
+    continued = False
+    at = 0
+    for c in ordered:
+        if at >= last:
+            break
+        end = at + c.rows
+        if end > first:
+            spans.append(PageSpan(c, max(first - at, 0), min(last, end) - at))
+            continued = continued or at < first
+        at = end
+    return spans, page, pages, continued and page > 0
 
 
 # --- /overdue filters ---------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
 
 from bot.config import Settings
+from bot.cycles import Cycle
 from bot.roles import Role
 from bot.schedule import rule_for
 from bot.status import Status, StatusThresholds
@@ -49,6 +50,9 @@ from bot.views import (
     Latest,
     LedgerRow,
     LiaisonCount,
+    OverdueCount,
+    OverdueFilter,
+    OverdueGroup,
     OverdueRow,
     Pair,
     QuantityInfo,
@@ -59,7 +63,9 @@ from bot.views import (
     board_status,
     build_board,
     ledger_rows,
+    overdue_group,
     overdue_rows,
+    page_spans,
 )
 from bot.workcal import WorkCalendar
 from db import progress
@@ -661,13 +667,133 @@ async def overdue(
         return rows
     monthly = replace(scope, only_kind=MONTHLY)
     roles = (LEAD, RESPONSIBLE) if settings.responsible_units_report else (LEAD,)
-    missing = await _rows(
+    *_, detailed = _missing_statements(monthly.shape(), roles)
+    params = {**monthly.params(), "today": today, "chased": chased.key}
+    rows.extend(await _missing_rows(session, detailed, params, chased, calendar, today))
+    return rows
+
+
+@dataclass(frozen=True)
+class OverduePage:
+    """One page of /overdue: its rows, the whole groups of the units on it, the counts."""
+
+    rows: list[OverdueRow]
+    groups: dict[int, OverdueGroup]  # the units on this page only
+    total: int
+    units: int
+    page: int  # clamped to the pages there are, from 0
+    pages: int
+    continued: bool  # the page begins inside the group the previous page ended with
+
+
+async def overdue_page(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    flt: OverdueFilter,
+    page: int,
+    per_page: int,
+    now: datetime,
+    settings: Settings,
+    calendar: WorkCalendar,
+) -> OverduePage:
+    """One page of `overdue` filtered by `flt`, as group_overdue → flatten → page_of shows it.
+
+    Only the rows the page shows are read: the monthly tasks' overdue pairs are counted per
+    unit by the database (with the filter as conditions), which orders the units; then the
+    rows of the units on the page are read. Tasks with other rules go through the boards.
+    """
+    today = now.astimezone(settings.tz).date()
+    since = await progress.tracking_since(session, scope.year)
+    book = CycleBook(settings, calendar, now, since)
+    found = await boards(
         session,
-        _missing_statement(monthly.shape(), roles),
-        {**monthly.params(), "today": today, "chased": chased.key},
+        scope=replace(scope, not_kind=MONTHLY),
+        now=now,
+        settings=settings,
+        calendar=calendar,
+        with_latest=False,
+        book=book,
     )
+    by_unit: dict[int, list[OverdueRow]] = defaultdict(list)
+    for row in overdue_rows(found.boards, calendar, today):
+        if flt.matches(row):
+            by_unit[row.unit_id].append(row)
+    counts = {
+        uid: OverdueCount(uid, rows[0].unit, len(rows), max(r.workdays for r in rows))
+        for uid, rows in by_unit.items()
+    }
+    _, chased = book.cycles_of(rule_for(MONTHLY, (), settings), scope.year)
+    if flt.kind == "cycle" and chased is not None and flt.cycle_key != chased.key:
+        chased = None  # the filter keeps no monthly row
+    if chased is not None:
+        monthly = replace(scope, only_kind=MONTHLY)
+        roles = (LEAD, RESPONSIBLE) if settings.responsible_units_report else (LEAD,)
+        pairs, keyed, detailed = _missing_statements(monthly.shape(), roles)
+        params = {**monthly.params(), "today": today, "chased": chased.key}
+        conditions = _filter_conditions(flt, pairs)
+        # A unit named directly and through a group owes the pair once: count pairs, not rows.
+        distinct = keyed.where(*conditions).distinct().subquery()
+        per_unit = (
+            select(distinct.c.unit_id, Unit.name, func.count())
+            .join(Unit, Unit.id == distinct.c.unit_id)
+            .group_by(distinct.c.unit_id, Unit.name)
+        )
+        workdays = calendar.workdays_between(chased.deadline, today)
+        for uid, name, n in await _rows(session, per_unit, params):
+            had = counts.get(uid)
+            counts[uid] = (
+                OverdueCount(uid, name, n, workdays)
+                if had is None
+                else OverdueCount(uid, had.unit, had.rows + n, max(had.worst, workdays))
+            )
+    spans, page, pages, continued = page_spans(counts.values(), page, per_page)
+    shown = [span.count.unit_id for span in spans]
+    if chased is not None and shown:
+        statement = detailed.where(*conditions, pairs.c.unit_id.in_(shown))
+        for row in await _missing_rows(session, statement, params, chased, calendar, today):
+            by_unit[row.unit_id].append(row)
+    groups = {
+        span.count.unit_id: overdue_group(span.count.unit_id, span.count.unit, by_unit[uid])
+        for span, uid in zip(spans, shown, strict=True)
+    }
+    return OverduePage(
+        rows=[row for s in spans for row in groups[s.count.unit_id].rows[s.start : s.stop]],
+        groups=groups,
+        total=sum(c.rows for c in counts.values()),
+        units=len(counts),
+        page=page,
+        pages=pages,
+        continued=continued,
+    )
+
+
+def _filter_conditions(flt: OverdueFilter, pairs: Any) -> list[Any]:
+    """`flt.matches` as conditions on the missing pairs (cycle filters are decided before)."""
+    if flt.kind in ("unit", "group"):
+        return [pairs.c.unit_id.in_(sorted(flt.unit_ids))]
+    if flt.kind == "leader":
+        return [
+            exists().where(TaskLeader.task_id == pairs.c.task_id, TaskLeader.leader_id.in_(flt.ids))
+        ]
+    if flt.kind == "section":
+        headings = sorted(flt.headings)
+        return [or_(Task.section.in_(headings), func.coalesce(Task.subsection, "").in_(headings))]
+    return []
+
+
+async def _missing_rows(
+    session: AsyncSession,
+    statement: Any,
+    params: dict[str, Any],
+    chased: Cycle,
+    calendar: WorkCalendar,
+    today: date,
+) -> list[OverdueRow]:
+    """The overdue rows of the monthly tasks' missing pairs read by `statement`."""
+    missing = await _rows(session, statement, params)
     if not missing:
-        return rows
+        return []
     names = dict(await _rows(session, select(Leader.id, Leader.name)))
     leaders: dict[str | None, tuple[tuple[str, ...], frozenset[int]]] = {}
     # A unit named directly and through a group appears once, with its lead role if it has one.
@@ -678,6 +804,7 @@ async def overdue(
             best[key] = r
     workdays = calendar.workdays_between(chased.deadline, today)
     days = (today - chased.deadline).days
+    rows = []
     for task_id, unit_id, role, no, text, section, subsection, unit, packed in best.values():
         found = leaders.get(packed)
         if found is None:
@@ -705,14 +832,32 @@ async def overdue(
 
 
 @cache
-def _missing_statement(shape: tuple[bool, bool, bool, bool], roles: tuple[str, ...]) -> Any:
+def _missing_statements(
+    shape: tuple[bool, bool, bool, bool], roles: tuple[str, ...]
+) -> tuple[Any, Select[Any], Select[Any]]:
     """The owing (task, unit) pairs of monthly tasks without a report for the chased cycle.
 
-    One probe of ix_reports_cycle_task_unit per pair. Each row carries its task's leaders
-    packed as 'position:leader_id,...' (one short string per row instead of a second query
-    returning every task's leaders).
+    Returns the pairs subquery (for further conditions), a statement of the missing
+    (task_id, unit_id) and one of the rows /overdue shows. One probe of
+    ix_reports_cycle_task_unit per pair. A row carries its task's leaders packed as
+    'position:leader_id,...' (one short string per row instead of a second query returning
+    every task's leaders).
     """
     pairs = _pairs_of(_task_ids(shape, _NO_VALUES), roles).subquery()
+    today = bindparam("today", type_=Date)
+    conditions = (
+        or_(Task.completed_on.is_(None), Task.completed_on > today),
+        ~exists().where(
+            Report.cycle_key == bindparam("chased", type_=String),
+            Report.task_id == pairs.c.task_id,
+            Report.unit_id == pairs.c.unit_id,
+        ),
+    )
+    keyed = (
+        select(pairs.c.task_id, pairs.c.unit_id)
+        .join(Task, Task.id == pairs.c.task_id)
+        .where(*conditions)
+    )
     packed = (
         select(
             func.aggregate_strings(
@@ -722,8 +867,7 @@ def _missing_statement(shape: tuple[bool, bool, bool, bool], roles: tuple[str, .
         .where(TaskLeader.task_id == pairs.c.task_id)
         .scalar_subquery()
     )
-    today = bindparam("today", type_=Date)
-    return (
+    detailed = (
         select(
             pairs.c.task_id,
             pairs.c.unit_id,
@@ -737,15 +881,9 @@ def _missing_statement(shape: tuple[bool, bool, bool, bool], roles: tuple[str, .
         )
         .join(Task, Task.id == pairs.c.task_id)
         .join(Unit, Unit.id == pairs.c.unit_id)
-        .where(
-            or_(Task.completed_on.is_(None), Task.completed_on > today),
-            ~exists().where(
-                Report.cycle_key == bindparam("chased", type_=String),
-                Report.task_id == pairs.c.task_id,
-                Report.unit_id == pairs.c.unit_id,
-            ),
-        )
+        .where(*conditions)
     )
+    return pairs, keyed, detailed
 
 
 def _leader_ids(packed: str | None) -> tuple[int, ...]:

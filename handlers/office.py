@@ -23,9 +23,6 @@ from bot.views import (
     OverdueFilter,
     build_card,
     decode_filter,
-    flatten,
-    group_overdue,
-    page_of,
     parse_filter,
     summarize,
     unit_lines,
@@ -121,36 +118,35 @@ async def _show_overdue(
     services = context.services
     now = context.now()
     scope = _scope(context, principal)
-    found = await views.overdue(
+    found = await views.overdue_page(
         context.session,
         scope=scope,
+        flt=flt,
+        page=page,
+        per_page=PAGE,
         now=now,
         settings=services.settings,
         calendar=services.calendar,
     )
-    rows = [r for r in found if flt.matches(r)]
     own = not principal.office
-    if not rows:
+    if not found.total:
         await _show(update, texts.overdue_none(flt.label, own), None)
         return
-    groups = group_overdue(rows)
-    flat = flatten(groups)
-    items, page, pages = page_of(flat, page, PAGE)
-    continued = page > 0 and flat[page * PAGE - 1].unit_id == items[0].unit_id
+    items, page, pages = found.rows, found.page, found.pages
     nudged = await views.nudged_since(
         context.session, scope, views.day_start(now, services.settings)
     )
     text = texts.overdue_page(
         items,
-        {g.unit_id: g for g in groups},
+        found.groups,
         label=flt.label,
         own=own,
-        total=len(rows),
-        units=len(groups),
+        total=found.total,
+        units=found.units,
         page=page + 1,
         pages=pages,
         as_of=now.astimezone(services.settings.tz),
-        continued=continued,
+        continued=found.continued,
         nudged={k: v.astimezone(services.settings.tz) for k, v in nudged.items()},
     )
     keyboard: list[list[InlineKeyboardButton]] = []

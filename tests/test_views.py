@@ -667,6 +667,69 @@ async def test_overdue_query_agrees_with_boards(sessionmaker: Maker, responsible
         assert (1, "溪美街道") not in got
 
 
+@pytest.mark.parametrize("responsible", [False, True])
+async def test_overdue_page_agrees_with_the_whole_list(
+    sessionmaker: Maker, responsible: bool
+) -> None:
+    """overdue_page counts in the database and reads one page: the same page, groups and
+    counts as filtering the whole list and paging it (group_overdue → flatten → page_of)."""
+    settings = Settings(_env_file=None, bot_token="1:x", responsible_units_report=responsible)
+    await import_seed(sessionmaker, IMPORTED)
+    async with sessionmaker() as s, s.begin():
+        tasks, units = await _ids(s)
+        add_report(s, tasks[6], units["发改局"], "2026-03", datetime(2026, 3, 20, tzinfo=SH))
+        add_report(s, tasks[1], units["溪美街道"], "2026-03", datetime(2026, 3, 24, tzinfo=SH))
+        add_report(s, tasks[9], units["工信局"], "2026-03", datetime(2026, 3, 24, tzinfo=SH))
+        t2 = await s.get(Task, tasks[2])
+        t3 = await s.get(Task, tasks[3])
+        t7 = await s.get(Task, tasks[7])
+        assert t2 is not None and t3 is not None and t7 is not None
+        t2.cycle_kind = "quarterly"  # Q1 due 25 March: chased on 27 March
+        t3.completed_on = date(2026, 3, 26)
+        t7.cycle_kind = "dates"
+        t7.cycle_dates = ["2026-03-20", "2026-06-20"]
+    async with sessionmaker() as s:
+        catalogue = await views.catalogue(s, 2026)
+    args = ["", "发改局", "各乡镇（街道）", "吴振强", "全力激发经济动能", "2026-03", "2026-Q1"]
+    args += ["2026-03-20", "2026-02", "财政局"]
+    filters = [ALL] + [
+        f for a in args if isinstance(f := parse_filter(a, catalogue, 2026), OverdueFilter)
+    ]
+    assert len(filters) == len(args) + 1
+    for scope in (views.Scope(2026), views.Scope(2026, leader_ids=(1,))):
+        async with sessionmaker() as s:
+            everything = await views.overdue(
+                s, scope=scope, now=MAR27, settings=settings, calendar=CAL
+            )
+        for flt in filters:
+            rows = [r for r in everything if flt.matches(r)]
+            groups = group_overdue(rows)
+            flat = flatten(groups)
+            per_page = 7
+            pages = max(1, -(-len(flat) // per_page))
+            for wanted in [*range(pages), pages + 3]:
+                async with sessionmaker() as s:
+                    found = await views.overdue_page(
+                        s,
+                        scope=scope,
+                        flt=flt,
+                        page=wanted,
+                        per_page=per_page,
+                        now=MAR27,
+                        settings=settings,
+                        calendar=CAL,
+                    )
+                items, page, pages = page_of(flat, wanted, per_page)
+                continued = page > 0 and flat[page * per_page - 1].unit_id == items[0].unit_id
+                assert (found.total, found.units) == (len(rows), len(groups)), flt
+                assert (found.page, found.pages, found.continued) == (page, pages, continued)
+                assert found.rows == items, (flt, wanted)
+                assert found.groups == {
+                    g.unit_id: g for g in groups if g.unit_id in {r.unit_id for r in items}
+                }
+    assert any(len(g.rows) > 7 for g in group_overdue(everything))  # groups span pages
+
+
 async def test_latest_reports_and_reported_keys(sessionmaker: Maker) -> None:
     await import_seed(sessionmaker, IMPORTED)
     async with sessionmaker() as s, s.begin():
