@@ -468,7 +468,12 @@ def parse_due_date(text: str, today: date, calendar: WorkCalendar | None = None)
         if matched or _RE_VAGUE.search(normalized) or not _RE_HINT.search(normalized):
             return None
         # dateparser's search is slow on long texts; a deadline it alone can read is short.
-        return _dateparser_fallback(normalized[:_FALLBACK_MAX_CHARS], today)
+        head = normalized[:_FALLBACK_MAX_CHARS]
+        # Its answer counts only if the words it matched (a part of `head`) hold a date word,
+        # so without one in `head` it cannot count: skip the call (milliseconds per reply).
+        if not _RE_DATE_WORD.search(head):
+            return None
+        return _dateparser_fallback(head, today)
     ranked = [(key, c) for c in candidates if (key := _rank(c, normalized, today)) is not None]
     if not ranked:
         return None
