@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from db import sqlite_driver
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -33,7 +36,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo)
+        # The URL's own connection arguments, as SQLAlchemy would pass them to aiosqlite.
+        args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(parsed)
+        engine = create_async_engine(
+            url, echo=echo, async_creator=lambda: sqlite_driver.connect(*args, **kwargs)
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
