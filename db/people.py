@@ -24,21 +24,50 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
-async def principal(session: AsyncSession, user_id: int) -> Principal:
-    """The roles an account holds now, from its active contact rows."""
+@dataclass(frozen=True)
+class Account:
+    """A Telegram account as an update needs it: its roles and the state of its contact rows."""
+
+    principal: Principal
+    liaison_contacts: tuple[tuple[int, int], ...] = ()  # (contact id, unit id), active, by id
+    unreachable: bool = False  # a contact row of the account (active or not) is unreachable
+
+    def liaison_contact_id(self, unit_ids: Iterable[int]) -> int | None:
+        """The account's active contact row for one of `unit_ids` (as `liaison_contact_id`)."""
+        wanted = set(unit_ids)
+        return next((cid for cid, uid in self.liaison_contacts if uid in wanted), None)
+
+
+async def account(session: AsyncSession, user_id: int) -> Account:
+    """Roles, liaison contact rows and reachability of an account, in one query."""
     rows = (
         await session.execute(
-            select(Contact.role, Unit.id, Unit.name, Leader.id, Leader.name)
+            select(
+                Contact.id,
+                Contact.role,
+                Contact.active,
+                Contact.reachable,
+                Contact.unit_id,
+                Unit.name,
+                Leader.id,
+                Leader.name,
+            )
             .outerjoin(Unit, Unit.id == Contact.unit_id)
             .outerjoin(Leader, Leader.id == Contact.leader_id)
-            .where(Contact.tg_user_id == user_id, Contact.active.is_(True))
+            .where(Contact.tg_user_id == user_id)
             .order_by(Contact.id)
         )
     ).all()
     units: list[UnitRef] = []
     leaders: list[LeaderRef] = []
-    office = admin = False
-    for role, unit_id, unit_name, leader_id, leader_name in rows:
+    contacts: list[tuple[int, int]] = []
+    office = admin = unreachable = False
+    for contact_id, role, active, reachable, unit_id, unit_name, leader_id, leader_name in rows:
+        unreachable = unreachable or not reachable
+        if not active:
+            continue
+        if unit_id is not None:
+            contacts.append((contact_id, unit_id))
         if role == Role.LIAISON and unit_id is not None:
             units.append(UnitRef(unit_id, unit_name))
         elif role == Role.LEADER and leader_id is not None:
@@ -47,9 +76,15 @@ async def principal(session: AsyncSession, user_id: int) -> Principal:
             office = True
         elif role == Role.ADMIN:
             admin = True
-    return Principal(
+    principal = Principal(
         user_id=user_id, units=tuple(units), leaders=tuple(leaders), office=office, admin=admin
     )
+    return Account(principal, tuple(contacts), unreachable)
+
+
+async def principal(session: AsyncSession, user_id: int) -> Principal:
+    """The roles an account holds now, from its active contact rows."""
+    return (await account(session, user_id)).principal
 
 
 async def audit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from db.models import (
     UnitAlias,
     UnitGroupMember,
 )
+from db.register_cache import REGISTER_VERSION
 
 
 @dataclass
@@ -277,5 +279,15 @@ async def import_register(
     if await session.get(AppState, key) is None:
         session.add(AppState(key=key, value={"at": now.isoformat()}, updated_at=now))
         result.other_changes += 1
+    if result.changed:
+        # A new version tells every running bot to drop the register it keeps in memory
+        # (db.register_cache). An import that changes nothing leaves the database as it was.
+        stamp = {"id": uuid.uuid4().hex, "at": now.isoformat()}
+        version = await session.get(AppState, REGISTER_VERSION)
+        if version is None:
+            session.add(AppState(key=REGISTER_VERSION, value=stamp, updated_at=now))
+        else:
+            version.value = stamp
+            version.updated_at = now
     await session.flush()
     return result

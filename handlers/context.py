@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.roles import Principal
 from bot.workcal import WorkCalendar
 from db import people
+from db.register_cache import RegisterCache
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Services:
     clock: Clock
     calendar: WorkCalendar
     bot_username: str = ""
+    register: RegisterCache = field(default_factory=RegisterCache)
 
 
 @dataclass
@@ -34,7 +36,8 @@ class UpdateScope:
 
     session: AsyncSession
     error: BaseException | None = None
-    principals: dict[int, Principal] = field(default_factory=dict)
+    accounts: dict[int, people.Account] = field(default_factory=dict)
+    register_checked: bool = False
 
 
 SCOPE: ContextVar[UpdateScope] = ContextVar("update_scope")
@@ -58,18 +61,31 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         """The current time, from the one clock."""
         return self.services.clock.now()
 
+    async def account(self, user_id: int) -> people.Account:
+        """The caller's roles and contact rows, read from the database once per update."""
+        scope = SCOPE.get()
+        cached = scope.accounts.get(user_id)
+        if cached is None:
+            cached = await people.account(scope.session, user_id)
+            scope.accounts[user_id] = cached
+        return cached
+
     async def principal(self, user_id: int) -> Principal:
         """The caller's roles, read from the database once per update."""
-        scope = SCOPE.get()
-        cached = scope.principals.get(user_id)
-        if cached is None:
-            cached = await people.principal(scope.session, user_id)
-            scope.principals[user_id] = cached
-        return cached
+        return (await self.account(user_id)).principal
 
     def forget_principal(self, user_id: int) -> None:
         """Drop the cached principal after a change of roles within this update."""
-        SCOPE.get().principals.pop(user_id, None)
+        SCOPE.get().accounts.pop(user_id, None)
+
+    async def register(self) -> RegisterCache:
+        """The register kept in memory, checked against the database once per update."""
+        scope = SCOPE.get()
+        cache = self.services.register
+        if not scope.register_checked:
+            await cache.validate(scope.session)
+            scope.register_checked = True
+        return cache
 
 
 BotApp = Application[

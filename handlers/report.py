@@ -13,7 +13,7 @@ from bot.quantities import Target
 from bot.roles import Principal, UnitRef
 from bot.schedule import chased_cycle, current_cycle, report_cycle, rule_for, year_cycles
 from db import outbox, people, progress, tasks
-from db.models import Report, ReportDraft, Unit
+from db.models import Report, ReportDraft
 from handlers.base import MAX_TEXT, answer, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
 
@@ -41,9 +41,10 @@ async def _unit_states(context: BotContext, principal: Principal) -> list[TaskSt
     calendar = context.services.calendar
     now = context.now()
     out: list[TaskState] = []
-    since = await progress.tracking_since(context.session, now.year)
+    register = await context.register()
+    since = await register.tracking_since(context.session, now.year)
     for unit in principal.units:
-        mine = await tasks.unit_tasks(context.session, unit.id, now.year)
+        mine = await register.unit_tasks(context.session, unit.id, now.year)
         keys = await progress.reported_keys(context.session, [(t.task_id, unit.id) for t in mine])
         for t in mine:
             owes = t.role == tasks.LEAD or settings.responsible_units_report
@@ -149,9 +150,7 @@ async def _open(
     options: list[int] | None = None,
 ) -> ReportDraft:
     now = context.now()
-    contact_id = await people.liaison_contact_id(
-        context.session, user_id=user_id, unit_ids=principal.unit_ids()
-    )
+    contact_id = (await context.account(user_id)).liaison_contact_id(principal.unit_ids())
     return await progress.open_draft(
         context.session,
         user_id=user_id,
@@ -213,9 +212,10 @@ async def _own_task(
 ) -> tuple[tasks.UnitTask, UnitRef] | None:
     """The task if one of the caller's units has it (lead first) — never trust the button."""
     now = context.now()
+    register = await context.register()
     found: tuple[tasks.UnitTask, UnitRef] | None = None
     for unit in principal.units:
-        for t in await tasks.unit_tasks(context.session, unit.id, now.year):
+        for t in await register.unit_tasks(context.session, unit.id, now.year):
             if t.task_id == task_id and (found is None or t.role == tasks.LEAD):
                 found = (t, unit)
     return found
@@ -366,8 +366,8 @@ async def _reminder_tasks(
 async def _to_card(update: Update, context: BotContext, draft: ReportDraft) -> None:
     """Parse the text against the task's targets and show what was understood."""
     assert draft.task_id is not None and draft.unit_id is not None and draft.text is not None
-    views = await tasks.task_views(context.session, [draft.task_id])
-    view = views[draft.task_id]
+    register = await context.register()
+    view = (await register.task_views(context.session, [draft.task_id]))[draft.task_id]
     targets = [Target(t.metric, t.kind, t.value, t.unit, t.comparator) for t in view.targets]
     understood = understand(draft.text, targets, context.now().date(), context.services.calendar)
     draft.parsed = understood.to_json()
@@ -399,8 +399,7 @@ async def _to_card(update: Update, context: BotContext, draft: ReportDraft) -> N
 
 
 async def _unit_name(context: BotContext, unit_id: int) -> str:
-    unit = await context.session.get(Unit, unit_id)
-    return unit.name if unit else ""
+    return await (await context.register()).unit_name(context.session, unit_id)
 
 
 async def _cycle_key(context: BotContext, draft: ReportDraft, view: tasks.TaskView) -> str:
@@ -415,7 +414,7 @@ async def _cycle_key(context: BotContext, draft: ReportDraft, view: tasks.TaskVi
     now = context.now()
     rule = rule_for(view.cycle_kind, view.cycle_dates, settings)
     keys = await progress.reported_keys(context.session, [(draft.task_id, draft.unit_id)])
-    since = await progress.tracking_since(context.session, view.year)
+    since = await (await context.register()).tracking_since(context.session, view.year)
     cycle = report_cycle(
         rule, now, keys[(draft.task_id, draft.unit_id)], view.year, settings, calendar, since
     )
@@ -488,7 +487,7 @@ async def btn_confirm(
         target=f"task:{draft.task_id}:unit:{draft.unit_id}",
         detail={"report_id": report.id, "cycle": report.cycle_key, "version": report.version},
     )
-    task_no = await tasks.task_no(context.session, report.task_id)
+    task_no = await (await context.register()).task_no(context.session, report.task_id)
     unit_name = await _unit_name(context, report.unit_id)
     await progress.drop_draft(context.session, draft)
     await answer(query, "已提交")
@@ -514,7 +513,8 @@ async def btn_edit(
     draft.text = None
     draft.parsed = None
     _touch(context, draft)
-    view = (await tasks.task_views(context.session, [draft.task_id]))[draft.task_id]
+    register = await context.register()
+    view = (await register.task_views(context.session, [draft.task_id]))[draft.task_id]
     await edit_or_reply(
         update, texts.ask_progress(view.no, view.text, draft.supersedes_id is not None)
     )
@@ -571,7 +571,8 @@ async def cmd_history(update: Update, context: BotContext) -> None:
             await reply(update, texts.NOT_YOUR_TASK)
             return
     reports = await progress.history(context.session, list(principal.unit_ids()), task_id=task_id)
-    views = await tasks.task_views(context.session, sorted({r.task_id for r in reports}))
+    register = await context.register()
+    views = await register.task_views(context.session, sorted({r.task_id for r in reports}))
     entries = [
         (
             views[r.task_id].no,
@@ -612,11 +613,12 @@ async def _correctable(context: BotContext, report: Report) -> bool:
         return False
     settings = context.services.settings
     now = context.now()
-    view = (await tasks.task_views(context.session, [report.task_id]))[report.task_id]
+    register = await context.register()
+    view = (await register.task_views(context.session, [report.task_id]))[report.task_id]
     rule = rule_for(view.cycle_kind, view.cycle_dates, settings)
     keys = await progress.reported_keys(context.session, [(report.task_id, report.unit_id)])
     reported = keys[(report.task_id, report.unit_id)] - {report.cycle_key}
-    since = await progress.tracking_since(context.session, view.year)
+    since = await register.tracking_since(context.session, view.year)
     cycle = report_cycle(rule, now, reported, view.year, settings, context.services.calendar, since)
     return cycle is not None and cycle.key == report.cycle_key
 
@@ -642,5 +644,6 @@ async def btn_correct(
         context, user.id, chat.id, principal, AWAIT_TEXT,
         task_id=report.task_id, unit_id=report.unit_id, supersedes_id=report.id,
     )  # fmt: skip
-    view = (await tasks.task_views(context.session, [report.task_id]))[report.task_id]
+    register = await context.register()
+    view = (await register.task_views(context.session, [report.task_id]))[report.task_id]
     await reply(update, texts.ask_progress(view.no, view.text, True))

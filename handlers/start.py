@@ -138,11 +138,14 @@ async def on_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if user is None or message is None or not private_chat(update):
         return
-    principal = await context.principal(user.id)
+    account = await context.account(user.id)
+    principal = account.principal
     if not principal.bound:
         await reply(update, texts.UNBOUND)
         return
-    await people.mark_reachable(context.session, user_id=user.id)
+    if account.unreachable:
+        # The person wrote to the bot again: they can be reached.
+        await people.mark_reachable(context.session, user_id=user.id)
     text = clean_text(message.text or "")
     if await report.handle_text(update, context, principal, text):
         return

@@ -37,6 +37,7 @@ from db.models import (
     UnitGroupMember,
 )
 from db.register import import_register
+from db.register_cache import RegisterCache
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 LATER = datetime(2026, 2, 5, 1, 0, tzinfo=UTC)
@@ -283,3 +284,35 @@ def test_damaged_xlsx(tmp_path: Path) -> None:
     path.write_bytes(b"not a zip file")
     with pytest.raises(RegisterError, match="无法读取 Excel 文件"):
         load_sheet(path, year=2026)
+
+
+async def test_register_cache_sees_each_import(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    clock = [0.0]
+    cache = RegisterCache(max_age=60.0, monotonic=lambda: clock[0])
+
+    async def task_two_text() -> str:
+        async with sessionmaker() as session:
+            await cache.validate(session)
+            unit = await session.scalar(select(Unit.id).where(Unit.name == "工信局"))
+            assert unit is not None
+            mine = await cache.unit_tasks(session, unit, 2026)
+            view = (await cache.task_views(session, [mine[0].task_id]))[mine[0].task_id]
+            assert await cache.task_no(session, view.id) == 2
+            assert await cache.unit_name(session, unit) == "工信局"
+            return view.text
+
+    await run_import(sessionmaker, small_register())
+    assert await task_two_text() == "新建公共充电桩230个"
+    assert await task_two_text() == "新建公共充电桩230个"
+    assert cache.loads == 1  # kept while the register is unchanged
+    await run_import(sessionmaker, small_register(), now=LATER)
+    assert await task_two_text() == "新建公共充电桩230个"
+    assert cache.loads == 1  # an import that changes nothing keeps it
+    await run_import(sessionmaker, small_register("新建公共充电桩300个"), now=LATER)
+    assert await task_two_text() == "新建公共充电桩300个"
+    assert cache.loads == 2
+    clock[0] = 61.0
+    await task_two_text()
+    assert cache.loads == 3  # never kept past max_age

@@ -1,0 +1,107 @@
+"""The register (tasks, their units, leaders and targets) kept in memory between updates.
+
+The register changes only when it is imported (`db.register.import_register`, from the CLI, the
+first start or the sandbox), while every report step reads it: the unit's tasks for the picker,
+the task's targets for the card, its number for the receipt. Reading it again on each update
+cost four to six queries. So it is read once and kept, and each update that uses it first
+reads one row, the version every import bumps (`REGISTER_VERSION`): another version — an
+import by another process included — drops everything kept. As a backstop for edits made
+outside an import (SQL by hand), nothing is kept longer than `max_age` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import progress, tasks
+from db.models import AppState, Unit
+
+REGISTER_VERSION = "register_version"  # app_state key; its value changes with every import
+
+
+async def register_version(session: AsyncSession) -> Any:
+    """The register's current version stamp (None before the first import that set one)."""
+    return await session.scalar(select(AppState.value).where(AppState.key == REGISTER_VERSION))
+
+
+class RegisterCache:
+    """Register lookups as in `db.tasks`, answered from memory while the register is unchanged.
+
+    `validate(session)` must be called (once per update, before the lookups) in the session the
+    lookups then use; the answers are never older than that call.
+    """
+
+    def __init__(
+        self, *, max_age: float = 60.0, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_age = max_age
+        self.monotonic = monotonic
+        self.loads = 0  # how many times it was (re)filled, for tests
+        self._version: Any = None
+        self._loaded_at: float | None = None
+        self._unit_tasks: dict[tuple[int, int], list[tasks.UnitTask]] = {}
+        self._views: dict[int, tasks.TaskView] = {}
+        self._since: dict[int, datetime | None] = {}
+        self._unit_names: dict[int, str] | None = None
+
+    def clear(self) -> None:
+        """Forget everything (the next lookup reads the database)."""
+        self._loaded_at = None
+        self._unit_tasks.clear()
+        self._views.clear()
+        self._since.clear()
+        self._unit_names = None
+
+    async def validate(self, session: AsyncSession) -> None:
+        """Drop what is kept if the register was imported since, or it is too old."""
+        version = await register_version(session)
+        now = self.monotonic()
+        fresh = self._loaded_at is not None and now - self._loaded_at <= self.max_age
+        if not fresh or version != self._version:
+            self.clear()
+            self._version = version
+            self._loaded_at = now
+            self.loads += 1
+
+    async def unit_tasks(
+        self, session: AsyncSession, unit_id: int, year: int
+    ) -> list[tasks.UnitTask]:
+        """As `db.tasks.unit_tasks`."""
+        key = (unit_id, year)
+        found = self._unit_tasks.get(key)
+        if found is None:
+            found = self._unit_tasks[key] = await tasks.unit_tasks(session, unit_id, year)
+        return list(found)
+
+    async def task_views(
+        self, session: AsyncSession, task_ids: Sequence[int]
+    ) -> dict[int, tasks.TaskView]:
+        """As `db.tasks.task_views`."""
+        missing = sorted({t for t in task_ids if t not in self._views})
+        if missing:
+            self._views.update(await tasks.task_views(session, missing))
+        return {t: self._views[t] for t in task_ids if t in self._views}
+
+    async def task_no(self, session: AsyncSession, task_id: int) -> int | None:
+        """As `db.tasks.task_no`."""
+        view = (await self.task_views(session, [task_id])).get(task_id)
+        return view.no if view is not None else None
+
+    async def tracking_since(self, session: AsyncSession, year: int) -> datetime | None:
+        """As `db.progress.tracking_since` (written only by an import)."""
+        if year not in self._since:
+            self._since[year] = await progress.tracking_since(session, year)
+        return self._since[year]
+
+    async def unit_name(self, session: AsyncSession, unit_id: int) -> str:
+        """A unit's name ("" for an unknown id)."""
+        if self._unit_names is None:
+            rows = (await session.execute(select(Unit.id, Unit.name))).all()
+            self._unit_names = {uid: name for uid, name in rows}
+        return self._unit_names.get(unit_id, "")
