@@ -207,10 +207,8 @@ class OutboxSender:
             while pending:
                 finished.clear()
                 now = self.gate.monotonic()
-                free = [r for r in pending if r.chat_id not in busy]
-                row = next((r for r in free if self.gate.chat_free_at(r.chat_id) <= now), None)
+                row, wait = self._next_ready(pending, busy, now)
                 if row is None:
-                    wait = min((self.gate.chat_free_at(r.chat_id) for r in free), default=None)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(
                             finished.wait(), None if wait is None else max(wait - now, 0.001)
@@ -253,6 +251,25 @@ class OutboxSender:
         for task in started:
             task.cancel()
         await asyncio.gather(*started, return_exceptions=True)
+
+    def _next_ready(
+        self, pending: deque[OutboxMessage], busy: set[int], now: float
+    ) -> tuple[OutboxMessage | None, float | None]:
+        """The first message whose chat may receive now; else when the first one may.
+
+        Usually the first pending message itself: the scan stops there, so a pick costs
+        O(1), not O(batch), however long the batch.
+        """
+        earliest: float | None = None
+        for row in pending:
+            chat_id = row.chat_id
+            if chat_id in busy:
+                continue
+            free_at = self.gate.chat_free_at(chat_id)
+            if free_at <= now:
+                return row, None
+            earliest = free_at if earliest is None else min(earliest, free_at)
+        return None, earliest
 
     async def _check_ahead(
         self,
