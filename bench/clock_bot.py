@@ -17,7 +17,7 @@ import time
 from datetime import datetime, timedelta
 
 from bot.config import load_settings
-from bot.runtime import BotRuntime
+from bot.runtime import BotRuntime, tune_collector
 
 
 class OffsetClock:
@@ -47,6 +47,7 @@ async def run() -> int:
     )
     runtime = BotRuntime(settings, clock=clock)
     await runtime.start()
+    tune_collector()  # as `bot run` does
     try:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -126,12 +126,13 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print("未配置 BOT_TOKEN：启动本地沙盒（不连接 Telegram）。")
         await run_sandbox(settings)
         return 0
-    from bot.runtime import BotRuntime
+    from bot.runtime import BotRuntime, tune_collector
 
     if await _import_seed_if_empty(settings):
         print(f"数据库中没有任务，已导入 {DEFAULT_SEED.name}。")
     runtime = BotRuntime(settings)
     await runtime.start()
+    tune_collector()
     try:
         link = await runtime.first_admin_invite()
         if link:
