@@ -144,7 +144,7 @@ class StatusThresholds:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CycleDue:
     """One reporting cycle a unit owes: its key (e.g. "2026-03"), deadline and due moment."""
 
@@ -157,7 +157,7 @@ class CycleDue:
         _require_aware(self.due)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnitProgress:
     """One unit's standing on a task.
 
@@ -198,7 +198,7 @@ class UnitProgress:
         return self.latest_percent is not None and self.latest_percent >= 100
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskProgress:
     """Everything the status of one task depends on, as of `today`."""
 
@@ -232,7 +232,7 @@ class TaskProgress:
 # --- Reasons ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MarkedComplete:
     """The office marked the task complete."""
 
@@ -240,7 +240,7 @@ class MarkedComplete:
     completed_on: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AllReported100:
     """Every lead unit's latest percentage is 100 (or more)."""
 
@@ -249,7 +249,7 @@ class AllReported100:
     reported_on: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Overdue:
     """A unit's report for a cycle is past its deadline (「发改局3月进展逾期2个工作日未报」)."""
 
@@ -261,7 +261,7 @@ class Overdue:
     days_overdue: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EndDatePassed:
     """The task's period has ended and it is not done."""
 
@@ -270,7 +270,7 @@ class EndDatePassed:
     days_passed: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExpectedDatePassed:
     """A unit's reported expected completion date has passed."""
 
@@ -281,7 +281,7 @@ class ExpectedDatePassed:
     percent: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _ScheduleGap:
     """A unit's percentage against the time-elapsed schedule at `as_of`; gap = elapsed − percent."""
 
@@ -292,21 +292,21 @@ class _ScheduleGap:
     as_of: date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FarBehind(_ScheduleGap):
     """Behind the schedule by at least red_behind_pct points."""
 
     code: ClassVar[ReasonCode] = ReasonCode.FAR_BEHIND
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Behind(_ScheduleGap):
     """Behind the schedule by at least yellow_behind_pct points."""
 
     code: ClassVar[ReasonCode] = ReasonCode.BEHIND
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Difficulty:
     """A unit's latest report names difficulties or asks for coordination."""
 
@@ -316,7 +316,7 @@ class Difficulty:
     reported_on: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DueSoonUnreported:
     """A unit has not reported and the deadline is today or a few workdays away."""
 
@@ -335,7 +335,7 @@ class ScheduleCheck(Enum):
     NOT_APPLICABLE = "not_applicable"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OnTrack:
     """What was checked for a green task.
 
@@ -372,7 +372,7 @@ Reason: TypeAlias = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Status:
     """A task's light and why, worst reason first."""
 

@@ -25,6 +25,7 @@ Decisions where the issue is silent:
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -58,7 +59,7 @@ Pair = tuple[int, int]  # (task id, unit id)
 # --- Inputs -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TargetInfo:
     """A quantitative target of a task (完成投资 ≥ 800 亿元)."""
 
@@ -69,7 +70,7 @@ class TargetInfo:
     comparator: str  # at_least | exact | at_most
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnitOnTask:
     """A unit's part in a task: lead or responsible, whether it owes reports, via which group."""
 
@@ -85,7 +86,7 @@ class UnitOnTask:
         return self.role == LEAD
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskInfo:
     """One task of the register with its units (groups expanded), leaders and targets."""
 
@@ -124,7 +125,7 @@ class TaskInfo:
         return self.completed_on is not None and self.completed_on <= today
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuantityInfo:
     """A quantity a report gave against a target."""
 
@@ -134,7 +135,7 @@ class QuantityInfo:
     percent_of_target: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReportInfo:
     """A stored report, as the views need it."""
 
@@ -152,7 +153,7 @@ class ReportInfo:
     version: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Latest:
     """A (task, unit)'s newest report, and the newest percentage and expected date it stated."""
 
@@ -254,7 +255,7 @@ def _due(cycle: Cycle) -> CycleDue:
 # --- Boards: a task's standing ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Standing:
     """One unit on one task at `now`: what it owes, whether it reported, its latest report."""
 
@@ -274,7 +275,7 @@ class Standing:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Board:
     """A task and every unit's standing on it."""
 
@@ -332,15 +333,23 @@ def board_status(
     """The task's light and reasons (bot.status) from its board."""
     today = now.astimezone(tz).date()
     units = []
-    for s in board.units:
+    # A completed task is done whatever its units say (the status rules stop there).
+    for s in () if board.completed else board.units:
         latest = s.latest
-        if latest is None and not s.unit.lead and (not s.unit.owes or board.completed):
+        if latest is None and not s.unit.owes and s.unit.role != LEAD:
             # A co-responsible unit that owes nothing and never reported has no say in the
             # status (bot.status reads owing units, lead units and latest reports only).
             continue
         percent = latest.percent if latest is not None else None
-        if percent is not None and not (percent >= 0 and percent < float("inf")):
+        if percent is not None and not (percent >= 0 and percent < math.inf):
             percent = None  # a stored value the status rules refuse: treat as unstated
+        report_on = percent_on = None
+        if latest is not None:
+            report_on = _local_day(latest.report.created_at, tz)
+            if percent is not None:
+                # Usually the newest report states the percentage: the same day.
+                same = latest.percent_at == latest.report.created_at
+                percent_on = report_on if same else _local_day(latest.percent_at, tz)
         units.append(
             UnitProgress(
                 unit=s.unit.name,
@@ -350,14 +359,10 @@ def board_status(
                 reported_current=s.reported_current,
                 missed_cycles=(s.missed,) if s.missed is not None else (),
                 latest_percent=percent,
-                percent_on=_local_day(latest.percent_at, tz)
-                if latest is not None and percent is not None
-                else None,
+                percent_on=percent_on,
                 latest_expected=latest.expected if latest is not None else None,
                 latest_difficulties=latest.report.difficulties if latest is not None else (),
-                latest_report_on=_local_day(latest.report.created_at, tz)
-                if latest is not None
-                else None,
+                latest_report_on=report_on,
             )
         )
     progress = TaskProgress(
@@ -379,7 +384,7 @@ def _local_day(moment: datetime | None, tz: tzinfo) -> date | None:
 # --- /overdue -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OverdueRow:
     """One overdue (task, unit) pair."""
 
@@ -429,7 +434,7 @@ def overdue_rows(boards: Iterable[Board], calendar: WorkCalendar, today: date) -
     return rows
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OverdueGroup:
     """The overdue rows of one unit, worst first."""
 
@@ -476,7 +481,7 @@ def page_of(
     return list(items[page * per_page : (page + 1) * per_page]), page, pages
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OverdueCount:
     """A unit's overdue rows counted before they are read: how many, the worst, its name."""
 
@@ -486,7 +491,7 @@ class OverdueCount:
     worst: int  # the most workdays any of its rows is overdue
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageSpan:
     """The part of one unit's group a page shows: rows [start, stop) of the group."""
 
@@ -698,7 +703,7 @@ def _cycle_of(text: str, year: int) -> str | None:
 # --- Task card ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TargetLine:
     """A target and the newest quantity a unit reported against it."""
 
@@ -710,7 +715,7 @@ class TargetLine:
     at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Card:
     """Everything a task card shows."""
 
@@ -771,7 +776,7 @@ def build_card(
 # --- /units -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiaisonCount:
     """A unit's bound liaisons: active ones, and how many of them can be reached."""
 
@@ -779,7 +784,7 @@ class LiaisonCount:
     reachable: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnitLine:
     """One unit in /units: its liaisons and this cycle's reporting."""
 
@@ -838,7 +843,7 @@ def unit_lines(
 # --- Daily summary ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RedItem:
     """A red task and the worst reason for it."""
 
@@ -848,7 +853,7 @@ class RedItem:
     more: int  # further reasons not shown
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DueDay:
     """Obligations falling due on one day this week."""
 
@@ -858,7 +863,7 @@ class DueDay:
     unreported_nos: tuple[int, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Summary:
     """A leader's (or the city's) day: counts by light, red tasks, new reports, due this week."""
 
@@ -945,7 +950,7 @@ def summarize(
 # --- Ledger -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LedgerRow:
     """One task in the ledger (督查台账): the notice's columns and the progress columns."""
 

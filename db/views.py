@@ -226,19 +226,26 @@ async def load_tasks(
     # Plain tuples: attribute access on tens of thousands of rows is measurably slower.
     for task_id, role, label, uid, name, kind in unit_rows:
         by_task[task_id].append((role, label, uid, name, kind))
+    # A unit has the same part on many tasks: one (immutable) UnitOnTask per part.
+    parts: dict[tuple[int, str, str | None], UnitOnTask] = {}
     out = []
     for task_id, year, no, section, subsection, text, kind, dates, completed_on in tasks:
         rows = by_task[task_id]
         units: list[UnitOnTask] = []
         seen: set[int] = set()
         for role, _, uid, name, unit_kind in rows:
-            owes = role == LEAD or responsible_report
             expanded = members.get(uid, []) if unit_kind == "group" else [(uid, name)]
             via = name if unit_kind == "group" else None
             for member_id, member in expanded:
                 if member_id not in seen:
                     seen.add(member_id)
-                    units.append(UnitOnTask(member_id, member, role, owes, via))
+                    part = parts.get((member_id, role, via))
+                    if part is None:
+                        owes = role == LEAD or responsible_report
+                        part = parts[(member_id, role, via)] = UnitOnTask(
+                            member_id, member, role, owes, via
+                        )
+                    units.append(part)
         out.append(
             TaskInfo(
                 id=task_id,
