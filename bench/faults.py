@@ -97,6 +97,7 @@ class FaultsResult:
     reports_lost: int = 0
     repeated_replies: int = 0
     unanswered: int = 0
+    unanswered_steps: list[str] = field(default_factory=list)
     failed_updates: int = 0
     failed_messages: int = 0
     other_messages: int = 0
@@ -323,8 +324,13 @@ async def _report(
     try:
         await report_once(emu, user_id, mark, rng, STEP_TIMEOUT)
         confirmed.add(mark)
-    except TimeoutError:
+    except TimeoutError as exc:
         out.unanswered += 1
+        tail = [
+            f"{'bot' if m.from_bot else 'user'} #{m.message_id}: {(m.content.text or '')[:60]!r}"
+            for m in list(emu.chats[user_id].messages.values())[-6:]
+        ]
+        out.unanswered_steps.append(f"{exc}; the chat ends with: " + " | ".join(tail))
 
 
 def _tally(due: int, got: int, into: list[int]) -> None:
@@ -441,6 +447,8 @@ def print_result(cfg: FaultsConfig, db: str, r: FaultsResult) -> int:
         print(f"  logged: {line[:200]}")
     for line in r.handler_errors[:10]:
         print(f"  handler error: {line[:200]}")
+    for line in r.unanswered_steps[:10]:
+        print(f"  unanswered: {line}")
     verdicts = Verdicts()
     verdicts.check(
         "everything delivered",

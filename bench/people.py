@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from bot import texts
 from bot.emulator import Emulator
 from bot.emulator.state import StoredMessage
+
+T = TypeVar("T")
 
 REMINDER_MARK = "您单位牵头的"  # in every liaison reminder, never in a conversation reply
 ESCALATION_MARK = "督办提示"
@@ -80,19 +83,46 @@ async def report_once(
     rng: random.Random,
     timeout: float,  # noqa: ASYNC109
 ) -> None:
-    """/report, pick the first task offered, a text carrying `mark`, 确认提交 → 已提交 seen."""
+    """/report, pick the first task offered, a text carrying `mark`, 确认提交 → 已提交 seen.
+
+    A step without its answer raises TimeoutError naming the step.
+    """
+    try:
+        await _report_steps(emu, user_id, mark, rng, timeout)
+    except TimeoutError as exc:
+        raise TimeoutError(f"user {user_id}, report {mark}: no answer to {exc}") from None
+
+
+async def _report_steps(
+    emu: Emulator,
+    user_id: int,
+    mark: str,
+    rng: random.Random,
+    timeout: float,  # noqa: ASYNC109
+) -> None:
     sent = emu.user_sends(user_id, "/report")
-    menu = await wait_reply(
-        emu, user_id, sent.message_id, lambda m: button(m, "rt:") is not None, timeout
+    menu = await _step(
+        "/report",
+        wait_reply(emu, user_id, sent.message_id, lambda m: button(m, "rt:") is not None, timeout),
     )
     data = button(menu, "rt:")
     assert data is not None
     emu.press_button(user_id, menu.message_id, data=data)
-    await until(emu, lambda: "请直接输入进展情况" in (menu.content.text or ""), timeout)
+    await _step(
+        "the task pick",
+        until(emu, lambda: "请直接输入进展情况" in (menu.content.text or ""), timeout),
+    )
     text = f"完成{rng.randint(1, 99)}%，预计{rng.randint(4, 12)}月底前完成【{mark}】"
     sent = emu.user_sends(user_id, text)
-    card = await wait_reply(
-        emu, user_id, sent.message_id, lambda m: "进展报送确认" in (m.content.text or ""), timeout
+    card = await _step(
+        "the progress text",
+        wait_reply(
+            emu,
+            user_id,
+            sent.message_id,
+            lambda m: "进展报送确认" in (m.content.text or ""),
+            timeout,
+        ),
     )
     data = button(card, "rc:")
     assert data is not None
@@ -103,7 +133,15 @@ async def report_once(
         answered = press.answered and press.text in ("已提交", texts.ALREADY_SUBMITTED)
         return edited or answered
 
-    await until(emu, stored, timeout)
+    await _step("确认提交", until(emu, stored, timeout))
+
+
+async def _step(name: str, waiting: Awaitable[T]) -> T:
+    """Await a step's answer; a timeout names the step."""
+    try:
+        return await waiting
+    except TimeoutError:
+        raise TimeoutError(name) from None
 
 
 def bot_messages_with(emu: Emulator, chat_id: int, mark: str) -> int:
