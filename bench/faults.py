@@ -98,6 +98,7 @@ class FaultsResult:
     repeated_replies: int = 0
     unanswered: int = 0
     unanswered_steps: list[str] = field(default_factory=list)
+    given_up: list[str] = field(default_factory=list)
     failed_updates: int = 0
     failed_messages: int = 0
     other_messages: int = 0
@@ -363,14 +364,15 @@ async def _count(
                 )
             ).all()
             texts = (await session.scalars(select(Report.text))).all()
-            out.failed_updates = int(
-                await session.scalar(
-                    select(func.count())
-                    .select_from(InboxUpdate)
-                    .where(InboxUpdate.status == "failed")
+            given_up = (
+                await session.execute(
+                    select(InboxUpdate.update_id, InboxUpdate.attempts, InboxUpdate.error).where(
+                        InboxUpdate.status == "failed"
+                    )
                 )
-                or 0
-            )
+            ).all()
+            out.failed_updates = len(given_up)
+            out.given_up = [f"update {u} after {a} attempts: {e}" for u, a, e in given_up]
     finally:
         await engine.dispose()
     due: Counter[tuple[int, str]] = Counter()
@@ -449,6 +451,8 @@ def print_result(cfg: FaultsConfig, db: str, r: FaultsResult) -> int:
         print(f"  handler error: {line[:200]}")
     for line in r.unanswered_steps[:10]:
         print(f"  unanswered: {line}")
+    for line in r.given_up[:10]:
+        print(f"  given up: {line[:300]}")
     verdicts = Verdicts()
     verdicts.check(
         "everything delivered",

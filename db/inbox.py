@@ -100,6 +100,12 @@ async def pending(session: AsyncSession, now: datetime, limit: int = 100) -> lis
     return out[:limit]
 
 
+async def waiting_senders(session: AsyncSession) -> set[int]:
+    """The people with updates stored but not yet handled (due, or waiting for a retry)."""
+    rows = await session.scalars(select(InboxUpdate.payload).where(InboxUpdate.status == "new"))
+    return {p for p in (sender_of(payload) for payload in rows.all()) if p is not None}
+
+
 async def next_retry_at(session: AsyncSession) -> datetime | None:
     """When the earliest postponed update is due again."""
     return await session.scalar(

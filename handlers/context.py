@@ -38,6 +38,9 @@ class UpdateScope:
     error: BaseException | None = None
     accounts: dict[int, people.Account] = field(default_factory=dict)
     register_checked: bool = False
+    # When the update reached us (stored in the inbox): a retry after Telegram trouble judges
+    # what the person did by when they did it, not by when the bot got round to it.
+    received_at: datetime | None = None
 
 
 SCOPE: ContextVar[UpdateScope] = ContextVar("update_scope")
@@ -60,6 +63,13 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     def now(self) -> datetime:
         """The current time, from the one clock."""
         return self.services.clock.now()
+
+    def acted_at(self) -> datetime:
+        """When the person sent this update: its arrival, else now."""
+        scope = SCOPE.get(None)
+        if scope is not None and scope.received_at is not None:
+            return scope.received_at
+        return self.now()
 
     async def account(self, user_id: int) -> people.Account:
         """The caller's roles and contact rows, read from the database once per update."""

@@ -279,7 +279,8 @@ async def context_deny_task(update: Update, context: BotContext) -> None:
 
 
 def _expired(context: BotContext, draft: ReportDraft) -> bool:
-    return draft.expires_at <= context.now()
+    """Whether the conversation had timed out when the person acted (not when handled)."""
+    return draft.expires_at <= context.acted_at()
 
 
 def _touch(context: BotContext, draft: ReportDraft) -> None:

@@ -7,12 +7,16 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from db import outbox, progress
+from db import inbox, outbox, progress
 
 
 async def expire_drafts(*, now: datetime, session: AsyncSession) -> int:
     """Drop drafts past their time and queue one notice each; return how many."""
     expired = await progress.expired_drafts(session, now)
+    # A person whose update still waits in the inbox (Telegram trouble, retried) may have
+    # answered in time: that update decides, by when it arrived.
+    waiting = await inbox.waiting_senders(session) if expired else set()
+    expired = [d for d in expired if d.tg_user_id not in waiting]
     for draft in expired:
         await outbox.enqueue(
             session,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -10,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
 
 from bot import texts
+from bot.app import MAX_ATTEMPTS
 from bot.roles import Role
-from db.models import InboxUpdate, Report
+from db.models import InboxUpdate, Report, ReportDraft
+from jobs.schedule import run_planning
 from tests.flows.conftest import START
 from tests.flows.test_report import pick_task
 from tests.harness import Harness, start_harness, stop_harness
@@ -50,6 +53,60 @@ async def test_a_bug_is_reported_and_changes_nothing(
     assert len(failed) == 1
     assert "simulated bug" in (failed[0].error or "")
     assert [type(e) for e in hx.errors] == [RuntimeError]
+    hx.errors.clear()
+
+
+async def _failing_update(hx: Harness, attempts: int) -> InboxUpdate:
+    """The one update not handled yet, once it has been tried `attempts` times."""
+    for _ in range(1000):
+        rows = [r for r in await hx.rows(InboxUpdate) if r.status != "done"]
+        if rows and rows[0].attempts >= attempts:
+            (row,) = rows
+            return row
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no update tried {attempts} times")
+
+
+async def test_a_confirmation_outlasts_an_hour_of_telegram_errors(hx: Harness) -> None:
+    person = await hx.bound("联络员", Role.LIAISON, unit="发改局")
+    await pick_task(hx, person, 6)
+    card = await hx.say(person, "完成30%")
+    # The card's edit fails 12 times in a row (5xx): retried over about half an hour.
+    await hx.people.add_fault("server_error", rate=1.0, methods=["editMessageText"], times=12)
+    await hx.people.press_button(person.id, card.message_id, text="确认提交")
+    assert hx.runtime.pump is not None
+    for attempt in range(1, 13):
+        row = await _failing_update(hx, attempt)
+        assert row.status == "new" and row.attempts == attempt  # to be retried, not given up
+        assert await hx.rows(Report) == []
+        hx.clock.advance(timedelta(minutes=6))
+        if attempt == 6:
+            # The draft's 30 minutes are over; the drafts job leaves it to the waiting press.
+            assert hx.runtime.services is not None
+            await run_planning(hx.runtime.services, None)
+            assert len(await hx.rows(ReportDraft)) == 1
+        await hx.runtime.pump.process_pending()
+    edited = await hx.people.wait_for_edit(person.id, card.message_id)
+    assert "已提交" in (edited.plain or "")
+    assert len(await hx.rows(Report)) == 1
+    hx.errors.clear()
+
+
+async def test_an_update_failing_for_over_an_hour_is_given_up_and_logged(
+    hx: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    person = await hx.bound("联络员", Role.LIAISON, unit="发改局")
+    await hx.people.add_fault("server_error", rate=1.0, methods=["sendMessage"])
+    await hx.people.send_command(person.id, "help")
+    assert hx.runtime.pump is not None
+    row = await _failing_update(hx, 1)
+    for _ in range(MAX_ATTEMPTS - 1):
+        hx.clock.advance(timedelta(minutes=6))
+        await hx.runtime.pump.process_pending()
+    (row,) = [r for r in await hx.rows(InboxUpdate) if r.update_id == row.update_id]
+    assert row.status == "failed" and row.attempts == MAX_ATTEMPTS
+    assert f"given up after {MAX_ATTEMPTS} attempts" in caplog.text
+    await hx.people.clear_faults()
     hx.errors.clear()
 
 
