@@ -4,6 +4,11 @@ Set-based: each function runs a fixed number of statements whatever the number o
 restricts reports through a subquery of the tasks in scope (a year, a leader's tasks, one task),
 never through a long list of ids. Reports are read through the indexes on
 (task_id, unit_id, created_at), (cycle_key, task_id, unit_id) and (created_at).
+
+At 10,000 tasks the cost is mostly outside the database, so: rows are read as Core tuples
+(`_rows`), the largest statements are built once per scope shape with named parameters
+(`Scope.shape`, `Scope.params`), /overdue reads only the page it shows (`overdue_page`), and
+the summaries ask for the latest reports without text and quantities (`details=False`).
 """
 
 from __future__ import annotations
