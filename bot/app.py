@@ -181,6 +181,10 @@ class UpdatePump:
                     return done
                 if await self.process_one(update_id):
                     done += 1
+                else:
+                    # It failed and waits for a retry: this batch may hold the same person's
+                    # later updates, which must wait behind it. Ask the inbox again.
+                    break
 
     async def process_one(self, update_id: int) -> bool:
         """Handle one stored update inside one transaction, together with marking it done."""

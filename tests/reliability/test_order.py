@@ -47,6 +47,35 @@ async def test_a_postponed_update_holds_back_the_same_persons_later_ones(
         await stop_harness(h)
 
 
+async def test_a_retry_failing_again_still_holds_back_the_later_ones(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    # As above, but the retry of /report fails too, in the same batch as the press and the text
+    # that wait behind it (found by the faults suite: the text got "choose a task first").
+    h = await start_harness(database_url, now=START)
+    try:
+        liaison = await h.bound("发改局联络员", Role.LIAISON, unit="发改局")
+        await h.people.add_fault("lost", methods=["sendMessage"], times=2)
+        await h.people.send_command(liaison.id, "report")
+        picker = await h.people.wait_for_bot_message(liaison.id)
+        label = next(b.text for row in picker.buttons for b in row if b.text.startswith("第"))
+        await h.people.press_button(liaison.id, picker.message_id, text=label)
+        await h.people.send_message(liaison.id, "完成45%，无困难")
+        assert h.runtime.pump is not None
+        for _ in range(2):  # the first retry is lost as well; the second one gets through
+            await h.settle()
+            h.clock.advance(timedelta(seconds=10))
+            h.runtime.pump.wake.set()
+        card = await h.people.wait_for_bot_message(
+            liaison.id, lambda m: "进展报送确认" in (m.plain or "")
+        )
+        assert "完成45%" in (card.plain or "")
+        hints = [m.plain for m in await h.people.bot_messages(liaison.id)]
+        assert not any("请先在上方选择" in (t or "") for t in hints), hints
+    finally:
+        await stop_harness(h)
+
+
 def _message(update_id: int, user_id: int) -> tuple[int, dict[str, Any]]:
     user = {"id": user_id, "is_bot": False, "first_name": "x"}
     chat = {"id": user_id, "type": "private"}
