@@ -24,22 +24,15 @@ async def store(
         {"update_id": uid, "payload": payload, "status": "new", "attempts": 0, "received_at": now}
         for uid, payload in updates
     ]
-    existing = set(
-        (
-            await session.scalars(
-                select(InboxUpdate.update_id).where(
-                    InboxUpdate.update_id.in_([uid for uid, _ in updates])
-                )
-            )
-        ).all()
-    )
-    fresh = [r for r in rows if r["update_id"] not in existing]
-    if not fresh:
-        return 0
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(InboxUpdate).values(fresh).on_conflict_do_nothing(index_elements=["update_id"])
-    await session.execute(stmt)
-    return len(fresh)
+    # One statement: a row already stored is skipped, and RETURNING lists only the new ones.
+    stmt = (
+        insert(InboxUpdate)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(InboxUpdate.update_id)
+    )
+    return len((await session.execute(stmt)).all())
 
 
 def sender_of(payload: dict[str, Any]) -> int | None:

@@ -6,6 +6,7 @@ fetch all rows, close — and every one is a thread hand-off fighting for the GI
 statements per update, the hand-offs cost more CPU than the queries. This connection's cursor
 does all four in one call on the worker thread and keeps the rows (SQLAlchemy's adapter fetches
 every row at once anyway), so the results, errors and transactions are those of aiosqlite.
+Commit and rollback without an open transaction (every pool check-in rolls back) make no trip.
 """
 
 from __future__ import annotations
@@ -98,6 +99,22 @@ class OneTripConnection(aiosqlite.Connection):
     def cursor(self) -> BufferedCursor:  # type: ignore[override]
         """A cursor; opening it needs no trip to the worker thread."""
         return BufferedCursor(self)
+
+    def _idle(self) -> bool:
+        # No transaction open (sqlite3 opens one only before a write): commit and rollback
+        # would do nothing, and SQLAlchemy rolls back every connection it takes back into
+        # its pool. Read between statements only, never while one runs on the worker.
+        return self._connection is not None and not self._connection.in_transaction
+
+    async def commit(self) -> None:
+        """Commit the current transaction (no trip to the worker thread if there is none)."""
+        if not self._idle():
+            await super().commit()
+
+    async def rollback(self) -> None:
+        """Roll back the current transaction (no trip to the worker thread if there is none)."""
+        if not self._idle():
+            await super().rollback()
 
 
 def connect(database: str, **kwargs: Any) -> OneTripConnection:

@@ -367,14 +367,17 @@ async def _reminder_tasks(
 async def _to_card(update: Update, context: BotContext, draft: ReportDraft) -> None:
     """Parse the text against the task's targets and show what was understood."""
     assert draft.task_id is not None and draft.unit_id is not None and draft.text is not None
-    register = await context.register()
-    view = (await register.task_views(context.session, [draft.task_id]))[draft.task_id]
+    # Read everything first: none of it depends on the draft's pending changes, which then go
+    # out in one UPDATE at commit instead of one per query in between (autoflush).
+    with context.session.no_autoflush:
+        register = await context.register()
+        view = (await register.task_views(context.session, [draft.task_id]))[draft.task_id]
+        cycle_key = await _cycle_key(context, draft, view)
     targets = [Target(t.metric, t.kind, t.value, t.unit, t.comparator) for t in view.targets]
     understood = understand(draft.text, targets, context.now().date(), context.services.calendar)
     draft.parsed = understood.to_json()
     draft.state = CONFIRM
     _touch(context, draft)
-    cycle_key = await _cycle_key(context, draft, view)
     draft.cycle_key = cycle_key
     unit_name = next(
         (name for uid, name in (*view.lead_units, *view.responsible_units) if uid == draft.unit_id),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -52,5 +53,35 @@ async def test_rollback_discards(tmp_path: Path) -> None:
             await conn.execute(text("INSERT INTO t VALUES (1)"))
             await conn.rollback()
             assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_commit_and_rollback_outside_a_transaction_stay_on_the_loop(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'z.db'}")
+    trips: list[str] = []
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (a INTEGER)"))
+        async with engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert isinstance(raw, sqlite_driver.OneTripConnection)
+            original = raw._execute
+
+            async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
+                trips.append(getattr(fn, "__name__", "statement"))
+                return await original(fn, *args, **kwargs)
+
+            raw._execute = counted  # type: ignore[method-assign]
+            await conn.execute(text("SELECT count(*) FROM t"))
+            await conn.commit()  # a read opened no transaction: nothing to send
+            assert trips == ["<lambda>"]
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+            await conn.commit()
+            assert trips == ["<lambda>", "<lambda>", "commit"]
+            await conn.execute(text("INSERT INTO t VALUES (2)"))
+            await conn.rollback()
+            assert trips[-1] == "rollback"
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 1
     finally:
         await engine.dispose()
