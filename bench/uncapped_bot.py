@@ -1,7 +1,7 @@
-"""`python -m bot run` without python-telegram-bot's reply rate limiter (30 calls/s overall).
+"""`python -m bot run` without its reply rate limiter (bot.app.ReplyRateLimiter).
 
-Only for benchmark 1's extra row: it shows what the handling itself costs once Telegram's
-30 messages/s (which the deployed bot respects through AIORateLimiter) is not the ceiling.
+Only for benchmark 1's extra row: the handling alone, with no limiter at all (like the echo
+bot), to show what the deployed bot's per-chat reply limits cost in that benchmark.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from handlers.context import BotApp, Services
 
 
 def build_without_limiter(services: Services, **kwargs: Any) -> BotApp:
-    """The real Application, handlers and error handler included, minus the rate limiter."""
+    """The real Application, handlers and error handler included, minus the reply limiter."""
     return build_application(services, rate_limiter=False, **kwargs)
 
 
