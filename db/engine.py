@@ -20,12 +20,17 @@ from db import sqlite_driver
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    """WAL for concurrent readers, foreign keys on, and a busy timeout instead of errors."""
+    """WAL for concurrent readers, foreign keys on; a locked database is reported at once.
+
+    Statements run on the event loop's thread (db.sqlite_driver), so sqlite3 must not sleep
+    waiting for a lock there: the driver waits asynchronously instead (up to 10 s, as the
+    busy timeout did) and tries again.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=0")
     cursor.close()
 
 

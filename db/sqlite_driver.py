@@ -1,29 +1,40 @@
-"""aiosqlite with one trip to its thread per statement instead of four.
+"""aiosqlite for SQLAlchemy, with statements run on the event loop's own thread.
 
 aiosqlite runs each sqlite3 call on a worker thread and waits for the answer through the event
-loop. SQLAlchemy's adapter makes four such calls per statement — open a cursor, execute,
-fetch all rows, close — and every one is a thread hand-off fighting for the GIL: with about ten
-statements per update, the hand-offs cost more CPU than the queries. This connection's cursor
-does all four in one call on the worker thread and keeps the rows (SQLAlchemy's adapter fetches
-every row at once anyway), so the results, errors and transactions are those of aiosqlite.
-Commit and rollback without an open transaction (every pool check-in rolls back) make no trip.
+loop; SQLAlchemy's adapter makes four such calls per statement (open a cursor, execute, fetch,
+close). Each hand-off wakes a thread twice; on a busy machine each wake-up waits for a CPU,
+and in bench.updates the bot spent more time waiting for these trips (~2 ms each, ten per
+update) than handling the update. This bot's statements take microseconds to a few
+milliseconds, so they run right on the loop's thread, each in one call that also reads every
+row (SQLAlchemy's adapter fetches all rows at once anyway); aiosqlite's thread only opens and
+closes the connection.
+
+What must not block the loop is waiting for a lock: with busy_timeout 0, sqlite3 reports a
+locked database at once, and the statement is tried again after an asynchronous sleep, up to
+`busy_timeout` seconds, so the coroutine holding the lock — in this process or another — can
+finish. Retrying is sound: a statement refused with SQLITE_BUSY did nothing, and since
+sqlite3 starts a transaction only at its first write, the refused statement is that first
+write, with no snapshot taken that a later retry could find stale.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from collections import deque
-from collections.abc import Generator, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Generator, Iterable, Sequence
+from typing import Any, TypeVar
 
 import aiosqlite
 
+T = TypeVar("T")
 Description = tuple[tuple[Any, ...], ...] | None
 Outcome = tuple[Description, list[Any], int, int | None]
 
 
 def _run(conn: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> Outcome:
-    """On the worker thread: execute, read every row, close the cursor."""
+    """Execute, read every row, close the cursor."""
     cursor = conn.cursor()
     try:
         if many:
@@ -35,6 +46,11 @@ def _run(conn: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> Out
         return description, rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
+
+
+def _locked(error: sqlite3.OperationalError) -> bool:
+    # SQLITE_BUSY and SQLITE_BUSY_RECOVERY only: not BUSY_SNAPSHOT, which no wait can cure.
+    return getattr(error, "sqlite_errorcode", None) in (5, 261)
 
 
 class BufferedCursor:
@@ -49,8 +65,7 @@ class BufferedCursor:
         self.arraysize = 1
 
     async def _call(self, sql: str, parameters: Any, many: bool) -> BufferedCursor:
-        conn = self._connection
-        outcome: Outcome = await conn._execute(lambda: _run(conn._conn, sql, parameters, many))
+        outcome = await self._connection.run(_run, sql, parameters, many)
         self.description, rows, self.rowcount, self.lastrowid = outcome
         self._rows = deque(rows)
         return self
@@ -79,7 +94,7 @@ class BufferedCursor:
         return rows
 
     async def close(self) -> None:
-        """Nothing to release: the sqlite3 cursor was closed on the worker thread."""
+        """Nothing to release: the sqlite3 cursor was closed after the statement."""
         self._rows.clear()
 
     async def __aenter__(self) -> BufferedCursor:
@@ -94,31 +109,42 @@ class BufferedCursor:
 
 
 class OneTripConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors make one trip to the worker thread per statement."""
+    """An aiosqlite connection whose statements, commits and rollbacks run on the loop's thread."""
+
+    busy_timeout = 10.0  # seconds a locked database is waited for (asynchronously)
 
     def cursor(self) -> BufferedCursor:  # type: ignore[override]
-        """A cursor; opening it needs no trip to the worker thread."""
+        """A cursor (no trip to the worker thread)."""
         return BufferedCursor(self)
 
-    def _idle(self) -> bool:
-        # No transaction open (sqlite3 opens one only before a write): commit and rollback
-        # would do nothing, and SQLAlchemy rolls back every connection it takes back into
-        # its pool. Read between statements only, never while one runs on the worker.
-        return self._connection is not None and not self._connection.in_transaction
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(sqlite3_connection, *args)` here; a locked database is retried after a sleep."""
+        delay = 0.001
+        deadline: float | None = None
+        while True:
+            try:
+                return fn(self._conn, *args)
+            except sqlite3.OperationalError as error:
+                if not _locked(error):
+                    raise
+                now = time.monotonic()
+                deadline = now + self.busy_timeout if deadline is None else deadline
+                if now >= deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.05)
 
     async def commit(self) -> None:
-        """Commit the current transaction (no trip to the worker thread if there is none)."""
-        if not self._idle():
-            await super().commit()
+        """Commit the current transaction."""
+        await self.run(sqlite3.Connection.commit)
 
     async def rollback(self) -> None:
-        """Roll back the current transaction (no trip to the worker thread if there is none)."""
-        if not self._idle():
-            await super().rollback()
+        """Roll back the current transaction."""
+        await self.run(sqlite3.Connection.rollback)
 
 
 def connect(database: str, **kwargs: Any) -> OneTripConnection:
-    """Like `aiosqlite.connect` (await the result), with one-trip cursors."""
+    """Like `aiosqlite.connect` (await the result), with statements on the loop's thread."""
 
     def connector() -> sqlite3.Connection:
         return sqlite3.connect(database, **kwargs)
