@@ -191,6 +191,8 @@ class UpdatePump:
     poll_timeout: float = 10.0
     offset: int | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when the processor has handled everything fetched so far (see `run`).
+    caught_up: asyncio.Event = field(default_factory=asyncio.Event)
     handled: int = 0
     conflict_pause: float = 10.0  # seconds to wait after a 409 from getUpdates
     in_flight: int = 0  # updates being handled right now (their transaction not yet closed)
@@ -220,6 +222,7 @@ class UpdatePump:
         async with self.services.sessionmaker() as session, session.begin():
             await inbox.store(session, [(u.update_id, u.to_dict()) for u in updates], now)
         self.offset = updates[-1].update_id + 1
+        self.caught_up.clear()
         self.wake.set()
         return len(updates)
 
@@ -314,7 +317,12 @@ class UpdatePump:
         try:
             while not stop.is_set():
                 try:
-                    await self.fetch()
+                    if await self.fetch():
+                        # Updates are handled one at a time, so fetching again before the
+                        # processor is through this batch would not handle anything sooner
+                        # (Telegram keeps what is not fetched); the next call then brings
+                        # everything that came meanwhile, in one request and one commit.
+                        await _wait_for_either(self.caught_up, stop, self.poll_timeout)
                 except RetryAfter as exc:
                     await _sleep_or_stop(stop, _seconds(exc.retry_after).total_seconds())
                 except Conflict as exc:
@@ -345,8 +353,11 @@ class UpdatePump:
             except Exception:
                 # The updates stay in the inbox; they are handled on a later pass.
                 log.exception("handling stored updates failed; retrying")
+                self.caught_up.set()
                 await _sleep_or_stop(stop, 5.0)
                 continue
+            if not self.wake.is_set():
+                self.caught_up.set()
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=5.0)
             except TimeoutError:
@@ -357,6 +368,16 @@ def _seconds(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
     return timedelta(seconds=float(value))
+
+
+async def _wait_for_either(first: asyncio.Event, second: asyncio.Event, seconds: float) -> None:
+    """Until either event is set, or `seconds` have passed."""
+    if first.is_set() or second.is_set():
+        return
+    waiters = {asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())}
+    _, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in pending:
+        waiter.cancel()
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
