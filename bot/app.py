@@ -262,17 +262,15 @@ class UpdatePump:
             token = SCOPE.set(scope)
             try:
                 async with session.begin():
-                    row = await session.get(InboxUpdate, update_id)
-                    if row is None or row.status != "new":
+                    row = await inbox.new_update(session, update_id)
+                    if row is None:
                         return False
                     scope.received_at = row.received_at
                     update = Update.de_json(row.payload, self.application.bot)
                     await self.application.process_update(update)
                     if scope.error is not None:
                         raise _HandlerFailed(scope.error)
-                    row.status = "done"
-                    row.processed_at = self.services.clock.now()
-                    row.error = None
+                    await inbox.mark_done(session, update_id, self.services.clock.now())
             except _HandlerFailed as failed:
                 await self._record_failure(update_id, failed.error)
                 return False

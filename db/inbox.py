@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,38 @@ async def store(
         .returning(InboxUpdate.update_id)
     )
     return len((await session.execute(stmt)).all())
+
+
+@dataclass(frozen=True)
+class NewUpdate:
+    """A stored update still to be handled."""
+
+    payload: dict[str, Any]
+    received_at: datetime
+
+
+async def new_update(session: AsyncSession, update_id: int) -> NewUpdate | None:
+    """The stored update to handle, or None if it is unknown or no longer new."""
+    row = (
+        await session.execute(
+            select(InboxUpdate.status, InboxUpdate.payload, InboxUpdate.received_at).where(
+                InboxUpdate.update_id == update_id
+            )
+        )
+    ).first()
+    if row is None or row.status != "new":
+        return None
+    return NewUpdate(row.payload, row.received_at)
+
+
+async def mark_done(session: AsyncSession, update_id: int, now: datetime) -> None:
+    """Record an update as handled (in the transaction that handled it)."""
+    await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id == update_id)
+        .values(status="done", processed_at=now, error=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def sender_of(payload: dict[str, Any]) -> int | None:
