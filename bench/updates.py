@@ -25,7 +25,7 @@ private chat a burst of 5, then one message a second; 20 a minute per group; 429
 It has no overall 30 messages/s cap: that is Telegram's limit for bulk notifications, which
 only the outbox sends (paced by jobs.sender), and it would have made this benchmark measure
 the cap rather than the handling. The echo bot has no limiter; a third row runs our bot
-without any (`bench.uncapped_bot`), which shows that the limiter costs nothing here.
+without any (`bench.uncapped_bot`), to show what the limiter costs here.
 
 Like with like: both bots long-poll with python-telegram-bot and answer each update in turn.
 The echo bot does nothing else; ours does what a report needs — the update stored in the
