@@ -1,7 +1,7 @@
-"""`python -m bot run` without its reply rate limiter (bot.app.ReplyRateLimiter).
+"""`python -m bot run` without its reply rate limiter (bot.app.reply_rate_limiter).
 
 Only for benchmark 1's extra row: the handling alone, with no limiter at all (like the echo
-bot), to show what the deployed bot's per-chat reply limits cost in that benchmark.
+bot), to show what the deployed bot's reply limiter costs in that benchmark.
 """
 
 from __future__ import annotations

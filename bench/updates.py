@@ -20,12 +20,12 @@ waits, without the simulated person's own overhead. Two loads:
 - paced: conversations start at a fixed rate below every bot's capacity (20 updates/s); gives
   the latency a person sees when the bot is not saturated.
 
-The deployed bot answers through its reply rate limiter (`bot.app.ReplyRateLimiter`: per
-private chat a burst of 5, then one message a second; 20 a minute per group; 429s waited out).
-It has no overall 30 messages/s cap: that is Telegram's limit for bulk notifications, which
-only the outbox sends (paced by jobs.sender), and it would have made this benchmark measure
-the cap rather than the handling. The echo bot has no limiter; a third row runs our bot
-without any (`bench.uncapped_bot`), to show what the limiter costs here.
+The deployed bot answers through its reply rate limiter (`bot.app.reply_rate_limiter`:
+python-telegram-bot's AIORateLimiter with its 20 a minute per group and its 429 handling,
+without the overall 30 messages/s cap: that is Telegram's limit for bulk notifications, which
+only the outbox sends, paced by jobs.sender; on answers it made this benchmark measure the cap
+rather than the handling). The echo bot has no limiter; a third row runs our bot without any
+(`bench.uncapped_bot`), to show what the limiter costs here.
 
 Like with like: both bots long-poll with python-telegram-bot and answer each update in turn.
 The echo bot does nothing else; ours does what a report needs — the update stored in the

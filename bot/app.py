@@ -6,12 +6,10 @@ import asyncio
 import html
 import logging
 import traceback
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from aiolimiter import AsyncLimiter
 from sqlalchemy import update as sql_update
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ChatType, ParseMode
@@ -39,58 +37,23 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 # minutes (inbox.backoff): 20 attempts span about 68 minutes of it. With 5, a confirmation
 # meeting a 10% fault rate was given up about once in a thousand updates and its report lost.
 MAX_ATTEMPTS = 20
-REPLY_BURST = 5  # answers a private chat may get at once before they are spaced out
 
 
-class ReplyRateLimiter(AIORateLimiter):
+def reply_rate_limiter() -> AIORateLimiter:
     """Telegram's limits as they apply to the bot's answers to a person's message or press.
 
     "About 30 messages per second" is Telegram's limit for bulk notifications to many users:
     the outbox (jobs.sender), which sends everything nobody asked for, paces itself to
-    SEND_RATE_PER_SECOND. An answer follows a person's own message, so the limit it can meet
-    is the one per chat: about one message a second, short bursts tolerated (Telegram: "we
-    may allow short bursts that go over this limit"), and 20 a minute in a group. So here:
-    no overall cap (it would make every person wait behind the others at the broadcast
-    rate), a leaky bucket per private chat (`burst` at once, then one per `interval`
-    seconds), AIORateLimiter's budget per group, and a 429 still waits its retry_after and
-    retries. answerCallbackQuery names no chat and is not limited (as in AIORateLimiter).
+    SEND_RATE_PER_SECOND. An answer follows a person's own message; capping answers at the
+    broadcast rate made every person wait behind the others (in bench.updates it, not the
+    handling, set the throughput). What an answer can run into is the per-chat limit (about
+    one a second, short bursts tolerated) — only if the person writes that fast — and 20 a
+    minute in a group. Updates are handled one at a time, so waiting ahead of time for one
+    chat would hold up everyone's answers (measured: a per-chat bucket of 5 then 1/s halved
+    the throughput of bench.updates); instead Telegram's 429 is honoured: AIORateLimiter
+    waits its retry_after and retries, and keeps its per-group budget. No overall cap.
     """
-
-    def __init__(self, interval: float, burst: int = REPLY_BURST, max_retries: int = 2) -> None:
-        super().__init__(overall_max_rate=0, max_retries=max_retries)
-        self._interval = interval
-        self._burst = burst
-        self._chats: dict[int, AsyncLimiter] = {}
-
-    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
-        if len(self._chats) > 512:
-            # Forget chats that have been quiet long enough to have their whole burst back.
-            for key, limiter in list(self._chats.items()):
-                if key != chat_id and limiter.has_capacity(limiter.max_rate):
-                    del self._chats[key]
-        if chat_id not in self._chats:
-            self._chats[chat_id] = AsyncLimiter(self._burst, self._burst * self._interval)
-        return self._chats[chat_id]
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> Any:
-        """Wait for the chat's budget (private chats), then AIORateLimiter's handling."""
-        chat_id = data.get("chat_id")
-        if isinstance(chat_id, int) and chat_id > 0 and self._interval > 0 and self._burst > 0:
-            async with self._chat_limiter(chat_id):
-                return await super().process_request(
-                    callback, args, kwargs, endpoint, data, rate_limit_args
-                )
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
+    return AIORateLimiter(overall_max_rate=0, max_retries=2)
 
 
 def build_application(
@@ -118,9 +81,8 @@ def build_application(
         )
     )
     if rate_limiter:
-        limiter = ReplyRateLimiter(settings.send_private_interval)
         # PTB's builder generics cannot express the rate limiter's type parameter here.
-        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
+        builder = builder.rate_limiter(reply_rate_limiter())  # type: ignore[arg-type]
     base = base_url or settings.telegram_base_url
     if base:
         base = base.rstrip("/")
