@@ -129,9 +129,11 @@ class Harness:
         self, who: Person, message: TranscriptMessage, label: str
     ) -> tuple[str | None, TranscriptMessage]:
         """Press the button labelled `label`; return the answer text and the message after it."""
+        # Counted before the press: a quick bot's new message can come before the answer is read.
+        before = len(await self.people.bot_messages(who.id))
         query = await self.people.press_button(who.id, message.message_id, text=label)
         answer = await self.people.wait_for_callback_answer(query.id, timeout=WAIT)
-        after = await self._after_press(who, message)
+        after = await self._after_press(who, message, before)
         return answer.text, after
 
     async def press_data(self, who: Person, message_id: int, data: str) -> str | None:
@@ -140,9 +142,13 @@ class Harness:
         answer = await self.people.wait_for_callback_answer(query.id, timeout=WAIT)
         return answer.text
 
-    async def _after_press(self, who: Person, message: TranscriptMessage) -> TranscriptMessage:
-        """Wait for the press's visible effect: an edit of the message or a new bot message."""
-        before = len(await self.people.bot_messages(who.id))
+    async def _after_press(
+        self, who: Person, message: TranscriptMessage, before: int
+    ) -> TranscriptMessage:
+        """Wait for the press's visible effect: an edit of the message or a new bot message.
+
+        `before` is how many bot messages the person had before pressing.
+        """
         found: list[TranscriptMessage] = []
 
         async def changed() -> bool:
