@@ -85,37 +85,25 @@ async def report_once(
 ) -> None:
     """/report, pick the first task offered, a text carrying `mark`, 确认提交 → 已提交 seen.
 
-    A step without its answer raises TimeoutError naming the step.
+    A step without its answer raises TimeoutError naming the user, the report and the step.
     """
-    try:
-        await _report_steps(emu, user_id, mark, rng, timeout)
-    except TimeoutError as exc:
-        raise TimeoutError(f"user {user_id}, report {mark}: no answer to {exc}") from None
-
-
-async def _report_steps(
-    emu: Emulator,
-    user_id: int,
-    mark: str,
-    rng: random.Random,
-    timeout: float,  # noqa: ASYNC109
-) -> None:
+    step = f"user {user_id}, report {mark}: no answer to"
     sent = emu.user_sends(user_id, "/report")
     menu = await _step(
-        "/report",
+        f"{step} /report",
         wait_reply(emu, user_id, sent.message_id, lambda m: button(m, "rt:") is not None, timeout),
     )
     data = button(menu, "rt:")
     assert data is not None
     emu.press_button(user_id, menu.message_id, data=data)
     await _step(
-        "the task pick",
+        f"{step} the task pick",
         until(emu, lambda: "请直接输入进展情况" in (menu.content.text or ""), timeout),
     )
     text = f"完成{rng.randint(1, 99)}%，预计{rng.randint(4, 12)}月底前完成【{mark}】"
     sent = emu.user_sends(user_id, text)
     card = await _step(
-        "the progress text",
+        f"{step} the progress text",
         wait_reply(
             emu,
             user_id,
@@ -133,7 +121,7 @@ async def _report_steps(
         answered = press.answered and press.text in ("已提交", texts.ALREADY_SUBMITTED)
         return edited or answered
 
-    await _step("确认提交", until(emu, stored, timeout))
+    await _step(f"{step} 确认提交", until(emu, stored, timeout))
 
 
 async def _step(name: str, waiting: Awaitable[T]) -> T:

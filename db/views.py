@@ -656,24 +656,7 @@ async def overdue(
     from one anti-join on ix_reports_cycle_task_unit, and only those pairs are read. Tasks with
     any other rule go through the boards.
     """
-    today = now.astimezone(settings.tz).date()
-    since = await progress.tracking_since(session, scope.year)
-    book = CycleBook(settings, calendar, now, since)
-    rows = overdue_rows(
-        (
-            await boards(
-                session,
-                scope=replace(scope, not_kind=MONTHLY),
-                now=now,
-                settings=settings,
-                calendar=calendar,
-                with_latest=False,
-                book=book,
-            )
-        ).boards,
-        calendar,
-        today,
-    )
+    today, book, rows = await _other_rule_overdue(session, scope, now, settings, calendar)
     _, chased = book.cycles_of(rule_for(MONTHLY, (), settings), scope.year)
     if chased is None:
         return rows
@@ -683,6 +666,25 @@ async def overdue(
     params = {**monthly.params(), "today": today, "chased": chased.key}
     rows.extend(await _missing_rows(session, detailed, params, chased, calendar, today))
     return rows
+
+
+async def _other_rule_overdue(
+    session: AsyncSession, scope: Scope, now: datetime, settings: Settings, calendar: WorkCalendar
+) -> tuple[date, CycleBook, list[OverdueRow]]:
+    """Today, the scope's cycle book, and the overdue rows of its tasks not on the monthly rule."""
+    today = now.astimezone(settings.tz).date()
+    since = await progress.tracking_since(session, scope.year)
+    book = CycleBook(settings, calendar, now, since)
+    found = await boards(
+        session,
+        scope=replace(scope, not_kind=MONTHLY),
+        now=now,
+        settings=settings,
+        calendar=calendar,
+        with_latest=False,
+        book=book,
+    )
+    return today, book, overdue_rows(found.boards, calendar, today)
 
 
 @dataclass(frozen=True)
@@ -715,20 +717,9 @@ async def overdue_page(
     unit by the database (with the filter as conditions), which orders the units; then the
     rows of the units on the page are read. Tasks with other rules go through the boards.
     """
-    today = now.astimezone(settings.tz).date()
-    since = await progress.tracking_since(session, scope.year)
-    book = CycleBook(settings, calendar, now, since)
-    found = await boards(
-        session,
-        scope=replace(scope, not_kind=MONTHLY),
-        now=now,
-        settings=settings,
-        calendar=calendar,
-        with_latest=False,
-        book=book,
-    )
+    today, book, other = await _other_rule_overdue(session, scope, now, settings, calendar)
     by_unit: dict[int, list[OverdueRow]] = defaultdict(list)
-    for row in overdue_rows(found.boards, calendar, today):
+    for row in other:
         if flt.matches(row):
             by_unit[row.unit_id].append(row)
     counts = {
