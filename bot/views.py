@@ -806,26 +806,49 @@ class UnitLine:
         return self.reported / self.owed if self.owed else None
 
 
+@dataclass
+class UnitTally:
+    """Per unit, the obligations of the current cycle, those reported, and the missed ones.
+
+    Fed the boards a chunk at a time (`add`), so a whole year's boards need not be held at once.
+    """
+
+    owed: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    reported: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    overdue: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, boards: Iterable[Board]) -> None:
+        """Count the obligations on these boards."""
+        owed, reported, overdue = self.owed, self.reported, self.overdue
+        for board in boards:
+            for s in board.units:
+                uid = s.unit.unit_id
+                if s.current is not None:
+                    owed[uid] += 1
+                    reported[uid] += int(s.reported_current)
+                if s.missed is not None:
+                    overdue[uid] += 1
+
+
 def unit_lines(
     units: Iterable[tuple[int, str]],
     liaisons: Mapping[int, LiaisonCount],
-    boards: Iterable[Board],
+    boards: Iterable[Board] | UnitTally,
 ) -> list[UnitLine]:
     """Every unit with its liaisons and reporting rate: unreachable first, then lowest rate."""
-    owed: dict[int, int] = defaultdict(int)
-    reported: dict[int, int] = defaultdict(int)
-    overdue: dict[int, int] = defaultdict(int)
-    for board in boards:
-        for s in board.units:
-            uid = s.unit.unit_id
-            if s.current is not None:
-                owed[uid] += 1
-                reported[uid] += int(s.reported_current)
-            if s.missed is not None:
-                overdue[uid] += 1
+    if isinstance(boards, UnitTally):
+        tally = boards
+    else:
+        tally = UnitTally()
+        tally.add(boards)
     lines = [
         UnitLine(
-            uid, name, liaisons.get(uid, LiaisonCount()), owed[uid], reported[uid], overdue[uid]
+            uid,
+            name,
+            liaisons.get(uid, LiaisonCount()),
+            tally.owed.get(uid, 0),
+            tally.reported.get(uid, 0),
+            tally.overdue.get(uid, 0),
         )
         for uid, name in units
     ]
@@ -880,6 +903,94 @@ class Summary:
     overdue_rows: int
 
 
+class SummaryBuilder:
+    """A summary built from boards fed a chunk at a time (`add`), then the reports (`build`).
+
+    Keeps only what the summary shows: counts, red items, this week's deadlines, the tasks' 序号.
+    """
+
+    def __init__(self, *, leader: str | None, now: datetime, since: datetime, tz: tzinfo) -> None:
+        self.leader = leader
+        self.now = now
+        self.since = since
+        self.today = now.astimezone(tz).date()
+        self.week_end = self.today + timedelta(days=6 - self.today.weekday())
+        self.counts: dict[Light, int] = {light: 0 for light in Light}
+        self.red: list[tuple[tuple[int, int, int], RedItem]] = []
+        self.due: dict[date, list[tuple[int, bool]]] = defaultdict(list)
+        self.next_deadline: date | None = None
+        self.overdue_units: set[int] = set()
+        self.overdue_count = 0
+        self.nos: dict[int, int] = {}
+
+    @property
+    def total(self) -> int:
+        """How many tasks were added."""
+        return len(self.nos)
+
+    def add(self, boards: Iterable[Board], statuses: Mapping[int, Status]) -> None:
+        """Count these tasks in."""
+        today, week_end, due = self.today, self.week_end, self.due
+        upcoming = self.next_deadline
+        for board in boards:
+            self.nos[board.task.id] = board.task.no
+            status = statuses[board.task.id]
+            self.counts[status.light] += 1
+            if status.light is Light.RED:
+                first = status.reasons[0]
+                worst = first.workdays_overdue if isinstance(first, Overdue) else 0
+                item = RedItem(board.task.no, board.task.text, first, len(status.reasons) - 1)
+                rank = (0 if isinstance(first, Overdue) else 1, -worst, board.task.no)
+                self.red.append((rank, item))
+            for s in board.units:
+                if s.missed is not None:
+                    self.overdue_units.add(s.unit.unit_id)
+                    self.overdue_count += 1
+                current = s.current
+                if current is None:
+                    continue
+                if today <= current.deadline <= week_end:
+                    due[current.deadline].append((board.task.no, s.reported_current))
+                elif (
+                    current.deadline > week_end
+                    and not s.reported_current
+                    and (upcoming is None or current.deadline < upcoming)
+                ):
+                    upcoming = current.deadline
+        self.next_deadline = upcoming
+
+    def build(self, reports: Iterable[ReportInfo]) -> Summary:
+        """The summary, with the reports since `since` on the tasks added."""
+        nos = self.nos
+        newest: dict[tuple[int, int, str], ReportInfo] = {}
+        for r in sorted(reports, key=lambda r: r.id):
+            if r.task_id in nos:
+                newest[(r.task_id, r.unit_id, r.cycle_key)] = r  # a correction replaces it
+        recent = sorted(newest.values(), key=lambda r: r.created_at, reverse=True)
+        self.red.sort(key=lambda x: x[0])
+        return Summary(
+            leader=self.leader,
+            day=self.today,
+            since=self.since,
+            counts=dict(self.counts),
+            total=self.total,
+            red=tuple(item for _, item in self.red),
+            reports=tuple((nos[r.task_id], r) for r in recent),
+            due=tuple(
+                DueDay(
+                    d,
+                    len(items),
+                    sum(1 for _, ok in items if ok),
+                    tuple(sorted({no for no, ok in items if not ok})),
+                )
+                for d, items in sorted(self.due.items())
+            ),
+            next_deadline=self.next_deadline,
+            overdue_units=len(self.overdue_units),
+            overdue_rows=self.overdue_count,
+        )
+
+
 def summarize(
     boards: Sequence[Board],
     statuses: Mapping[int, Status],
@@ -891,60 +1002,9 @@ def summarize(
     tz: tzinfo,
 ) -> Summary:
     """The summary of some tasks (a leader's, or all) at `now`."""
-    today = now.astimezone(tz).date()
-    week_end = today + timedelta(days=6 - today.weekday())
-    counts: dict[Light, int] = {light: 0 for light in Light}
-    red: list[tuple[tuple[int, int, int], RedItem]] = []
-    due: dict[date, list[tuple[int, bool]]] = defaultdict(list)
-    upcoming: list[date] = []
-    overdue_units: set[int] = set()
-    overdue_count = 0
-    nos = {b.task.id: b.task.no for b in boards}
-    for board in boards:
-        status = statuses[board.task.id]
-        counts[status.light] += 1
-        if status.light is Light.RED:
-            first = status.reasons[0]
-            worst = first.workdays_overdue if isinstance(first, Overdue) else 0
-            item = RedItem(board.task.no, board.task.text, first, len(status.reasons) - 1)
-            red.append(((0 if isinstance(first, Overdue) else 1, -worst, board.task.no), item))
-        for s in board.units:
-            if s.missed is not None:
-                overdue_units.add(s.unit.unit_id)
-                overdue_count += 1
-            if s.current is None:
-                continue
-            if today <= s.current.deadline <= week_end:
-                due[s.current.deadline].append((board.task.no, s.reported_current))
-            elif s.current.deadline > week_end and not s.reported_current:
-                upcoming.append(s.current.deadline)
-    red.sort(key=lambda x: x[0])
-    newest: dict[tuple[int, int, str], ReportInfo] = {}
-    for r in sorted(reports, key=lambda r: r.id):
-        if r.task_id in nos:
-            newest[(r.task_id, r.unit_id, r.cycle_key)] = r  # a correction replaces the original
-    recent = sorted(newest.values(), key=lambda r: r.created_at, reverse=True)
-    return Summary(
-        leader=leader,
-        day=today,
-        since=since,
-        counts=counts,
-        total=len(boards),
-        red=tuple(item for _, item in red),
-        reports=tuple((nos[r.task_id], r) for r in recent),
-        due=tuple(
-            DueDay(
-                d,
-                len(items),
-                sum(1 for _, ok in items if ok),
-                tuple(sorted({no for no, ok in items if not ok})),
-            )
-            for d, items in sorted(due.items())
-        ),
-        next_deadline=min(upcoming) if upcoming else None,
-        overdue_units=len(overdue_units),
-        overdue_rows=overdue_count,
-    )
+    builder = SummaryBuilder(leader=leader, now=now, since=since, tz=tz)
+    builder.add(boards, statuses)
+    return builder.build(reports)
 
 
 # --- Ledger -------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ the summaries ask for the latest reports without text and quantities (`details=F
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from functools import cache
@@ -89,6 +89,8 @@ from db.models import (
 )
 from db.tasks import task_id_by_no as task_id_by_no  # re-exported for callers of the views
 
+Shape = tuple[bool, bool, bool, bool, bool]  # see Scope.shape
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -99,18 +101,20 @@ class Scope:
     task_id: int | None = None
     only_kind: str | None = None  # only tasks with this cycle kind
     not_kind: str | None = None  # tasks with any other cycle kind
+    ids: tuple[int, ...] = ()  # only these tasks (one chunk of a larger scope, `board_chunks`)
 
     def task_ids(self) -> Select[Any]:
         """The ids of the tasks in scope, as a subquery."""
         return _task_ids(self.shape(), self.params())
 
-    def shape(self) -> tuple[bool, bool, bool, bool]:
+    def shape(self) -> Shape:
         """Which filters the scope has: scopes of one shape share one (cached) statement."""
         return (
             bool(self.leader_ids),
             self.task_id is not None,
             self.only_kind is not None,
             self.not_kind is not None,
+            bool(self.ids),
         )
 
     def params(self) -> dict[str, Any]:
@@ -121,6 +125,7 @@ class Scope:
             "scope_task": self.task_id,
             "scope_only_kind": self.only_kind,
             "scope_not_kind": self.not_kind,
+            "scope_ids": list(self.ids),
         }
 
 
@@ -128,14 +133,14 @@ class Scope:
 _NO_VALUES: dict[str, Any] = Scope(0).params()
 
 
-def _task_ids(shape: tuple[bool, bool, bool, bool], values: dict[str, Any]) -> Select[Any]:
+def _task_ids(shape: Shape, values: dict[str, Any]) -> Select[Any]:
     """The task ids of a scope of `shape`, with named parameters holding `values`.
 
     The names let a statement built once for a shape run for any scope of that shape with
     `Scope.params()` as execution parameters (building the larger statements costs more than
     running them).
     """
-    leaders, one_task, only_kind, not_kind = shape
+    leaders, one_task, only_kind, not_kind, some = shape
     query = select(Task.id).where(Task.year == bindparam("scope_year", values["scope_year"]))
     if leaders:
         wanted: BindParameter[list[int]] = bindparam(
@@ -153,6 +158,10 @@ def _task_ids(shape: tuple[bool, bool, bool, bool], values: dict[str, Any]) -> S
     if not_kind:
         query = query.where(
             Task.cycle_kind != bindparam("scope_not_kind", values["scope_not_kind"])
+        )
+    if some:
+        query = query.where(
+            Task.id.in_(bindparam("scope_ids", values["scope_ids"], expanding=True))
         )
     return query
 
@@ -408,7 +417,7 @@ async def latest(
 
 
 @cache
-def _latest_statement(shape: tuple[bool, bool, bool, bool], details: bool) -> Select[Any]:
+def _latest_statement(shape: Shape, details: bool) -> Select[Any]:
     """The statement of `latest` for scopes of one shape (built once: it takes ~15 ms)."""
     pairs = _pairs_of(_task_ids(shape, _NO_VALUES)).subquery()
     base = select(pairs.c.task_id, pairs.c.unit_id).distinct().subquery()
@@ -642,6 +651,43 @@ async def boards(
     return Boards(built, statuses, book)
 
 
+CHUNK = 1000  # tasks per chunk in `board_chunks`
+
+
+async def board_chunks(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    now: datetime,
+    settings: Settings,
+    calendar: WorkCalendar,
+    with_latest: bool = True,
+    details: bool = True,
+    size: int = CHUNK,
+) -> AsyncIterator[Boards]:
+    """`boards` of the scope's tasks, `size` tasks at a time in 序号 order.
+
+    For the views over a whole year (the city-wide summary, /units, the ledger): at 10,000
+    tasks the boards of all of them at once took ~45 MB; a chunk at a time keeps only what the
+    view accumulates. Every chunk shares one cycle book, so they agree on the cycles.
+    """
+    ids = [r[0] for r in await _rows(session, scope.task_ids().order_by(Task.no))]
+    if not ids:
+        return
+    book = CycleBook(settings, calendar, now, await progress.tracking_since(session, scope.year))
+    for start in range(0, len(ids), size):
+        yield await boards(
+            session,
+            scope=Scope(scope.year, ids=tuple(ids[start : start + size])),
+            now=now,
+            settings=settings,
+            calendar=calendar,
+            with_latest=with_latest,
+            details=details,
+            book=book,
+        )
+
+
 async def overdue(
     session: AsyncSession,
     *,
@@ -836,7 +882,7 @@ async def _missing_rows(
 
 @cache
 def _missing_statements(
-    shape: tuple[bool, bool, bool, bool], roles: tuple[str, ...]
+    shape: Shape, roles: tuple[str, ...]
 ) -> tuple[Any, Select[Any], Select[Any]]:
     """The owing (task, unit) pairs of monthly tasks without a report for the chased cycle.
 
@@ -1001,16 +1047,36 @@ class Ledger:
     rows: list[LedgerRow]
 
 
+async def ledger_chunks(
+    session: AsyncSession,
+    *,
+    year: int,
+    now: datetime,
+    settings: Settings,
+    calendar: WorkCalendar,
+    size: int = CHUNK,
+) -> AsyncIterator[list[LedgerRow]]:
+    """The ledger rows of the year's tasks, by 序号, `size` tasks at a time."""
+    today = now.astimezone(settings.tz).date()
+    scope = Scope(year)
+    nudges = await nudge_counts(session, scope)
+    async for found in board_chunks(
+        session, scope=scope, now=now, settings=settings, calendar=calendar, size=size
+    ):
+        yield ledger_rows(found.boards, found.statuses, nudges, calendar, today)
+
+
 async def ledger(
     session: AsyncSession, *, now: datetime, settings: Settings, calendar: WorkCalendar
 ) -> Ledger | None:
     """The ledger of this year's tasks (else the newest year's); None if there are no tasks."""
     today = now.astimezone(settings.tz).date()
     year = await year_of_tasks(session, today.year)
-    scope = Scope(year)
-    found = await boards(session, scope=scope, now=now, settings=settings, calendar=calendar)
-    if not found.boards:
-        return None
-    nudges = await nudge_counts(session, scope)
-    rows = ledger_rows(found.boards, found.statuses, nudges, calendar, today)
-    return Ledger(year, today, rows)
+    rows = [
+        row
+        async for chunk in ledger_chunks(
+            session, year=year, now=now, settings=settings, calendar=calendar
+        )
+        for row in chunk
+    ]
+    return Ledger(year, today, rows) if rows else None

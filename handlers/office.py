@@ -21,10 +21,11 @@ from bot.views import (
     ALL,
     FilterProblem,
     OverdueFilter,
+    SummaryBuilder,
+    UnitTally,
     build_card,
     decode_filter,
     parse_filter,
-    summarize,
     unit_lines,
 )
 from db import people, tasks, views
@@ -383,18 +384,20 @@ async def cmd_units(update: Update, context: BotContext) -> None:
     """/units: who can be reminded, and each unit's reporting rate this cycle."""
     services = context.services
     now = context.now()
-    found = await views.boards(
+    tally = UnitTally()
+    async for found in views.board_chunks(
         context.session,
         scope=views.Scope(_year(context)),
         now=now,
         settings=services.settings,
         calendar=services.calendar,
         with_latest=False,
-    )
+    ):
+        tally.add(found.boards)
     lines = unit_lines(
         [(u.id, u.name) for u in await people.reportable_units(context.session)],
         await views.liaison_counts(context.session),
-        found.boards,
+        tally,
     )
     await reply(update, texts.units_overview(lines, now.astimezone(services.settings.tz)))
 
@@ -418,27 +421,21 @@ async def cmd_summary(update: Update, context: BotContext) -> None:
     else:
         who = [(x.name, views.Scope(year, leader_ids=(x.id,))) for x in principal.leaders]
     for leader, scope in who:
-        found = await views.boards(
+        builder = SummaryBuilder(leader=leader, now=now, since=since, tz=settings.tz)
+        async for found in views.board_chunks(
             context.session,
             scope=scope,
             now=now,
             settings=settings,
             calendar=services.calendar,
             details=False,  # a summary shows statuses, not the latest reports' text
-        )
-        if not found.boards:
+        ):
+            builder.add(found.boards, found.statuses)
+        if not builder.total:
             await reply(update, texts.SUMMARY_NONE)
             continue
         reports = await views.reports_between(context.session, scope, since, now, limit=5000)
-        summary = summarize(
-            found.boards,
-            found.statuses,
-            reports,
-            leader=leader,
-            now=now,
-            since=since,
-            tz=settings.tz,
-        )
+        summary = builder.build(reports)
         await reply(update, texts.summary_text(summary, settings.tz, limit=settings.summary_items))
 
 

@@ -74,7 +74,22 @@ async def plan_reminders(
     added = await warn_unknown_years(session=session, calendar=calendar, now=now)
     year = local.year
     since = await progress.tracking_since(session, year)
-    tasks = (await session.scalars(select(Task).where(Task.year == year).order_by(Task.no))).all()
+    # Plain rows, not ORM objects: at 10,000 tasks the objects and their identity map cost ~20 MB.
+    tasks = (
+        await session.execute(
+            select(
+                Task.id,
+                Task.no,
+                Task.text,
+                Task.year,
+                Task.completed_on,
+                Task.cycle_kind,
+                Task.cycle_dates,
+            )
+            .where(Task.year == year)
+            .order_by(Task.no)
+        )
+    ).all()
     active = [t for t in tasks if task_active(today, t.year, t.completed_on)]
     if not active:
         return added
@@ -100,7 +115,7 @@ async def plan_reminders(
         session, task_ids, responsible_report=settings.responsible_units_report
     )
     pairs = [(o.task_id, o.unit_id) for lst in owing.values() for o in lst]
-    reported = await progress.reported_keys(session, pairs)
+    reported = await progress.reported_keys(session, pairs, keys)
     sent = await outbox.sent_steps(session, task_ids, cycle_keys=keys)
     liaisons = await people.contacts_for_units(session, sorted({u for _, u in pairs}))
     leaders_of = await _task_leader_contacts(session, task_ids)

@@ -463,7 +463,9 @@ class OutboxSender:
         async with self.sessionmaker() as session:
             items = await outbox.items_of(session, [r.id for r in checked])
             every = [i for r in checked for i in items.get(r.id, [])]
-            keys = await progress.reported_keys(session, {(i.task_id, i.unit_id) for i in every})
+            keys = await progress.reported_keys(
+                session, {(i.task_id, i.unit_id) for i in every}, {i.cycle_key for i in every}
+            )
             completed = await progress.completed_tasks(session, {i.task_id for i in every}, today)
             active = await people.active_contact_ids(session, {i.contact_id for i in every})
         facts = _Facts(keys=keys, completed=completed, active=active)

@@ -46,9 +46,11 @@ from bot.views import (
     OverdueFilter,
     ReportInfo,
     Standing,
+    SummaryBuilder,
     TargetInfo,
     TaskInfo,
     UnitOnTask,
+    UnitTally,
     board_status,
     build_board,
     build_card,
@@ -827,3 +829,54 @@ async def test_ledger_holds_every_task(sessionmaker: Maker) -> None:
     assert ledger is not None
     assert [r.no for r in ledger.rows] == list(range(1, 89))
     assert empty_year == 2026
+
+
+async def test_views_in_chunks_match_the_views_at_once(sessionmaker: Maker) -> None:
+    """The city-wide views read a chunk of tasks at a time: the chunks' seams change nothing."""
+    await import_seed(sessionmaker, IMPORTED)
+    async with sessionmaker() as s, s.begin():
+        tasks, units = await _ids(s)
+        fgj, gxj = units["发改局"], units["工信局"]
+        for no in range(1, 89, 3):  # some reported, some late, some stuck, some done
+            at = datetime(2026, 3, 20 + no % 7, 9, tzinfo=SH)
+            add_report(s, tasks[no], fgj, "2026-03", at, percent=float(no % 5 * 30))
+            if no % 2:
+                add_report(s, tasks[no], gxj, "2026-03", at, difficulties=["资金"])
+    since = datetime(2026, 3, 26, 9, tzinfo=SH)
+    async with sessionmaker() as s:
+        leader = (await views.catalogue(s, 2026)).leaders["周全"]
+        for scope in (views.Scope(2026), views.Scope(2026, leader_ids=(leader,))):
+            whole = await views.boards(
+                s, scope=scope, now=MAR27, settings=SETTINGS, calendar=CAL, details=False
+            )
+            reports = await views.reports_between(s, scope, since, MAR27, limit=5000)
+            builder = SummaryBuilder(leader="x", now=MAR27, since=since, tz=SH)
+            tally = UnitTally()
+            sizes = []
+            async for chunk in views.board_chunks(
+                s, scope=scope, now=MAR27, settings=SETTINGS, calendar=CAL, details=False, size=7
+            ):
+                sizes.append(len(chunk.boards))
+                builder.add(chunk.boards, chunk.statuses)
+                tally.add(chunk.boards)
+            assert len(sizes) > 1 and sum(sizes) == len(whole.boards)
+            at_once = summarize(
+                whole.boards, whole.statuses, reports, leader="x", now=MAR27, since=since, tz=SH
+            )
+            assert builder.build(reports) == at_once
+            assert at_once.red and at_once.reports  # the comparison covers the lists
+            everyone = [(u.id, u.name) for u in await people.reportable_units(s)]
+            counts = await views.liaison_counts(s)
+            assert unit_lines(everyone, counts, tally) == unit_lines(everyone, counts, whole.boards)
+        whole = await views.boards(
+            s, scope=views.Scope(2026), now=MAR27, settings=SETTINGS, calendar=CAL
+        )
+        nudges = await views.nudge_counts(s, views.Scope(2026))
+        chunked = [
+            row
+            async for rows in views.ledger_chunks(
+                s, year=2026, now=MAR27, settings=SETTINGS, calendar=CAL, size=7
+            )
+            for row in rows
+        ]
+    assert chunked == ledger_rows(whole.boards, whole.statuses, nudges, CAL, MAR27.date())
