@@ -39,7 +39,7 @@ from bench.common import Verdicts, database, print_table
 from bench.datagen import NOW, YEAR, Generated, real_register, synthetic
 from bot import texts
 from bot.config import Settings
-from bot.ledger import build_ledger
+from bot.export import export_ledger
 from bot.runtime import tune_collector
 from bot.views import ALL, build_card, summarize
 from bot.workcal import WorkCalendar
@@ -152,10 +152,9 @@ async def leader_summary(ctx: Context) -> int:
 async def export(ctx: Context) -> int:
     """handlers.office.cmd_export: the ledger as .xlsx bytes."""
     async with ctx.sessionmaker() as session:
-        ledger = await views.ledger(session, now=NOW, settings=ctx.settings, calendar=ctx.calendar)
+        ledger = await export_ledger(session, now=NOW, settings=ctx.settings, calendar=ctx.calendar)
     assert ledger is not None
-    data = build_ledger(ledger.rows, year=ledger.year, as_of=ledger.as_of, tz=ctx.settings.tz)
-    return len(data)
+    return len(ledger.data)
 
 
 RUNNERS: dict[str, Callable[[Context], Awaitable[int]]] = {

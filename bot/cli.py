@@ -276,9 +276,8 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the ledger (督查台账) of this year's tasks to an .xlsx file."""
     from bot import texts
     from bot.clock import SystemClock
-    from bot.ledger import build_ledger
+    from bot.export import export_ledger
     from bot.runtime import load_calendar
-    from db import views
     from db.engine import create_engine, make_sessionmaker
     from db.migrate import upgrade
 
@@ -288,16 +287,15 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         calendar = await load_calendar(engine)
         now = SystemClock(settings.tz).now()
         async with make_sessionmaker(engine)() as session:
-            ledger = await views.ledger(session, now=now, settings=settings, calendar=calendar)
+            ledger = await export_ledger(session, now=now, settings=settings, calendar=calendar)
     finally:
         await engine.dispose()
     if ledger is None:
         print(texts.EXPORT_EMPTY, file=sys.stderr)
         return 1
-    data = build_ledger(ledger.rows, year=ledger.year, as_of=ledger.as_of, tz=settings.tz)
     path = Path(args.output) if args.output else Path(texts.ledger_filename(ledger.as_of))
-    path.write_bytes(data)
-    print(f"已导出{ledger.year}年督查台账（{len(ledger.rows)}项任务）：{path}")
+    path.write_bytes(ledger.data)
+    print(f"已导出{ledger.year}年督查台账（{ledger.tasks}项任务）：{path}")
     return 0
 
 

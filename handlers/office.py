@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot import texts
-from bot.ledger import build_ledger
+from bot.export import export_ledger
 from bot.roles import Principal
 from bot.views import (
     ALL,
@@ -449,23 +449,22 @@ async def cmd_export(update: Update, context: BotContext) -> None:
     assert user is not None and message is not None
     services = context.services
     now = context.now()
-    ledger = await views.ledger(
+    ledger = await export_ledger(
         context.session, now=now, settings=services.settings, calendar=services.calendar
     )
     if ledger is None:
         await reply(update, texts.EXPORT_EMPTY)
         return
-    data = build_ledger(ledger.rows, year=ledger.year, as_of=ledger.as_of, tz=services.settings.tz)
     await people.audit(
         context.session,
         at=now,
         actor=user.id,
         action="export",
         target=f"ledger:{ledger.year}",
-        detail={"tasks": len(ledger.rows)},
+        detail={"tasks": ledger.tasks},
     )
     await message.reply_document(
-        document=data,
+        document=ledger.data,
         filename=texts.ledger_filename(ledger.as_of),
-        caption=texts.export_caption(ledger.year, len(ledger.rows), ledger.as_of),
+        caption=texts.export_caption(ledger.year, ledger.tasks, ledger.as_of),
     )

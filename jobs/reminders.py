@@ -31,6 +31,7 @@ from db.models import AppState, CalendarOverride, Contact, Leader, Task, TaskLea
 from db.outbox import ItemKey
 
 REMINDER = "reminder"
+CHUNK = 1000  # tasks whose obligations are looked up at once
 ESCALATION = "escalation"
 
 
@@ -106,55 +107,65 @@ async def plan_reminders(
                 if since is None or c.due >= since
             ]
         cycles_of[task.id] = open_by_rule[rule]
-    task_ids = [t.id for t in active if cycles_of[t.id]]
-    if not task_ids:
+    chased = [t for t in active if cycles_of[t.id]]
+    if not chased:
         return added
     keys = sorted({c.key for cycles in open_by_rule.values() for c in cycles})
-
-    owing = await progress.owing_units(
-        session, task_ids, responsible_report=settings.responsible_units_report
-    )
-    pairs = [(o.task_id, o.unit_id) for lst in owing.values() for o in lst]
-    reported = await progress.reported_keys(session, pairs, keys)
-    sent = await outbox.sent_steps(session, task_ids, cycle_keys=keys)
-    liaisons = await people.contacts_for_units(session, sorted({u for _, u in pairs}))
-    leaders_of = await _task_leader_contacts(session, task_ids)
     office = [c for c in await people.contacts_with_role(session, Role.OFFICE) if c.reachable]
-
+    liaisons: dict[int, list[Contact]] = {}
     due: list[DueItem] = []
-    for task in active:
-        if task.id not in owing:
-            continue
-        for o in owing[task.id]:
-            keys_reported = reported[(task.id, o.unit_id)]
-            recipients: list[tuple[Contact, Audience]] = [
-                (c, Audience.LIAISON) for c in liaisons.get(o.unit_id, []) if c.reachable
-            ]
-            recipients += [(c, Audience.LEADERS) for c in leaders_of.get(task.id, [])]
-            recipients += [(c, Audience.LEADERS) for c in office]
-            for cycle in cycles_of[task.id]:
-                if cycle.key in keys_reported:
-                    continue
-                for contact, audience in recipients:
-                    already = sent.get((task.id, o.unit_id, cycle.key, contact.id), set())
-                    for step in steps_to_send(
-                        cycle.due,
-                        now,
-                        False,
-                        already,
-                        calendar,
-                        tz=settings.tz,
-                        reminder_time=settings.reminder_time,
-                        before_days=settings.remind_days_before,
-                        escalate_after=settings.escalate_after_workdays,
-                    ):
-                        if step.audience != audience:
-                            continue
-                        due.append(
-                            DueItem(
-                                task.id, task.no, task.text, o.unit_id, o.unit, cycle, step, contact
+    # A chunk of tasks at a time: what is looked up per obligation (owing units, reported
+    # keys, steps sent) is read and dropped chunk by chunk; only the due items are kept.
+    for start in range(0, len(chased), CHUNK):
+        chunk = chased[start : start + CHUNK]
+        task_ids = [t.id for t in chunk]
+        owing = await progress.owing_units(
+            session, task_ids, responsible_report=settings.responsible_units_report
+        )
+        pairs = [(o.task_id, o.unit_id) for lst in owing.values() for o in lst]
+        reported = await progress.reported_keys(session, pairs, keys)
+        sent = await outbox.sent_steps(session, task_ids, cycle_keys=keys)
+        new_units = sorted({u for _, u in pairs} - liaisons.keys())
+        liaisons.update(await people.contacts_for_units(session, new_units))
+        leaders_of = await _task_leader_contacts(session, task_ids)
+        for task in chunk:
+            for o in owing[task.id]:
+                keys_reported = reported[(task.id, o.unit_id)]
+                recipients: list[tuple[Contact, Audience]] = [
+                    (c, Audience.LIAISON) for c in liaisons.get(o.unit_id, []) if c.reachable
+                ]
+                recipients += [(c, Audience.LEADERS) for c in leaders_of.get(task.id, [])]
+                recipients += [(c, Audience.LEADERS) for c in office]
+                for cycle in cycles_of[task.id]:
+                    if cycle.key in keys_reported:
+                        continue
+                    for contact, audience in recipients:
+                        already = sent.get((task.id, o.unit_id, cycle.key, contact.id), set())
+                        for step in steps_to_send(
+                            cycle.due,
+                            now,
+                            False,
+                            already,
+                            calendar,
+                            tz=settings.tz,
+                            reminder_time=settings.reminder_time,
+                            before_days=settings.remind_days_before,
+                            escalate_after=settings.escalate_after_workdays,
+                        ):
+                            if step.audience != audience:
+                                continue
+                            due.append(
+                                DueItem(
+                                    task.id,
+                                    task.no,
+                                    task.text,
+                                    o.unit_id,
+                                    o.unit,
+                                    cycle,
+                                    step,
+                                    contact,
+                                )
                             )
-                        )
     return added + await _enqueue_merged(session, due, now, settings, calendar)
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
+from copy import copy
 from datetime import date, datetime
 from io import BytesIO
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot import texts
-from bot.ledger import FILLS, HEADER_ROW, build_ledger, cell_text
+from bot.ledger import FILLS, HEADER_ROW, WIDTHS, LedgerWriter, build_ledger, cell_text
 from bot.status import Light, MarkedComplete, OnTrack, Overdue, ScheduleCheck, Status
 from bot.views import LedgerRow, ReportInfo
 from tests.harness import SEED
@@ -200,3 +203,123 @@ def test_cli_export_writes_the_ledger(
     assert sorted(task_rows(sheet(out.read_bytes()))) == list(range(1, 89))
     assert cli.main(["export"]) == 0
     assert list(tmp_path.glob("督查台账-*.xlsx"))
+
+
+def content(data: bytes) -> dict[str, Any]:
+    """What a reader of the sheet sees: every cell's value and styles, merges, sizes, printing."""
+    ws = sheet(data)
+    return {
+        "cells": [
+            (
+                c.coordinate,
+                c.value,
+                c.number_format,
+                copy(c.font),
+                copy(c.fill),
+                copy(c.border),
+                copy(c.alignment),
+            )
+            for row in ws.iter_rows()
+            for c in row
+        ],
+        "merged": {str(m) for m in ws.merged_cells.ranges},
+        "heights": {r: d.height for r, d in ws.row_dimensions.items()},
+        "widths": {c: d.width for c, d in ws.column_dimensions.items()},
+        "panes": (ws.freeze_panes, ws.print_title_rows),
+        "printing": (ws.page_setup, ws.page_margins, ws.print_options, ws.sheet_properties),
+    }
+
+
+def chunked(rows: Sequence[LedgerRow], cuts: Sequence[int]) -> Iterator[Iterator[LedgerRow]]:
+    """The rows cut before each index in `cuts`, each chunk a one-pass iterator."""
+    bounds = [0, *cuts, len(rows)]
+    for start, end in pairwise(bounds):
+        yield iter(rows[start:end])
+
+
+@pytest.mark.parametrize(
+    "cuts",
+    [
+        # cuts: within 一 (no subsection); at （一）, under a new section; within （一）;
+        # an empty chunk within （三）; at 三
+        (2, 5, 7, 40, 40, 84),
+        tuple(range(1, 88)),  # one row at a time
+    ],
+    ids=["irregular", "row-by-row"],
+)
+def test_rows_added_in_chunks_make_the_same_workbook(cuts: tuple[int, ...]) -> None:
+    rows = rows_from_seed()
+    continuing = [
+        c
+        for c in cuts
+        if (rows[c - 1].section, rows[c - 1].subsection) == (rows[c].section, rows[c].subsection)
+    ]
+    assert continuing  # some chunk goes on with the section and subsection of the one before
+    writer = LedgerWriter(year=2026, as_of=AS_OF, tz=SH)
+    for chunk in chunked(rows, cuts):
+        writer.add(chunk)
+    data = writer.finish()
+    assert content(data) == content(build_ledger(rows, year=2026, as_of=AS_OF, tz=SH))
+    ws = sheet(data)
+    headings = [
+        r for r in range(HEADER_ROW + 1, ws.max_row + 1) if isinstance(ws.cell(r, 1).value, str)
+    ]
+    assert len(headings) == 8  # no section heading repeated at a chunk boundary
+    assert sorted(task_rows(ws)) == list(range(1, 89))
+
+
+def test_an_empty_ledger_has_the_title_and_header_rows_only() -> None:
+    writer = LedgerWriter(year=2026, as_of=AS_OF, tz=SH)
+    writer.add([])
+    writer.add(iter(()))
+    data = writer.finish()
+    untouched = LedgerWriter(year=2026, as_of=AS_OF, tz=SH).finish()
+    assert content(data) == content(untouched)
+    assert content(data) == content(build_ledger([], year=2026, as_of=AS_OF, tz=SH))
+    ws = sheet(data)
+    assert ws.max_row == HEADER_ROW
+    assert ws["A1"].value == texts.ledger_title(2026)
+    assert ws["A2"].value == texts.ledger_subtitle(AS_OF)
+    assert [c.value for c in ws[HEADER_ROW]] == list(texts.LEDGER_HEADERS)
+    assert {str(m) for m in ws.merged_cells.ranges} == {"A1:K1", "A2:K2"}
+    assert ws.freeze_panes == "A4"
+    assert ws.print_title_rows == "$3:$3"
+
+
+def test_a_finished_writer_cannot_be_used() -> None:
+    writer = LedgerWriter(year=2026, as_of=AS_OF, tz=SH)
+    writer.add(rows_from_seed()[:3])
+    writer.finish()
+    with pytest.raises(RuntimeError):
+        writer.add(rows_from_seed()[3:4])
+    with pytest.raises(RuntimeError):
+        writer.finish()
+
+
+def test_styles_of_each_kind_of_row(ledger: Worksheet) -> None:
+    """The formatting of each kind of row: title, date, header, section and task rows."""
+    title = ledger["A1"]
+    assert (title.font.b, title.font.sz) == (True, 16)
+    assert (title.alignment.horizontal, title.alignment.vertical) == ("center", "center")
+    assert ledger.row_dimensions[1].height == 30
+    assert ledger["A2"].alignment.horizontal == "right"
+    assert "A2:K2" in {str(m) for m in ledger.merged_cells.ranges}
+    for cell in ledger[HEADER_ROW]:
+        assert cell.font.b
+        assert cell.fill.fgColor.rgb.endswith("DDEBF7")
+        assert cell.border.left.style == cell.border.bottom.style == "thin"
+        assert cell.alignment.horizontal == "center"
+    heading = HEADER_ROW + 1  # 一、…
+    assert ledger.cell(heading, 1).font.b
+    assert all(c.border.top.style == "thin" for c in ledger[heading])
+    six = next(r for r in range(heading, ledger.max_row + 1) if ledger.cell(r, 1).value == 6)
+    assert ledger.cell(six, 7).number_format == "0.0%"
+    assert ledger.cell(six, 8).number_format == "yyyy-mm-dd"
+    assert ledger.cell(six, 2).alignment.vertical == "top"
+    assert ledger.cell(six, 3).alignment.horizontal == "center"
+    assert all(c.border.right.style == "thin" for c in ledger[six])
+    widths = [ledger.column_dimensions[get_column_letter(i)].width for i in range(1, 12)]
+    assert widths == list(WIDTHS)
+    assert ledger.page_setup.fitToHeight == 0
+    assert (ledger.page_margins.left, ledger.page_margins.top) == (0.4, 0.5)
+    assert ledger.print_options.horizontalCentered
