@@ -16,8 +16,10 @@ cycle (60% and 20% of the (task, lead unit) pairs); the rest are earlier months'
 reports, and only the volume they must look past grows.
 
 SQLite is written through SQLAlchemy Core executemany on a synchronous connection, PostgreSQL
-with COPY; PostgreSQL is then ANALYZEd (autovacuum would do it), SQLite is not (the bot never
-runs ANALYZE, so its planner works without statistics in production too).
+with COPY; PostgreSQL is then VACUUMed and ANALYZEd, as autovacuum would do to a table loaded
+long before (the vacuum sets the visibility map, without which an index-only scan still reads
+the table), SQLite is not (the bot never runs ANALYZE, so its planner works without
+statistics in production too).
 """
 
 from __future__ import annotations
@@ -145,7 +147,7 @@ def _sqlite_insert(url: str, table: sa.Table, rows: Sequence[dict[str, Any]]) ->
 
 
 async def finish(url: str) -> None:
-    """PostgreSQL: move the id sequences past the explicit ids, and ANALYZE."""
+    """PostgreSQL: move the id sequences past the explicit ids, and VACUUM ANALYZE."""
     if _backend(url) != "postgresql":
         return
     conn = await asyncpg.connect(asyncpg_dsn(url))
@@ -160,7 +162,7 @@ async def finish(url: str) -> None:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"COALESCE((SELECT max(id) FROM {table}), 1))"
             )
-        await conn.execute("ANALYZE")
+        await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
 

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.ledger import LedgerWriter
 from bot.workcal import WorkCalendar
 from db import views
+from db.register_cache import RegisterCache
 
 
 @dataclass(frozen=True)
@@ -27,16 +28,24 @@ class Export:
 
 
 async def export_ledger(
-    session: AsyncSession, *, now: datetime, settings: Settings, calendar: WorkCalendar
+    session: AsyncSession,
+    *,
+    now: datetime,
+    settings: Settings,
+    calendar: WorkCalendar,
+    register: RegisterCache | None = None,
 ) -> Export | None:
-    """The ledger of this year's tasks (else the newest year's); None if there are no tasks."""
+    """The ledger of this year's tasks (else the newest year's); None if there are no tasks.
+
+    `register`: the tasks kept in memory (validated in this session), as for the views.
+    """
     today = now.astimezone(settings.tz).date()
     year = await views.year_of_tasks(session, today.year)
     writer = LedgerWriter(year=year, as_of=today, tz=settings.tz)
     tasks = 0
     try:
         async for rows in views.ledger_chunks(
-            session, year=year, now=now, settings=settings, calendar=calendar
+            session, year=year, now=now, settings=settings, calendar=calendar, register=register
         ):
             writer.add(rows)
             tasks += len(rows)

@@ -56,7 +56,7 @@ A red or yellow status lists every finding, not only those of its own colour.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum, IntEnum
@@ -553,6 +553,8 @@ def _on_track(
     )
 
 
-def _clean(phrases: Iterable[str]) -> tuple[str, ...]:
+def _clean(phrases: Sequence[str]) -> tuple[str, ...]:
     """Phrases stripped, empty ones dropped, repeats removed, order kept."""
+    if not phrases:
+        return ()  # most reports name no difficulty
     return tuple(dict.fromkeys(p.strip() for p in phrases if p.strip()))

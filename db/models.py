@@ -278,6 +278,31 @@ class Report(Base):
     created_at: Mapped[datetime]
 
 
+class ReportLatest(Base):
+    """Per (task, unit): its newest report, and the newest stating a percentage and a date.
+
+    Kept by a trigger on `reports` (migration 0004), so every way a report is written keeps it
+    right; the office's views read a pair's latest reports from here by the task ids instead
+    of searching each pair's reports (db.views.latest). Ties in created_at go to the report
+    written last.
+    """
+
+    __tablename__ = "report_latest"
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(primary_key=True)
+    last_id: Mapped[int]
+    last_at: Mapped[datetime]
+    pct_id: Mapped[int | None]
+    pct_at: Mapped[datetime | None]
+    percent: Mapped[float | None] = mapped_column(Float)
+    exp_id: Mapped[int | None]
+    exp_at: Mapped[datetime | None]
+    expected_date: Mapped[date | None] = mapped_column(Date)
+
+
 class ReportDraft(Base):
     """A report conversation in progress; lives here, not in memory, so it survives a restart."""
 

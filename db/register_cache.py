@@ -14,13 +14,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import progress, tasks
 from db.models import AppState, Unit
+
+if TYPE_CHECKING:
+    from bot.views import TaskInfo
 
 REGISTER_VERSION = "register_version"  # app_state key; its value changes with every import
 
@@ -49,6 +52,10 @@ class RegisterCache:
         self._views: dict[int, tasks.TaskView] = {}
         self._since: dict[int, datetime | None] = {}
         self._unit_names: dict[int, str] | None = None
+        # The views' tasks (db.views.load_tasks), per task id and per reading of the
+        # co-responsible units' duty; `shared` holds each string and tuple they share once.
+        self._infos: dict[tuple[int, bool], TaskInfo] = {}
+        self.shared: dict[Any, Any] = {}
 
     def clear(self) -> None:
         """Forget everything (the next lookup reads the database)."""
@@ -57,6 +64,20 @@ class RegisterCache:
         self._views.clear()
         self._since.clear()
         self._unit_names = None
+        self._infos.clear()
+        self.shared.clear()
+
+    def task_infos(self, task_ids: Sequence[int], responsible_report: bool) -> dict[int, TaskInfo]:
+        """Those of the tasks kept (see `keep_task_infos`)."""
+        infos = self._infos
+        return {
+            t: info for t in task_ids if (info := infos.get((t, responsible_report))) is not None
+        }
+
+    def keep_task_infos(self, infos: Sequence[TaskInfo], responsible_report: bool) -> None:
+        """Keep tasks read by db.views.load_tasks."""
+        for info in infos:
+            self._infos[(info.id, responsible_report)] = info
 
     async def validate(self, session: AsyncSession) -> None:
         """Drop what is kept if the register was imported since, or it is too old."""

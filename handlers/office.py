@@ -128,6 +128,7 @@ async def _show_overdue(
         now=now,
         settings=services.settings,
         calendar=services.calendar,
+        register=await context.register(),
     )
     own = not principal.office
     if not found.total:
@@ -277,6 +278,7 @@ async def _show_card(
         now=now,
         settings=services.settings,
         calendar=services.calendar,
+        register=await context.register(),
     )
     board = found.boards[0]
     nudged = await views.nudged_since(
@@ -356,6 +358,7 @@ async def btn_task_history(
         context.session,
         views.Scope(year, task_id=task_id),
         responsible_report=context.services.settings.responsible_units_report,
+        register=await context.register(),
     )
     total = await views.report_count(context.session, task_id)
     pages = max(1, (total + HISTORY_PAGE - 1) // HISTORY_PAGE)
@@ -392,6 +395,7 @@ async def cmd_units(update: Update, context: BotContext) -> None:
         settings=services.settings,
         calendar=services.calendar,
         with_latest=False,
+        register=await context.register(),
     ):
         tally.add(found.boards)
     lines = unit_lines(
@@ -429,6 +433,7 @@ async def cmd_summary(update: Update, context: BotContext) -> None:
             settings=settings,
             calendar=services.calendar,
             details=False,  # a summary shows statuses, not the latest reports' text
+            register=await context.register(),
         ):
             builder.add(found.boards, found.statuses)
         if not builder.total:
@@ -450,7 +455,11 @@ async def cmd_export(update: Update, context: BotContext) -> None:
     services = context.services
     now = context.now()
     ledger = await export_ledger(
-        context.session, now=now, settings=services.settings, calendar=services.calendar
+        context.session,
+        now=now,
+        settings=services.settings,
+        calendar=services.calendar,
+        register=await context.register(),
     )
     if ledger is None:
         await reply(update, texts.EXPORT_EMPTY)

@@ -47,7 +47,11 @@ async def run_summaries(services: Services, sender: OutboxSender | None) -> int:
     now = services.clock.now()
     async with services.sessionmaker() as session, session.begin():
         added = await send_daily_summaries(
-            now=now, session=session, settings=services.settings, calendar=services.calendar
+            now=now,
+            session=session,
+            settings=services.settings,
+            calendar=services.calendar,
+            register=services.register,
         )
     if sender is not None and added:
         sender.wake.set()

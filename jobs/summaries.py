@@ -19,6 +19,7 @@ from bot.roles import Role
 from bot.views import OverdueRow, SummaryBuilder, group_overdue, overdue_rows
 from bot.workcal import WorkCalendar
 from db import outbox, people, views
+from db.register_cache import RegisterCache
 
 
 def previous_summary(now: datetime, settings: Settings, calendar: WorkCalendar) -> datetime:
@@ -37,9 +38,17 @@ def summary_due(now: datetime, settings: Settings, calendar: WorkCalendar) -> bo
 
 
 async def send_daily_summaries(
-    *, now: datetime, session: AsyncSession, settings: Settings, calendar: WorkCalendar
+    *,
+    now: datetime,
+    session: AsyncSession,
+    settings: Settings,
+    calendar: WorkCalendar,
+    register: RegisterCache | None = None,
 ) -> int:
-    """Write today's summaries and 通报 to the outbox; return how many messages were added."""
+    """Write today's summaries and 通报 to the outbox; return how many messages were added.
+
+    `register`: the tasks kept in memory, validated here in `session` before use.
+    """
     if not summary_due(now, settings, calendar):
         return 0
     tz = settings.tz
@@ -54,8 +63,16 @@ async def send_daily_summaries(
     city = SummaryBuilder(leader=None, now=now, since=since, tz=tz)
     overdue: list[OverdueRow] = []
     # A chunk of tasks at a time: the whole year's boards at once took ~45 MB at 10,000 tasks.
+    if register is not None:
+        await register.validate(session)
     async for found in views.board_chunks(
-        session, scope=scope, now=now, settings=settings, calendar=calendar, details=False
+        session,
+        scope=scope,
+        now=now,
+        settings=settings,
+        calendar=calendar,
+        details=False,
+        register=register,
     ):
         city.add(found.boards, found.statuses)
         overdue.extend(overdue_rows(found.boards, calendar, today))

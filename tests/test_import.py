@@ -24,6 +24,8 @@ from bot.register import (
     load_sheet,
     split_names,
 )
+from bot.views import TaskInfo
+from db import views
 from db.models import (
     Base,
     Leader,
@@ -301,18 +303,30 @@ async def test_register_cache_sees_each_import(
             view = (await cache.task_views(session, [mine[0].task_id]))[mine[0].task_id]
             assert await cache.task_no(session, view.id) == 2
             assert await cache.unit_name(session, unit) == "工信局"
+            # The views' tasks: kept as read, equal to a reading without the cache.
+            scope = views.Scope(2026, leader_ids=())
+            kept = await views.load_tasks(session, scope, responsible_report=False, register=cache)
+            fresh = await views.load_tasks(session, scope, responsible_report=False)
+            assert kept == fresh and [t.no for t in kept] == [t.no for t in fresh]
+            again = await views.load_tasks(session, scope, responsible_report=False, register=cache)
+            assert all(a is b for a, b in zip(again, kept, strict=True))
+            infos.append(kept[1])
+            assert kept[1].text == view.text
             return view.text
 
+    infos: list[TaskInfo] = []
     await run_import(sessionmaker, small_register())
     assert await task_two_text() == "新建公共充电桩230个"
     assert await task_two_text() == "新建公共充电桩230个"
     assert cache.loads == 1  # kept while the register is unchanged
+    assert infos[0] is infos[1]
     await run_import(sessionmaker, small_register(), now=LATER)
     assert await task_two_text() == "新建公共充电桩230个"
     assert cache.loads == 1  # an import that changes nothing keeps it
     await run_import(sessionmaker, small_register("新建公共充电桩300个"), now=LATER)
     assert await task_two_text() == "新建公共充电桩300个"
     assert cache.loads == 2
+    assert infos[-1].text == "新建公共充电桩300个"  # the views' tasks were read again
     clock[0] = 61.0
     await task_two_text()
     assert cache.loads == 3  # never kept past max_age
