@@ -198,7 +198,10 @@ async def load_tasks(
     """
     if register is None:
         return await _load_tasks(session, scope, responsible_report, {})
-    ids = [r[0] for r in await _rows(session, scope.task_ids().order_by(Task.no))]
+    if scope.shape() == (False, False, False, False, True):
+        ids = list(scope.ids)  # a chunk of `board_chunks`: no query needed to know the tasks
+    else:
+        ids = [r[0] for r in await _rows(session, scope.task_ids())]
     found = register.task_infos(ids, responsible_report)
     missing = [t for t in ids if t not in found]
     for start in range(0, len(missing), CHUNK):
@@ -206,7 +209,9 @@ async def load_tasks(
         loaded = await _load_tasks(session, some, responsible_report, register.shared)
         register.keep_task_infos(loaded, responsible_report)
         found.update((info.id, info) for info in loaded)
-    return [found[t] for t in ids if t in found]
+    tasks = [info for t in ids if (info := found.get(t)) is not None and info.year == scope.year]
+    tasks.sort(key=lambda info: info.no)
+    return tasks
 
 
 async def _load_tasks(

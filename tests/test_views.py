@@ -68,6 +68,7 @@ from bot.views import Latest as LatestInfo
 from bot.workcal import WorkCalendar
 from db import people, views
 from db.models import Contact, Report, Task, Unit
+from db.register_cache import RegisterCache
 from handlers.base import encode
 from tests.harness import import_seed
 
@@ -880,3 +881,22 @@ async def test_views_in_chunks_match_the_views_at_once(sessionmaker: Maker) -> N
             for row in rows
         ]
     assert chunked == ledger_rows(whole.boards, whole.statuses, nudges, CAL, MAR27.date())
+
+
+async def test_tasks_kept_in_memory_read_as_from_the_database(sessionmaker: Maker) -> None:
+    await import_seed(sessionmaker, IMPORTED)
+    register = RegisterCache()
+    async with sessionmaker() as s:
+        await register.validate(s)
+        tasks, _ = await _ids(s)
+        some = (tasks[40], tasks[3], 10**9, tasks[17])  # out of order, one that is no task
+        for scope in (
+            views.Scope(2026, ids=some),
+            views.Scope(2027, ids=some),  # another year's scope finds none of them
+            views.Scope(2026),
+            views.Scope(2026, ids=some),  # now all kept
+        ):
+            kept = await views.load_tasks(s, scope, responsible_report=True, register=register)
+            fresh = await views.load_tasks(s, scope, responsible_report=True)
+            assert kept == fresh
+        assert [t.no for t in kept] == [3, 17, 40]
