@@ -183,13 +183,17 @@ async def use_the_bot(
             record("/export", seconds)
 
 
-async def pending_outbox(url: str) -> int:
-    """Messages the bot has still to send."""
+async def outbox_state(url: str) -> tuple[int, int]:
+    """Messages the bot has still to send, and the reminders and escalations it planned."""
     engine = create_engine(url)
     try:
         async with make_sessionmaker(engine)() as session:
             query = select(func.count()).select_from(OutboxMessage)
-            return int(await session.scalar(query.where(OutboxMessage.status == "pending")) or 0)
+            pending = await session.scalar(query.where(OutboxMessage.status == "pending"))
+            planned = await session.scalar(
+                query.where(OutboxMessage.kind.in_(("reminder", "escalation")))
+            )
+            return int(pending or 0), int(planned or 0)
     finally:
         await engine.dispose()
 
@@ -232,7 +236,12 @@ async def main_async(args: argparse.Namespace) -> int:
                 try:
                     await use_the_bot(url, emu, proc.pid, latencies, rss)
                     deadline = time.perf_counter() + 600
-                    while await pending_outbox(url) or not emu.stats.send_times:
+                    # Until the planner's fan-out is written (its transaction can outlast
+                    # the commands above) and delivered.
+                    while True:
+                        pending, planned = await outbox_state(url)
+                        if planned and not pending:
+                            break
                         if time.perf_counter() > deadline:
                             raise TimeoutError("the outbox did not drain")
                         await asyncio.sleep(1.0)
