@@ -189,18 +189,18 @@ async def load_tasks(
     *,
     responsible_report: bool,
     register: RegisterCache | None = None,
+    ids: Sequence[int] | None = None,
 ) -> list[TaskInfo]:
     """The tasks in scope with leaders, units (groups expanded) and targets, by 序号.
 
     With `register` (validated in this session), tasks read before are taken from memory and
-    only the scope's ids are queried: the register changes only with an import, and reading a
-    leader's 800 tasks took 35-60 ms of a 100 ms summary at 10,000 tasks.
+    only the scope's ids are queried (not even those, when the caller read them: `ids`): the
+    register changes only with an import, and reading a leader's 800 tasks took 35-60 ms of a
+    100 ms summary at 10,000 tasks.
     """
     if register is None:
         return await _load_tasks(session, scope, responsible_report, {})
-    if scope.shape() == (False, False, False, False, True):
-        ids = list(scope.ids)  # a chunk of `board_chunks`: no query needed to know the tasks
-    else:
+    if ids is None:
         ids = [r[0] for r in await _rows(session, scope.task_ids())]
     found = register.task_infos(ids, responsible_report)
     missing = [t for t in ids if t not in found]
@@ -619,15 +619,21 @@ async def boards(
     details: bool = True,
     book: CycleBook | None = None,
     register: RegisterCache | None = None,
+    ids: Sequence[int] | None = None,
 ) -> Boards:
     """Every task in scope with its obligations (and latest reports and status if asked).
 
     `details=False`: the latest reports without text and quantities (see `latest`), for views
-    that show statuses but not the reports themselves (the summaries).
+    that show statuses but not the reports themselves (the summaries). `ids`: the scope's task
+    ids, when the caller has read them (see `load_tasks`).
     """
     today = now.astimezone(settings.tz).date()
     tasks = await load_tasks(
-        session, scope, responsible_report=settings.responsible_units_report, register=register
+        session,
+        scope,
+        responsible_report=settings.responsible_units_report,
+        register=register,
+        ids=ids,
     )
     if book is None:
         book = CycleBook(
@@ -672,9 +678,13 @@ async def board_chunks(
         return
     book = CycleBook(settings, calendar, now, await progress.tracking_since(session, scope.year))
     for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
         yield await boards(
             session,
-            scope=Scope(scope.year, ids=tuple(ids[start : start + size])),
+            # A scope that fits in one chunk keeps its own filter: a list of 800 ids costs
+            # PostgreSQL more to bind and plan than the subquery costs to run.
+            scope=scope if len(chunk) == len(ids) else Scope(scope.year, ids=tuple(chunk)),
+            ids=chunk,
             now=now,
             settings=settings,
             calendar=calendar,
