@@ -24,9 +24,21 @@ down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+
+def _keep_newer(columns: tuple[str, ...], stated: str, at: str) -> str:
+    """SET clauses: each column from the new report if it states `stated` and is as new."""
+    newer = (
+        f"excluded.{stated} IS NOT NULL AND (report_latest.{at} IS NULL "
+        f"OR excluded.{at} >= report_latest.{at})"
+    )
+    return ",\n    ".join(
+        f"{c} = CASE WHEN {newer} THEN excluded.{c} ELSE report_latest.{c} END" for c in columns
+    )
+
+
 # The new report's row; on conflict, each of the three kept reports is replaced only by a
 # report at least as new (SET reads the row as it was before the update, on both engines).
-UPSERT = """
+UPSERT = f"""
 INSERT INTO report_latest
     (task_id, unit_id, last_id, last_at, pct_id, pct_at, percent, exp_id, exp_at, expected_date)
 VALUES (
@@ -39,28 +51,9 @@ VALUES (
     NEW.expected_date
 )
 ON CONFLICT (task_id, unit_id) DO UPDATE SET
-    last_id = CASE WHEN excluded.last_at >= report_latest.last_at
-        THEN excluded.last_id ELSE report_latest.last_id END,
-    last_at = CASE WHEN excluded.last_at >= report_latest.last_at
-        THEN excluded.last_at ELSE report_latest.last_at END,
-    pct_id = CASE WHEN excluded.pct_id IS NOT NULL
-            AND (report_latest.pct_at IS NULL OR excluded.pct_at >= report_latest.pct_at)
-        THEN excluded.pct_id ELSE report_latest.pct_id END,
-    pct_at = CASE WHEN excluded.pct_id IS NOT NULL
-            AND (report_latest.pct_at IS NULL OR excluded.pct_at >= report_latest.pct_at)
-        THEN excluded.pct_at ELSE report_latest.pct_at END,
-    percent = CASE WHEN excluded.pct_id IS NOT NULL
-            AND (report_latest.pct_at IS NULL OR excluded.pct_at >= report_latest.pct_at)
-        THEN excluded.percent ELSE report_latest.percent END,
-    exp_id = CASE WHEN excluded.exp_id IS NOT NULL
-            AND (report_latest.exp_at IS NULL OR excluded.exp_at >= report_latest.exp_at)
-        THEN excluded.exp_id ELSE report_latest.exp_id END,
-    exp_at = CASE WHEN excluded.exp_id IS NOT NULL
-            AND (report_latest.exp_at IS NULL OR excluded.exp_at >= report_latest.exp_at)
-        THEN excluded.exp_at ELSE report_latest.exp_at END,
-    expected_date = CASE WHEN excluded.exp_id IS NOT NULL
-            AND (report_latest.exp_at IS NULL OR excluded.exp_at >= report_latest.exp_at)
-        THEN excluded.expected_date ELSE report_latest.expected_date END
+    {_keep_newer(("last_id", "last_at"), "last_id", "last_at")},
+    {_keep_newer(("pct_id", "pct_at", "percent"), "pct_id", "pct_at")},
+    {_keep_newer(("exp_id", "exp_at", "expected_date"), "exp_id", "exp_at")}
 """
 
 
