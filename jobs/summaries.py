@@ -9,6 +9,7 @@ workday's summary time. The group gets the 通报 only when something is overdue
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from bot.config import Settings
 from bot.roles import Role
-from bot.views import OverdueRow, SummaryBuilder, group_overdue, overdue_rows
+from bot.views import Board, OverdueRow, SummaryBuilder, group_overdue, overdue_rows
 from bot.workcal import WorkCalendar
 from db import outbox, people, views
 from db.register_cache import RegisterCache
@@ -76,8 +77,12 @@ async def send_daily_summaries(
     ):
         city.add(found.boards, found.statuses)
         overdue.extend(overdue_rows(found.boards, calendar, today))
+        by_leader: dict[int, list[Board]] = defaultdict(list)
+        for board in found.boards:
+            for leader_id in board.task.leader_ids:
+                by_leader[leader_id].append(board)
         for _, leader_id, builder in leaders:
-            builder.add((b for b in found.boards if leader_id in b.task.leader_ids), found.statuses)
+            builder.add(by_leader.get(leader_id, ()), found.statuses)
     if not city.total:
         return 0
     reports = await views.reports_between(session, scope, since, now, limit=5000)
