@@ -911,7 +911,6 @@ class SummaryBuilder:
 
     def __init__(self, *, leader: str | None, now: datetime, since: datetime, tz: tzinfo) -> None:
         self.leader = leader
-        self.now = now
         self.since = since
         self.today = now.astimezone(tz).date()
         self.week_end = self.today + timedelta(days=6 - self.today.weekday())

@@ -1,9 +1,10 @@
 """Queries behind the office's and leaders' views: tasks, obligations, latest reports, nudges.
 
 Set-based: each function runs a fixed number of statements whatever the number of tasks, and
-restricts reports through a subquery of the tasks in scope (a year, a leader's tasks, one task),
-never through a long list of ids. Reports are read through the indexes on
-(task_id, unit_id, created_at), (cycle_key, task_id, unit_id) and (created_at).
+restricts reports through a subquery of the tasks in scope (a year, a leader's tasks, one task);
+only the views over a whole year go through their tasks' ids, 1,000 at a time (`board_chunks`).
+Reports are read through the indexes on (task_id, unit_id, created_at), (cycle_key, task_id,
+unit_id) and (created_at), each pair's latest ones from report_latest.
 
 At 10,000 tasks the cost is mostly outside the database, so: rows are read as Core tuples
 (`_rows`), the largest statements are built once per scope shape with named parameters

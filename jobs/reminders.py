@@ -31,8 +31,8 @@ from db.models import AppState, CalendarOverride, Contact, Leader, Task, TaskLea
 from db.outbox import ItemKey
 
 REMINDER = "reminder"
-CHUNK = 1000  # tasks whose obligations are looked up at once
 ESCALATION = "escalation"
+CHUNK = 1000  # tasks whose obligations are looked up at once
 
 
 @dataclass(frozen=True)
