@@ -12,11 +12,12 @@ from types import TracebackType
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot.app import UpdatePump, build_application
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.http import AiohttpRequest
 from bot.roles import Role
 from bot.workcal import WorkCalendar
 from db import people
@@ -132,7 +133,7 @@ class BotRuntime:
             base_url=app_bot.base_url.removesuffix(app_bot.token),
             base_file_url=app_bot.base_file_url.removesuffix(app_bot.token),
             request=self.request
-            or HTTPXRequest(connection_pool_size=self.settings.send_concurrency + 2),
+            or AiohttpRequest(connection_pool_size=self.settings.send_concurrency + 2),
         )
         await bot.initialize()
         self._bots.append(bot)

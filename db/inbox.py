@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import InboxUpdate
+from db.models import AppState, InboxUpdate
+from db.register_cache import REGISTER_VERSION
 
 
 async def store(
@@ -38,34 +39,46 @@ async def store(
 
 @dataclass(frozen=True)
 class NewUpdate:
-    """A stored update still to be handled."""
+    """A stored update still to be handled, and the register's version as it was read."""
 
     payload: dict[str, Any]
     received_at: datetime
+    register_version: Any
+
+
+# The statements run for every update are built once: building one (its clauses, their
+# coercions) cost about as much as running it on SQLite (bench.updates).
+_NEW_UPDATE = select(
+    InboxUpdate.status,
+    InboxUpdate.payload,
+    InboxUpdate.received_at,
+    # Every update that reads the register checks its version first (db.register_cache):
+    # read here, it costs no query of its own.
+    select(AppState.value)
+    .where(AppState.key == REGISTER_VERSION)
+    .scalar_subquery()
+    .label("register_version"),
+).where(InboxUpdate.update_id == bindparam("update_id"))
+_MARK_DONE = (
+    update(InboxUpdate)
+    .where(InboxUpdate.update_id == bindparam("id"))
+    .values(status="done", processed_at=bindparam("now"), error=None)
+)
 
 
 async def new_update(session: AsyncSession, update_id: int) -> NewUpdate | None:
     """The stored update to handle, or None if it is unknown or no longer new."""
-    row = (
-        await session.execute(
-            select(InboxUpdate.status, InboxUpdate.payload, InboxUpdate.received_at).where(
-                InboxUpdate.update_id == update_id
-            )
-        )
-    ).first()
+    conn = await session.connection()
+    row = (await conn.execute(_NEW_UPDATE, {"update_id": update_id})).first()
     if row is None or row.status != "new":
         return None
-    return NewUpdate(row.payload, row.received_at)
+    return NewUpdate(row.payload, row.received_at, row.register_version)
 
 
 async def mark_done(session: AsyncSession, update_id: int, now: datetime) -> None:
     """Record an update as handled (in the transaction that handled it)."""
-    await session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.update_id == update_id)
-        .values(status="done", processed_at=now, error=None)
-        .execution_options(synchronize_session=False)
-    )
+    conn = await session.connection()
+    await conn.execute(_MARK_DONE, {"id": update_id, "now": now})
 
 
 def sender_of(payload: dict[str, Any]) -> int | None:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.roles import ContactView, LeaderRef, NewInvite, Principal, Role, UnitRef
@@ -38,26 +38,28 @@ class Account:
         return next((cid for cid, uid in self.liaison_contacts if uid in wanted), None)
 
 
+# Built once: it runs for every update (building it cost as much as running it).
+_ACCOUNT = (
+    select(
+        Contact.id,
+        Contact.role,
+        Contact.active,
+        Contact.reachable,
+        Contact.unit_id,
+        Unit.name,
+        Leader.id,
+        Leader.name,
+    )
+    .outerjoin(Unit, Unit.id == Contact.unit_id)
+    .outerjoin(Leader, Leader.id == Contact.leader_id)
+    .where(Contact.tg_user_id == bindparam("user_id"))
+    .order_by(Contact.id)
+)
+
+
 async def account(session: AsyncSession, user_id: int) -> Account:
     """Roles, liaison contact rows and reachability of an account, in one query."""
-    rows = (
-        await session.execute(
-            select(
-                Contact.id,
-                Contact.role,
-                Contact.active,
-                Contact.reachable,
-                Contact.unit_id,
-                Unit.name,
-                Leader.id,
-                Leader.name,
-            )
-            .outerjoin(Unit, Unit.id == Contact.unit_id)
-            .outerjoin(Leader, Leader.id == Contact.leader_id)
-            .where(Contact.tg_user_id == user_id)
-            .order_by(Contact.id)
-        )
-    ).all()
+    rows = (await session.execute(_ACCOUNT, {"user_id": user_id})).all()
     units: list[UnitRef] = []
     leaders: list[LeaderRef] = []
     contacts: list[tuple[int, int]] = []

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AppState, Report, ReportDraft, Task, TaskUnit, Unit, UnitGroupMember
@@ -179,14 +179,19 @@ async def tracking_since(session: AsyncSession, year: int) -> datetime | None:
 # --- Drafts -------------------------------------------------------------------------------------
 
 
+# Built once: a report step reads its draft on every update.
+_DRAFT_OF_USER = select(ReportDraft).where(ReportDraft.tg_user_id == bindparam("user_id"))
+_DRAFT_BY_TOKEN = select(ReportDraft).where(ReportDraft.token == bindparam("token"))
+
+
 async def get_draft(session: AsyncSession, user_id: int) -> ReportDraft | None:
     """The account's open report conversation, if any."""
-    return await session.scalar(select(ReportDraft).where(ReportDraft.tg_user_id == user_id))
+    return await session.scalar(_DRAFT_OF_USER, {"user_id": user_id})
 
 
 async def draft_by_token(session: AsyncSession, token: str) -> ReportDraft | None:
     """A draft by the opaque token its buttons carry."""
-    return await session.scalar(select(ReportDraft).where(ReportDraft.token == token))
+    return await session.scalar(_DRAFT_BY_TOKEN, {"token": token})
 
 
 async def open_draft(

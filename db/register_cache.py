@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bot.views import TaskInfo
 
 REGISTER_VERSION = "register_version"  # app_state key; its value changes with every import
+NOT_READ: Any = object()  # `validate` without a version read by the caller
 
 
 async def register_version(session: AsyncSession) -> Any:
@@ -79,9 +80,13 @@ class RegisterCache:
         for info in infos:
             self._infos[(info.id, responsible_report)] = info
 
-    async def validate(self, session: AsyncSession) -> None:
-        """Drop what is kept if the register was imported since, or it is too old."""
-        version = await register_version(session)
+    async def validate(self, session: AsyncSession, version: Any = NOT_READ) -> None:
+        """Drop what is kept if the register was imported since, or it is too old.
+
+        `version`: the register's version if this transaction has read it already.
+        """
+        if version is NOT_READ:
+            version = await register_version(session)
         now = self.monotonic()
         fresh = self._loaded_at is not None and now - self._loaded_at <= self.max_age
         if not fresh or version != self._version:

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.roles import Principal
 from bot.workcal import WorkCalendar
 from db import people
-from db.register_cache import RegisterCache
+from db.register_cache import NOT_READ, RegisterCache
 
 
 @dataclass
@@ -38,6 +38,8 @@ class UpdateScope:
     error: BaseException | None = None
     accounts: dict[int, people.Account] = field(default_factory=dict)
     register_checked: bool = False
+    # The register's version as this update's transaction first read it (with the update).
+    register_version: Any = NOT_READ
     # When the update reached us (stored in the inbox): a retry after Telegram trouble judges
     # what the person did by when they did it, not by when the bot got round to it.
     received_at: datetime | None = None
@@ -93,7 +95,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         scope = SCOPE.get()
         cache = self.services.register
         if not scope.register_checked:
-            await cache.validate(scope.session)
+            await cache.validate(scope.session, scope.register_version)
             scope.register_checked = True
         return cache
 

@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.emulator import ControlClient, Emulator, EmulatorRequest, EmulatorServer, Person
+from bot.http import AiohttpRequest
 
 
 @pytest.fixture
@@ -24,16 +25,31 @@ def people(server: EmulatorServer) -> ControlClient:
     return server.client()
 
 
+def transport(kind: str, *, read_timeout: float = 5.0, connect_timeout: float = 5.0) -> BaseRequest:
+    """python-telegram-bot's own HTTP transport, or the bot's (bot.http)."""
+    if kind == "aiohttp":
+        return AiohttpRequest(
+            connection_pool_size=4, read_timeout=read_timeout, connect_timeout=connect_timeout
+        )
+    return HTTPXRequest(read_timeout=read_timeout, connect_timeout=connect_timeout)
+
+
+@pytest.fixture(params=["httpx", "aiohttp"])
+def transport_kind(request: pytest.FixtureRequest) -> str:
+    """Each HTTP test runs on python-telegram-bot's transport and on the bot's."""
+    kind: str = request.param
+    return kind
+
+
 @pytest.fixture
-async def bot(server: EmulatorServer) -> AsyncIterator[Bot]:
+async def bot(server: EmulatorServer, transport_kind: str) -> AsyncIterator[Bot]:
     """A real python-telegram-bot Bot talking HTTP to the emulator."""
-    request = HTTPXRequest(read_timeout=2.0, connect_timeout=2.0)
     async with Bot(
         server.token,
         base_url=server.base_url,
         base_file_url=server.base_file_url,
-        request=request,
-        get_updates_request=HTTPXRequest(read_timeout=2.0),
+        request=transport(transport_kind, read_timeout=2.0, connect_timeout=2.0),
+        get_updates_request=transport(transport_kind, read_timeout=2.0),
     ) as ptb_bot:
         yield ptb_bot
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dtm
 import warnings
 
@@ -20,9 +21,10 @@ from telegram import (
 )
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
-from telegram.request import HTTPXRequest
 
 from bot.emulator import ControlClient, EmulatorServer, FaultKind, Person
+from bot.http import AiohttpRequest
+from tests.emulator.conftest import transport
 
 KEYBOARD = InlineKeyboardMarkup(
     [
@@ -274,14 +276,14 @@ async def test_wrong_token_is_invalid_token(server: EmulatorServer) -> None:
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_injected_faults_raise_ptb_exceptions(
-    server: EmulatorServer, people: ControlClient, alice: Person
+    server: EmulatorServer, people: ControlClient, alice: Person, transport_kind: str
 ) -> None:
     """429 → RetryAfter; 500 → NetworkError; hold → TimedOut; lost → NetworkError."""
     async with Bot(
         server.token,
         base_url=server.base_url,
         base_file_url=server.base_file_url,
-        request=HTTPXRequest(read_timeout=0.3),
+        request=transport(transport_kind, read_timeout=0.3),
     ) as bot:
         await people.add_fault(
             FaultKind.RETRY_AFTER, methods=["sendMessage"], retry_after=7, times=1
@@ -312,3 +314,41 @@ async def test_injected_faults_raise_ptb_exceptions(
         "timeout": 1,
     }
     assert stats["faults_total"] == 4
+
+
+async def test_aiohttp_pool_carries_concurrent_calls(
+    server: EmulatorServer, people: ControlClient, alice: Person
+) -> None:
+    """More calls at once than connections: they wait for one, none is lost or doubled."""
+    async with Bot(
+        server.token,
+        base_url=server.base_url,
+        base_file_url=server.base_file_url,
+        request=AiohttpRequest(connection_pool_size=2),
+    ) as bot:
+        sent = await asyncio.gather(*(bot.send_message(alice.id, f"第{i}条") for i in range(20)))
+    assert sorted(m.text or "" for m in sent) == sorted(f"第{i}条" for i in range(20))
+    texts = sorted(m.plain or "" for m in await people.bot_messages(alice.id))
+    assert texts == sorted(f"第{i}条" for i in range(20))
+
+
+async def test_aiohttp_refuses_calls_before_initialize() -> None:
+    """Like HTTPXRequest after shutdown: a clear error, not a hang."""
+    request = AiohttpRequest()
+    with pytest.raises(RuntimeError, match="not initialized"):
+        await request.do_request("http://127.0.0.1:9/x", "POST")
+    await request.initialize()
+    await request.shutdown()
+    with pytest.raises(RuntimeError, match="not initialized"):
+        await request.do_request("http://127.0.0.1:9/x", "POST")
+
+
+async def test_aiohttp_unreachable_server_is_network_error() -> None:
+    """Nothing listening: NetworkError (which the bot retries), not an aiohttp exception."""
+    request = AiohttpRequest(connect_timeout=1.0)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError, match="aiohttp"):
+            await request.post("http://127.0.0.1:9/bot1:x/getMe")
+    finally:
+        await request.shutdown()
