@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.roles import ContactView, LeaderRef, NewInvite, Principal, Role, UnitRef
@@ -89,6 +89,9 @@ async def principal(session: AsyncSession, user_id: int) -> Principal:
     return (await account(session, user_id)).principal
 
 
+_AUDIT = insert(AuditEntry)  # built once: every refusal and every report is audited
+
+
 async def audit(
     session: AsyncSession,
     *,
@@ -99,7 +102,11 @@ async def audit(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append to the audit log (never pass a token or an invite code here)."""
-    session.add(AuditEntry(at=at, actor_user_id=actor, action=action, target=target, detail=detail))
+    conn = await session.connection()
+    await conn.execute(
+        _AUDIT,
+        {"at": at, "actor_user_id": actor, "action": action, "target": target, "detail": detail},
+    )
 
 
 async def recent_actions(session: AsyncSession, *, actor: int, action: str, since: datetime) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AppState, Report, ReportDraft, Task, TaskUnit, Unit, UnitGroupMember
@@ -179,19 +179,92 @@ async def tracking_since(session: AsyncSession, year: int) -> datetime | None:
 # --- Drafts -------------------------------------------------------------------------------------
 
 
-# Built once: a report step reads its draft on every update.
-_DRAFT_OF_USER = select(ReportDraft).where(ReportDraft.tg_user_id == bindparam("user_id"))
-_DRAFT_BY_TOKEN = select(ReportDraft).where(ReportDraft.token == bindparam("token"))
+@dataclass(slots=True)
+class Draft:
+    """A report conversation in progress: a row of report_drafts, changed, then `save_draft`.
+
+    Plain data rather than an ORM object: a report step reads and writes its draft on every
+    update, and the ORM's loading and unit of work cost more than the statements themselves
+    (bench.updates).
+    """
+
+    id: int
+    token: str
+    tg_user_id: int
+    chat_id: int
+    contact_id: int | None
+    state: str
+    task_id: int | None
+    unit_id: int | None
+    cycle_key: str | None
+    text: str | None
+    parsed: dict[str, Any] | None
+    supersedes_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
 
 
-async def get_draft(session: AsyncSession, user_id: int) -> ReportDraft | None:
+_DRAFT_COLUMNS = (
+    ReportDraft.id,
+    ReportDraft.token,
+    ReportDraft.tg_user_id,
+    ReportDraft.chat_id,
+    ReportDraft.contact_id,
+    ReportDraft.state,
+    ReportDraft.task_id,
+    ReportDraft.unit_id,
+    ReportDraft.cycle_key,
+    ReportDraft.text,
+    ReportDraft.parsed,
+    ReportDraft.supersedes_id,
+    ReportDraft.created_at,
+    ReportDraft.updated_at,
+    ReportDraft.expires_at,
+)
+# Built once (building a statement cost about as much as running it on SQLite).
+_DRAFT_OF_USER = select(*_DRAFT_COLUMNS).where(ReportDraft.tg_user_id == bindparam("user_id"))
+_DRAFT_BY_TOKEN = select(*_DRAFT_COLUMNS).where(ReportDraft.token == bindparam("token"))
+_DRAFTS_EXPIRED = (
+    select(*_DRAFT_COLUMNS)
+    .where(ReportDraft.expires_at <= bindparam("now"))
+    .order_by(ReportDraft.id)
+)
+_DROP_DRAFTS_OF_USER = delete(ReportDraft).where(ReportDraft.tg_user_id == bindparam("user_id"))
+_DROP_DRAFT = delete(ReportDraft).where(ReportDraft.id == bindparam("draft_id"))
+_INSERT_DRAFT = insert(ReportDraft).returning(ReportDraft.id)
+_SAVE_DRAFT = (
+    update(ReportDraft)
+    .where(ReportDraft.id == bindparam("draft_id"))
+    .values(
+        state=bindparam("state"),
+        task_id=bindparam("task_id"),
+        unit_id=bindparam("unit_id"),
+        cycle_key=bindparam("cycle_key"),
+        text=bindparam("text"),
+        parsed=bindparam("parsed"),
+        updated_at=bindparam("updated_at"),
+        expires_at=bindparam("expires_at"),
+    )
+)
+
+
+def _draft(row: Any) -> Draft:
+    return Draft(*row)
+
+
+async def get_draft(session: AsyncSession, user_id: int) -> Draft | None:
     """The account's open report conversation, if any."""
-    return await session.scalar(_DRAFT_OF_USER, {"user_id": user_id})
+    conn = await session.connection()
+    row = (await conn.execute(_DRAFT_OF_USER, {"user_id": user_id})).first()
+    return None if row is None else _draft(row)
 
 
-async def draft_by_token(session: AsyncSession, token: str) -> ReportDraft | None:
+async def draft_by_token(session: AsyncSession, token: str) -> Draft | None:
     """A draft by the opaque token its buttons carry."""
-    return await session.scalar(_DRAFT_BY_TOKEN, {"token": token})
+    conn = await session.connection()
+    row = (await conn.execute(_DRAFT_BY_TOKEN, {"token": token})).first()
+    return None if row is None else _draft(row)
 
 
 async def open_draft(
@@ -208,46 +281,80 @@ async def open_draft(
     text: str | None = None,
     supersedes_id: int | None = None,
     options: list[Any] | None = None,
-) -> ReportDraft:
+) -> Draft:
     """Start a new conversation, replacing any open one of the same account."""
-    await session.execute(delete(ReportDraft).where(ReportDraft.tg_user_id == user_id))
-    draft = ReportDraft(
-        token=secrets.token_hex(8),
-        tg_user_id=user_id,
-        chat_id=chat_id,
-        contact_id=contact_id,
-        state=state,
-        task_id=task_id,
-        unit_id=unit_id,
-        text=text,
-        parsed={"options": options} if options is not None else None,
-        supersedes_id=supersedes_id,
-        created_at=now,
-        updated_at=now,
-        expires_at=expires_at,
+    conn = await session.connection()
+    await conn.execute(_DROP_DRAFTS_OF_USER, {"user_id": user_id})
+    values: dict[str, Any] = {
+        "token": secrets.token_hex(8),
+        "tg_user_id": user_id,
+        "chat_id": chat_id,
+        "contact_id": contact_id,
+        "state": state,
+        "task_id": task_id,
+        "unit_id": unit_id,
+        "cycle_key": None,
+        "text": text,
+        "parsed": {"options": options} if options is not None else None,
+        "supersedes_id": supersedes_id,
+        "created_at": now,
+        "updated_at": now,
+        "expires_at": expires_at,
+    }
+    draft_id = (await conn.execute(_INSERT_DRAFT, values)).scalar_one()
+    return Draft(id=draft_id, **values)
+
+
+async def save_draft(session: AsyncSession, draft: Draft) -> None:
+    """Write a draft's changes (its step, task, text, understanding and times)."""
+    conn = await session.connection()
+    await conn.execute(
+        _SAVE_DRAFT,
+        {
+            "draft_id": draft.id,
+            "state": draft.state,
+            "task_id": draft.task_id,
+            "unit_id": draft.unit_id,
+            "cycle_key": draft.cycle_key,
+            "text": draft.text,
+            "parsed": draft.parsed,
+            "updated_at": draft.updated_at,
+            "expires_at": draft.expires_at,
+        },
     )
-    session.add(draft)
-    await session.flush()
-    return draft
 
 
-async def drop_draft(session: AsyncSession, draft: ReportDraft) -> None:
+async def drop_draft(session: AsyncSession, draft: Draft) -> None:
     """End a conversation."""
-    await session.delete(draft)
-    await session.flush()
+    conn = await session.connection()
+    await conn.execute(_DROP_DRAFT, {"draft_id": draft.id})
 
 
-async def expired_drafts(session: AsyncSession, now: datetime) -> list[ReportDraft]:
+async def expired_drafts(session: AsyncSession, now: datetime) -> list[Draft]:
     """Conversations left idle past their time."""
-    return list(
-        (await session.scalars(select(ReportDraft).where(ReportDraft.expires_at <= now))).all()
-    )
+    conn = await session.connection()
+    return [_draft(row) for row in await conn.execute(_DRAFTS_EXPIRED, {"now": now})]
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    """What the confirmation tells the person about the report just stored."""
+
+    id: int
+    task_id: int
+    unit_id: int
+    cycle_key: str
+    version: int
+
+
+_INSERT_REPORT = insert(Report).returning(Report.id)
+_REPORT_VERSION = select(Report.version).where(Report.id == bindparam("report_id"))
 
 
 async def store_report(
     session: AsyncSession,
     *,
-    draft: ReportDraft,
+    draft: Draft,
     cycle_key: str,
     now: datetime,
     percent: float | None,
@@ -255,32 +362,36 @@ async def store_report(
     expected: Any,
     difficulties: list[str],
     tg_user_id: int,
-) -> Report:
+) -> StoredReport:
     """Store a confirmed draft as a report (a new version if it corrects an earlier one)."""
     assert draft.task_id is not None and draft.unit_id is not None and draft.text is not None
+    conn = await session.connection()
     version = 1
     if draft.supersedes_id is not None:
-        old = await session.get(Report, draft.supersedes_id)
-        version = (old.version + 1) if old is not None else 1
-    report = Report(
-        task_id=draft.task_id,
-        unit_id=draft.unit_id,
-        cycle_key=cycle_key,
-        contact_id=draft.contact_id,
-        tg_user_id=tg_user_id,
-        text=draft.text,
-        percent=percent,
-        quantities=quantities,
-        expected_date=expected,
-        difficulties=difficulties,
-        version=version,
-        supersedes_id=draft.supersedes_id,
-        source_key=f"draft:{draft.token}",
-        created_at=now,
-    )
-    session.add(report)
-    await session.flush()
-    return report
+        old = await conn.scalar(_REPORT_VERSION, {"report_id": draft.supersedes_id})
+        version = (old + 1) if old is not None else 1
+    report_id = (
+        await conn.execute(
+            _INSERT_REPORT,
+            {
+                "task_id": draft.task_id,
+                "unit_id": draft.unit_id,
+                "cycle_key": cycle_key,
+                "contact_id": draft.contact_id,
+                "tg_user_id": tg_user_id,
+                "text": draft.text,
+                "percent": percent,
+                "quantities": quantities,
+                "expected_date": expected,
+                "difficulties": difficulties,
+                "version": version,
+                "supersedes_id": draft.supersedes_id,
+                "source_key": f"draft:{draft.token}",
+                "created_at": now,
+            },
+        )
+    ).scalar_one()
+    return StoredReport(report_id, draft.task_id, draft.unit_id, cycle_key, version)
 
 
 async def report_by_source(session: AsyncSession, source_key: str) -> Report | None:

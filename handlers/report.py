@@ -13,7 +13,8 @@ from bot.quantities import Target
 from bot.roles import Principal, UnitRef
 from bot.schedule import chased_cycle, current_cycle, report_cycle, rule_for, year_cycles
 from db import outbox, people, progress, tasks
-from db.models import Report, ReportDraft
+from db.models import Report
+from db.progress import Draft
 from handlers.base import MAX_TEXT, answer, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
 
@@ -148,7 +149,7 @@ async def _open(
     text: str | None = None,
     supersedes_id: int | None = None,
     options: list[int] | None = None,
-) -> ReportDraft:
+) -> Draft:
     now = context.now()
     contact_id = (await context.account(user_id)).liaison_contact_id(principal.unit_ids())
     return await progress.open_draft(
@@ -257,6 +258,7 @@ async def btn_choose_task(
         await _to_card(update, context, draft)
         return
     draft.state = AWAIT_TEXT
+    await progress.save_draft(context.session, draft)
     await edit_or_reply(
         update, texts.ask_progress(task.no, task.text, draft.supersedes_id is not None)
     )
@@ -278,12 +280,12 @@ async def context_deny_task(update: Update, context: BotContext) -> None:
         await answer(query, texts.NOT_YOUR_TASK, alert=True)
 
 
-def _expired(context: BotContext, draft: ReportDraft) -> bool:
+def _expired(context: BotContext, draft: Draft) -> bool:
     """Whether the conversation had timed out when the person acted (not when handled)."""
     return draft.expires_at <= context.acted_at()
 
 
-def _touch(context: BotContext, draft: ReportDraft) -> None:
+def _touch(context: BotContext, draft: Draft) -> None:
     now = context.now()
     draft.updated_at = now
     draft.expires_at = now + timedelta(minutes=context.services.settings.draft_timeout_minutes)
@@ -364,21 +366,19 @@ async def _reminder_tasks(
     return out
 
 
-async def _to_card(update: Update, context: BotContext, draft: ReportDraft) -> None:
+async def _to_card(update: Update, context: BotContext, draft: Draft) -> None:
     """Parse the text against the task's targets and show what was understood."""
     assert draft.task_id is not None and draft.unit_id is not None and draft.text is not None
-    # Read everything first: none of it depends on the draft's pending changes, which then go
-    # out in one UPDATE at commit instead of one per query in between (autoflush).
-    with context.session.no_autoflush:
-        register = await context.register()
-        view = (await register.task_views(context.session, [draft.task_id]))[draft.task_id]
-        cycle_key = await _cycle_key(context, draft, view)
+    register = await context.register()
+    view = (await register.task_views(context.session, [draft.task_id]))[draft.task_id]
+    cycle_key = await _cycle_key(context, draft, view)
     targets = [Target(t.metric, t.kind, t.value, t.unit, t.comparator) for t in view.targets]
     understood = understand(draft.text, targets, context.now().date(), context.services.calendar)
     draft.parsed = understood.to_json()
     draft.state = CONFIRM
     _touch(context, draft)
     draft.cycle_key = cycle_key
+    await progress.save_draft(context.session, draft)
     unit_name = next(
         (name for uid, name in (*view.lead_units, *view.responsible_units) if uid == draft.unit_id),
         "",
@@ -406,7 +406,7 @@ async def _unit_name(context: BotContext, unit_id: int) -> str:
     return await (await context.register()).unit_name(context.session, unit_id)
 
 
-async def _cycle_key(context: BotContext, draft: ReportDraft, view: tasks.TaskView) -> str:
+async def _cycle_key(context: BotContext, draft: Draft, view: tasks.TaskView) -> str:
     """The cycle this report is credited to (a correction keeps the corrected one's cycle)."""
     assert draft.task_id is not None and draft.unit_id is not None
     if draft.supersedes_id is not None:
@@ -434,7 +434,7 @@ async def _cycle_key(context: BotContext, draft: ReportDraft, view: tasks.TaskVi
 
 async def _draft_from_button(
     update: Update, context: BotContext, args: tuple[str, ...]
-) -> ReportDraft | None:
+) -> Draft | None:
     """The caller's own open draft named by the button, or None (answered as stale/done)."""
     query = update.callback_query
     user = update.effective_user
@@ -517,6 +517,7 @@ async def btn_edit(
     draft.text = None
     draft.parsed = None
     _touch(context, draft)
+    await progress.save_draft(context.session, draft)
     register = await context.register()
     view = (await register.task_views(context.session, [draft.task_id]))[draft.task_id]
     await edit_or_reply(
