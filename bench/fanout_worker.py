@@ -6,6 +6,9 @@ Modes (each sends the pending outbox of the database it is given, then prints on
 - `aiorate`: the baseline — python-telegram-bot's stock AIORateLimiter (overall and group
   rates scaled by `--speedup`) wrapping a plain loop over the same messages;
 - `raw`: the same loop with no limiter at all (the HTTP path's physical ceiling).
+
+All three use the bot's HTTP transport (`bot.http.AiohttpRequest`), so the modes differ only in
+how they pace.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
-from telegram.request import HTTPXRequest
 
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.http import AiohttpRequest
 from db.engine import create_engine, make_sessionmaker
 from db.models import OutboxMessage
 from jobs.sender import OutboxSender, RateGate
@@ -37,7 +40,7 @@ async def run_outbox(args: argparse.Namespace, settings: Settings) -> dict[str, 
     """Deliver with the bot's OutboxSender until nothing is pending."""
     engine = create_engine(args.db)
     sessionmaker = make_sessionmaker(engine)
-    request = HTTPXRequest(connection_pool_size=settings.send_concurrency + 2)
+    request = AiohttpRequest(connection_pool_size=settings.send_concurrency + 2)
     bot = Bot(args.token, base_url=f"{args.base_url}/bot", request=request)
     await bot.initialize()
     clock = ManualClock(datetime.fromisoformat(args.now))
@@ -95,7 +98,7 @@ async def run_loop(args: argparse.Namespace, settings: Settings) -> dict[str, An
             group_max_rate=20 * args.speedup,
             max_retries=3,
         )
-    request = HTTPXRequest(connection_pool_size=settings.send_concurrency + 2)
+    request = AiohttpRequest(connection_pool_size=settings.send_concurrency + 2)
     bot: ExtBot[None] = ExtBot(
         args.token,
         base_url=f"{args.base_url}/bot",
