@@ -62,6 +62,9 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 headers={"User-Agent": self.USER_AGENT},
+                # HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment, as httpx honours
+                # them: an office network may reach Telegram only through its proxy.
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:

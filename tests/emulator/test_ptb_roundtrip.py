@@ -352,3 +352,26 @@ async def test_aiohttp_unreachable_server_is_network_error() -> None:
             await request.post("http://127.0.0.1:9/bot1:x/getMe")
     finally:
         await request.shutdown()
+
+
+async def test_aiohttp_honours_proxy_from_environment(
+    server: EmulatorServer, alice: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY is used as httpx would use it: here a dead proxy, so the call cannot pass."""
+    url = f"{server.base_url}{server.token}/getMe"
+    request = AiohttpRequest(connect_timeout=1.0)
+    await request.initialize()
+    try:
+        assert await request.post(url)  # direct: the emulator answers
+    finally:
+        await request.shutdown()
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    request = AiohttpRequest(connect_timeout=1.0)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError):
+            await request.post(url)
+    finally:
+        await request.shutdown()
