@@ -15,14 +15,30 @@ failure `NetworkError`; Bot API error answers are left to `BaseRequest`.
 from __future__ import annotations
 
 import logging
+import os
+import ssl
 
 import aiohttp
+import certifi
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 log = logging.getLogger(__name__)
+
+
+def tls_context() -> ssl.SSLContext:
+    """Certificate verification as httpx does it: SSL_CERT_FILE / SSL_CERT_DIR, else certifi.
+
+    certifi's bundle does not depend on the server's CA store (a minimal container may have
+    none), so the bot reaches api.telegram.org wherever it did on python-telegram-bot's httpx.
+    """
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 class AiohttpRequest(BaseRequest):
@@ -60,7 +76,7 @@ class AiohttpRequest(BaseRequest):
         """Open the session (on the running loop)."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size),
+                connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=tls_context()),
                 headers={"User-Agent": self.USER_AGENT},
                 # HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment, as httpx honours
                 # them: an office network may reach Telegram only through its proxy.
