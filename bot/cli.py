@@ -466,20 +466,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop where it is installed (not on Windows), else asyncio's own.
-
-    The bot is I/O-bound glue on one thread: the loop's own work (polling sockets, running
-    callbacks) is a tenth of its CPU per update, and uvloop does that work in C (bench.updates).
-    """
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return factory
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m bot`."""
     parser = build_parser()
@@ -490,8 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = COMMANDS[args.command]
     try:
         settings = load_settings() if command.needs_settings else Settings(_env_file=None)
-        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            return runner.run(command.run(args, settings))
+        return asyncio.run(command.run(args, settings))
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2

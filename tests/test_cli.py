@@ -113,22 +113,3 @@ def test_bad_setting_is_one_line(
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert "TIMEZONE" in err
-
-
-def test_commands_run_on_uvloop(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`python -m bot ...` runs each command on uvloop's event loop (a Linux dependency)."""
-    import argparse
-    import asyncio
-
-    from bot import cli
-    from bot.config import Settings
-
-    loops: list[str] = []
-
-    async def probe(args: argparse.Namespace, settings: Settings) -> int:
-        loops.append(type(asyncio.get_running_loop()).__module__)
-        return 0
-
-    monkeypatch.setitem(cli.COMMANDS, "probe", cli.CliCommand(probe, "probe", None, False))
-    assert main(["probe"]) == 0
-    assert loops == ["uvloop"]
