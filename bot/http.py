@@ -20,10 +20,12 @@ import ssl
 
 import aiohttp
 import certifi
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, tuple[str | None, dict[str, str] | None]] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -78,16 +81,35 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=tls_context()),
                 headers={"User-Agent": self.USER_AGENT},
-                # HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment, as httpx honours
-                # them: an office network may reach Telegram only through its proxy.
-                trust_env=True,
             )
+            self._proxies.clear()
 
     async def shutdown(self) -> None:
         """Close the session and its connections."""
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+    def _proxy(self, url: str) -> tuple[str | None, dict[str, str] | None]:
+        """The proxy for `url` (and its credentials header) from the environment, or None.
+
+        HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as httpx honours them: an office network may reach
+        Telegram only through its proxy. Looked up once per server, not per call: aiohttp's own
+        `trust_env` looks them (and ~/.netrc) up on a worker thread for every request, which
+        doubled the CPU of a call.
+        """
+        origin = url[: url.find("/", url.find("//") + 2)] if "//" in url else url
+        found = self._proxies.get(origin)
+        if found is None:
+            try:
+                proxy, auth = get_env_proxy_for_url(URL(url))
+            except LookupError:
+                found = (None, None)
+            else:
+                headers = {"Proxy-Authorization": auth.encode()} if auth is not None else None
+                found = (str(proxy), headers)
+            self._proxies[origin] = found
+        return found
 
     def _timeout(
         self,
@@ -137,7 +159,15 @@ class AiohttpRequest(BaseRequest):
             read_timeout, write_timeout, connect_timeout, pool_timeout, bool(files)
         )
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as response:
+            proxy, proxy_headers = self._proxy(url)
+            async with self._session.request(
+                method,
+                url,
+                data=body,
+                timeout=timeout,
+                proxy=proxy,
+                proxy_headers=proxy_headers,
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's timeouts are asyncio.TimeoutError subclasses
             raise TimedOut from exc
