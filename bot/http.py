@@ -14,7 +14,6 @@ failure `NetworkError`; Bot API error answers are left to `BaseRequest`.
 
 from __future__ import annotations
 
-import logging
 import os
 import ssl
 
@@ -26,8 +25,6 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from yarl import URL
-
-log = logging.getLogger(__name__)
 
 
 def tls_context() -> ssl.SSLContext:

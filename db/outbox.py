@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OutboxItem, OutboxMessage
@@ -185,43 +185,6 @@ _MESSAGES = cast(Table, OutboxMessage.__table__)
 async def mark(session: AsyncSession, message_id: int, **values: Any) -> None:
     """Update one message's delivery state."""
     await session.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_id).values(**values))
-
-
-# Built once: the sender marks every message it delivers, thousands in a row.
-_MARK_SENT = (
-    update(_MESSAGES)
-    .where(_MESSAGES.c.id == bindparam("message_id"))
-    .values(
-        status=SENT,
-        sent_at=bindparam("sent_at"),
-        tg_message_id=bindparam("tg_message_id"),
-        attempts=bindparam("attempts"),
-        text=bindparam("text"),
-    )
-)
-
-
-async def mark_sent(
-    session: AsyncSession,
-    message_id: int,
-    *,
-    sent_at: datetime,
-    tg_message_id: int,
-    attempts: int,
-    text: str,
-) -> None:
-    """Record a message as delivered, with the text that went out and Telegram's message id."""
-    conn = await session.connection()
-    await conn.execute(
-        _MARK_SENT,
-        {
-            "message_id": message_id,
-            "sent_at": sent_at,
-            "tg_message_id": tg_message_id,
-            "attempts": attempts,
-            "text": text,
-        },
-    )
 
 
 async def mark_many(session: AsyncSession, message_ids: Sequence[int], **values: Any) -> None:

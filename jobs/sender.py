@@ -358,9 +358,10 @@ class OutboxSender:
             await self._backoff(row, repr(exc), stats, telegram=True)
             return
         async with self.sessionmaker() as session, session.begin():
-            await outbox.mark_sent(
+            await outbox.mark(
                 session,
                 row.id,
+                status=outbox.SENT,
                 sent_at=self.clock.now(),
                 tg_message_id=sent,
                 attempts=row.attempts + 1,
