@@ -27,6 +27,7 @@ from telegram.request import BaseRequest
 from bot import texts
 from bot.http import AiohttpRequest
 from db import inbox
+from db.engine import retryable
 from db.models import InboxUpdate
 from handlers.commands import register
 from handlers.context import SCOPE, BotApp, BotContext, Services, UpdateScope
@@ -102,10 +103,11 @@ def build_application(
 
 
 def transient(error: BaseException) -> bool:
-    """Errors worth retrying the whole update for: Telegram or the network hiccuped."""
+    """Errors worth retrying the whole update for: Telegram, the network or the database
+    hiccuped (db.engine.retryable: a lost connection, a lock, a deadlock)."""
     if isinstance(error, BadRequest):  # a subclass of NetworkError, but never transient
         return False
-    return isinstance(error, RetryAfter | TimedOut | NetworkError)
+    return isinstance(error, RetryAfter | TimedOut | NetworkError) or retryable(error)
 
 
 async def on_error(update: object, context: BotContext) -> None:

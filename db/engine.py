@@ -8,13 +8,16 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.util import await_
 
 from db import sqlite_driver
 
@@ -48,18 +51,80 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
-        pool_pre_ping=True,
+        # Checked on checkout by `_ping_on_checkout` rather than `pool_pre_ping`.
         pool_size=5,
         max_overflow=10,
         # No JIT: the views' queries run in milliseconds, and compiling one that the planner
         # costs above jit_above_cost (the /overdue anti-join on 10,000 tasks) took 80 ms more.
         connect_args={"server_settings": {"jit": "off"}},
     )
+    event.listen(engine.sync_engine, "checkout", _ping_on_checkout)
+    return engine
+
+
+def _ping_on_checkout(
+    dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    """Make sure a pooled PostgreSQL connection is alive before it is handed out.
+
+    SQLAlchemy's `pool_pre_ping` does the same, but on asyncpg it pings inside a transaction
+    of its own (for PgBouncer's transaction mode, which this bot does not support: it relies
+    on asyncpg's prepared statements): BEGIN, an empty statement, ROLLBACK, three round trips
+    on every checkout, and the update path checks a connection out once per update. This is
+    one. A dead connection raises DisconnectionError, on which the pool replaces it (and
+    tries again), exactly as after a failed pre-ping.
+    """
+    try:
+        await_(dbapi_connection.driver_connection.fetchrow(";"))
+    except Exception as error:
+        raise DisconnectionError(f"connection check failed: {error!r}") from error
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """One session per unit of work; objects stay usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def core_connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, for a Core statement that must see the session's changes.
+
+    A statement run through `session.execute` pays for the ORM's execution path (about twice
+    a Core statement's CPU in bench.updates) and flushes pending changes first (autoflush).
+    For the queries every update runs, this keeps the flush, only when something is pending,
+    and runs the statement on the connection.
+    """
+    sync = session.sync_session
+    if sync.new or sync.dirty or sync.deleted:
+        await session.flush()
+    return await session.connection()
+
+
+# PostgreSQL: serialization_failure, deadlock_detected, the server shutting down or starting.
+_RETRY_SQLSTATES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03"})
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # primary result codes (the low byte of extended ones)
+
+
+def retryable(error: BaseException) -> bool:
+    """A database error that running the whole transaction again can cure.
+
+    The connection was lost (the server restarted, the network dropped it), SQLite stayed
+    locked past the driver's wait or its snapshot went stale (SQLITE_BUSY_SNAPSHOT), or
+    PostgreSQL chose this transaction as a deadlock's or a serialization conflict's victim.
+    The transaction was rolled back; nothing it did was kept. A violated constraint or a bad
+    statement is not retryable: running it again would fail the same way.
+    """
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    sqlite_code = getattr(error.orig, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int):
+        # sqlite3 raises OperationalError for a missing column as for a lock: the code tells.
+        return sqlite_code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    if isinstance(error, InterfaceError):  # asyncpg: the connection is closed or was lost
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    return sqlstate in _RETRY_SQLSTATES or sqlstate.startswith("08")  # 08: connection exception

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from telegram import Bot
 
 from bot import texts
 from bot.app import MAX_ATTEMPTS
 from bot.roles import Role
+from db import progress
 from db.models import InboxUpdate, Report, ReportDraft
+from db.sqlite_driver import OneTripConnection
 from jobs.schedule import run_planning
 from tests.flows.conftest import START
 from tests.flows.test_report import pick_task
@@ -125,6 +131,58 @@ async def test_a_5xx_while_confirming_is_retried_and_stored_once(hx: Harness) ->
     assert "已提交" in (edited.plain or "")
     assert len(await hx.rows(Report)) == 1
     assert hx.errors  # the first attempt's error reached the error handler
+    hx.errors.clear()
+
+
+async def _lose_the_database(session: AsyncSession, database_url: str) -> None:
+    """A real database failure in the middle of a transaction, on either backend.
+
+    PostgreSQL: the server ends this session's connection (as on a restart). SQLite: another
+    process holds the write lock past the driver's wait (the test shortens it).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        return
+    blocker = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        await session.execute(text("UPDATE app_state SET value = value WHERE key = 'none'"))
+    finally:
+        blocker.close()
+
+
+async def test_a_database_failure_while_confirming_is_retried_and_stored_once(
+    hx: Harness, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lost connection or a lock is transient: the press is handled again, not dropped."""
+    person = await hx.bound("联络员", Role.LIAISON, unit="发改局")
+    await pick_task(hx, person, 6)
+    card = await hx.say(person, "完成30%")
+    monkeypatch.setattr(OneTripConnection, "busy_timeout", 0.2)
+    real = progress.store_report
+    calls = 0
+
+    async def store_once_failing(session: AsyncSession, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await _lose_the_database(session, database_url)
+        return await real(session, *args, **kwargs)
+
+    monkeypatch.setattr(progress, "store_report", store_once_failing)
+    await hx.people.press_button(person.id, card.message_id, text="确认提交")
+    row = await _failing_update(hx, 1)
+    assert row.status == "new" and row.next_attempt_at is not None  # to be retried
+    assert [type(e).__name__ for e in hx.errors] in (["OperationalError"], ["DBAPIError"])
+    assert await hx.rows(Report) == []
+    assert await hx.people.transcript(ADMIN_CHAT) == []  # a hiccup, not a bug to report
+    hx.clock.advance(timedelta(seconds=5))
+    assert hx.runtime.pump is not None
+    await hx.runtime.pump.process_pending()
+    edited = await hx.people.wait_for_edit(person.id, card.message_id)
+    assert "已提交" in (edited.plain or "")
+    assert len(await hx.rows(Report)) == 1
+    assert calls == 2
     hx.errors.clear()
 
 
