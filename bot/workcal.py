@@ -7,10 +7,13 @@ Glossary: 法定节假日 = statutory holiday; 调休 = the shuffle of days arou
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from datetime import date, timedelta
+from typing import Any, TypeVar, cast
 
 import chinese_calendar
+
+T = TypeVar("T")
 
 # chinesecalendar's own Chinese names are terse ("中秋"); these are the names in the State
 # Council's notice, which people recognise.
@@ -38,14 +41,29 @@ class WorkCalendar:
         # chinesecalendar scans its whole table on every call (~35 µs); the ladder asks about
         # the same days thousands of times per run, so statutory answers are remembered.
         self._statutory: dict[date, bool] = {}
+        self._derived: dict[Hashable, Any] = {}
 
     def set_override(self, day: date, is_workday: bool) -> None:
         """Force `day` to be a workday (True) or a day off (False)."""
         self._overrides[day] = is_workday
+        self._derived.clear()
 
     def clear_override(self, day: date) -> None:
         """Drop an override; the statutory calendar applies again."""
         self._overrides.pop(day, None)
+        self._derived.clear()
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, remembered under `key` until an override changes the calendar.
+
+        For results that depend only on `key` and on which days are workdays (a year's
+        deadlines: bot.cycles). Callers must not change what they get back.
+        """
+        try:
+            return cast(T, self._derived[key])
+        except KeyError:
+            value = self._derived[key] = compute()
+            return value
 
     def override(self, day: date) -> bool | None:
         """The admin's override for `day` (True: workday, False: day off), or None."""

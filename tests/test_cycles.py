@@ -120,6 +120,20 @@ def test_override_moves_a_deadline_but_not_its_key() -> None:
     assert not cycles["2026-04"].moved
 
 
+def test_an_override_made_later_changes_the_cycles_already_worked_out() -> None:
+    """The calendar keeps each year's cycles, and forgets them when an override changes."""
+    cal = WorkCalendar()
+    before = year_of(MONTHLY, cal=cal)
+    assert before[2].deadline == date(2026, 3, 25)
+    before.clear()  # what a caller does with its list does not reach the kept cycles
+    assert year_of(MONTHLY, cal=cal)[2].deadline == date(2026, 3, 25)
+    cal.set_override(date(2026, 3, 25), False)
+    assert year_of(MONTHLY, cal=cal)[2].deadline == date(2026, 3, 24)
+    assert cycle_at(MONTHLY, at(2026, 3, 25), 2026, cal, TZ, DUE).key == "2026-04"  # type: ignore[union-attr]
+    cal.clear_override(date(2026, 3, 25))
+    assert year_of(MONTHLY, cal=cal)[2].deadline == date(2026, 3, 25)
+
+
 def test_2027_without_statutory_data_falls_back_to_monday_to_friday() -> None:
     cal = WorkCalendar()
     cycles = year_of(MONTHLY, 2027, cal)
