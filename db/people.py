@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.roles import ContactView, LeaderRef, NewInvite, Principal, Role, UnitRef
+from db.engine import core_connection
 from db.models import AuditEntry, Contact, Invite, Leader, Unit, WorkGroup
 
 CODE_BYTES = 18  # 144 random bits; base64url gives 24 characters, within /start's 64
@@ -59,7 +60,8 @@ _ACCOUNT = (
 
 async def account(session: AsyncSession, user_id: int) -> Account:
     """Roles, liaison contact rows and reachability of an account, in one query."""
-    rows = (await session.execute(_ACCOUNT, {"user_id": user_id})).all()
+    conn = await core_connection(session)  # roles changed in this update included
+    rows = (await conn.execute(_ACCOUNT, {"user_id": user_id})).all()
     units: list[UnitRef] = []
     leaders: list[LeaderRef] = []
     contacts: list[tuple[int, int]] = []
