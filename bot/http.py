@@ -14,6 +14,7 @@ failure `NetworkError`; Bot API error answers are left to `BaseRequest`.
 
 from __future__ import annotations
 
+import json
 import os
 import ssl
 
@@ -25,6 +26,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from yarl import URL
+
+_JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 def tls_context() -> ssl.SSLContext:
@@ -144,8 +147,16 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
         params = request_data.json_parameters if request_data else None
-        body: aiohttp.FormData | dict[str, str] | None = params
-        if files:
+        body: aiohttp.FormData | bytes | None = None
+        headers = None
+        if params and not files:
+            # The Bot API takes a JSON object as well as a form; each value here is already the
+            # string a form field would carry (numbers, objects as JSON text), and the server
+            # reads string members as it reads form fields. Encoding the form cost twice the
+            # CPU (percent-encoding every byte of a Chinese text) and tripled its size.
+            body = json.dumps(params, ensure_ascii=False).encode()
+            headers = _JSON_HEADERS
+        elif files:
             form = aiohttp.FormData(quote_fields=False)
             for name, value in (params or {}).items():
                 form.add_field(name, value)
@@ -161,6 +172,7 @@ class AiohttpRequest(BaseRequest):
                 method,
                 url,
                 data=body,
+                headers=headers,
                 timeout=timeout,
                 proxy=proxy,
                 proxy_headers=proxy_headers,

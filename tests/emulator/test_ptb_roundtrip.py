@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import json
 import warnings
 
 import pytest
+from aiohttp import web
 from telegram import (
     Bot,
     BotCommand,
@@ -375,3 +377,37 @@ async def test_aiohttp_honours_proxy_from_environment(
             await request.post(url)
     finally:
         await request.shutdown()
+
+
+async def test_aiohttp_sends_parameters_as_one_json_object() -> None:
+    """The body is UTF-8 JSON whose members are the strings a form would carry, as the Bot API
+    reads them; a file still goes as multipart."""
+    seen: list[tuple[str, bytes]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        if request.path.endswith("/getMe"):
+            me = {"id": 1, "is_bot": True, "first_name": "督办助手", "username": "duban_bot"}
+            return web.json_response({"ok": True, "result": me})
+        seen.append((request.content_type, await request.read()))
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_post("/{path:.*}", record)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with Bot(
+            "1:x", base_url=f"http://127.0.0.1:{port}/bot", request=AiohttpRequest()
+        ) as bot:
+            await bot.set_my_description("督办助手：进度填报", language_code="zh")
+            await bot.set_chat_photo(5, b"\x89PNG not really")
+    finally:
+        await runner.cleanup()
+    (kind, body), (photo_kind, _) = seen
+    assert kind == "application/json"
+    assert "督办助手：进度填报".encode() in body  # not escaped, not percent-encoded
+    assert json.loads(body) == {"description": "督办助手：进度填报", "language_code": "zh"}
+    assert photo_kind == "multipart/form-data"
