@@ -27,7 +27,7 @@ from telegram.request import BaseRequest
 from bot import texts
 from bot.http import AiohttpRequest
 from db import inbox
-from db.engine import retryable
+from db.engine import retryable, statement_sessionmaker
 from db.models import InboxUpdate
 from handlers.commands import register
 from handlers.context import SCOPE, BotApp, BotContext, Services, UpdateScope
@@ -167,9 +167,13 @@ class UpdatePump:
     # the person's screen (e.g. 已提交), so cancelling it would roll back what they were shown.
     stop_grace: float = 10.0
 
+    def __post_init__(self) -> None:
+        # Storing a batch (one INSERT) and listing what is due (reads) need no transaction.
+        self._bookkeeping = statement_sessionmaker(self.services.sessionmaker)
+
     async def resume_offset(self) -> None:
         """Continue after the newest update already stored."""
-        async with self.services.sessionmaker() as session:
+        async with self._bookkeeping() as session:
             newest = await inbox.highest_id(session)
         if newest is not None and (self.offset is None or newest + 1 > self.offset):
             self.offset = newest + 1
@@ -191,7 +195,7 @@ class UpdatePump:
         if not updates:
             return 0
         now = self.services.clock.now()
-        async with self.services.sessionmaker() as session, session.begin():
+        async with self._bookkeeping() as session, session.begin():
             await inbox.store(session, updates, now)
         self.offset = updates[-1][0] + 1
         self.caught_up.clear()
@@ -202,7 +206,7 @@ class UpdatePump:
         """Handle every stored update that is due, oldest first (until `stop` is set)."""
         done = 0
         while True:
-            async with self.services.sessionmaker() as session:
+            async with self._bookkeeping() as session:
                 ids = await inbox.pending(session, self.services.clock.now(), limit)
             if not ids:
                 return done
@@ -239,6 +243,8 @@ class UpdatePump:
                         return False
                     scope.received_at = row.received_at
                     scope.register_version = row.register_version
+                    if row.sender_id is not None and row.account is not None:
+                        scope.accounts[row.sender_id] = row.account  # read with the update
                     update = Update.de_json(row.payload, self.application.bot)
                     await self.application.process_update(update)
                     if scope.error is not None:

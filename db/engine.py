@@ -88,6 +88,22 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def statement_sessionmaker(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions in which each statement commits on its own, for reads and one-statement writes.
+
+    On PostgreSQL a transaction costs two round trips of its own (BEGIN; COMMIT or ROLLBACK),
+    as many as the statement: the update pump's bookkeeping (store a batch, list what is due)
+    runs once per getUpdates answer, so on a quiet day once per update, in the latency a
+    person waits. SQLite's transactions cost no round trip; its sessions are left as they are.
+    """
+    engine = sessionmaker.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
+        return sessionmaker
+    return make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
 async def core_connection(session: AsyncSession) -> AsyncConnection:
     """The session's connection, for a Core statement that must see the session's changes.
 

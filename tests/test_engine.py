@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import create_engine, retryable
+from db import inbox
+from db.engine import create_engine, make_sessionmaker, retryable, statement_sessionmaker
+from db.models import InboxUpdate
 
 
 def _dsn(url: str) -> str:
@@ -111,3 +115,35 @@ async def test_a_deadlock_victim_is_retryable(pg_database_url: str) -> None:
         assert retryable(errors[0])
     finally:
         await engine.dispose()
+
+
+async def test_statement_sessions_skip_begin_on_postgresql_and_still_commit(
+    engine: AsyncEngine,
+) -> None:
+    """The pump's bookkeeping: no BEGIN/COMMIT round trips, and what it writes is kept."""
+    sessionmaker = make_sessionmaker(engine)
+    statements = statement_sessionmaker(sessionmaker)
+    now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    sent: list[str] = []
+
+    def log(record: Any) -> None:
+        sent.append(record.query)
+
+    if engine.dialect.name == "sqlite":
+        assert statements is sessionmaker  # SQLite transactions cost no round trip
+        raw = None
+    else:
+        async with engine.connect() as conn:  # the connection the pool will hand out next
+            raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        raw.add_query_logger(log)
+    async with statements() as session:
+        assert await session.scalar(select(func.count()).select_from(InboxUpdate)) == 0
+    async with statements() as session, session.begin():
+        assert await inbox.store(session, [(7, {"update_id": 7})], now) == 1
+    if raw is not None:
+        raw.remove_query_logger(log)
+        assert sent  # the connection checks were logged: the logger saw this connection
+        assert not [q for q in sent if q.strip(" ;").upper() in {"BEGIN", "COMMIT", "ROLLBACK"}]
+    async with sessionmaker() as session:  # another connection sees it: committed
+        assert await inbox.highest_id(session) == 7
