@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AppState, InboxUpdate
+from db.people import ACCOUNT_COLUMNS, Account, account_from_rows, join_account
 from db.register_cache import REGISTER_VERSION
 
 
@@ -23,7 +24,14 @@ async def store(
     if not updates:
         return 0
     rows = [
-        {"update_id": uid, "payload": payload, "status": "new", "attempts": 0, "received_at": now}
+        {
+            "update_id": uid,
+            "payload": payload,
+            "sender_id": sender_of(payload),
+            "status": "new",
+            "attempts": 0,
+            "received_at": now,
+        }
         for uid, payload in updates
     ]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -39,40 +47,54 @@ async def store(
 
 @dataclass(frozen=True)
 class NewUpdate:
-    """A stored update still to be handled, and the register's version as it was read."""
+    """A stored update still to be handled, with what its transaction read along with it."""
 
     payload: dict[str, Any]
     received_at: datetime
     register_version: Any
+    sender_id: int | None
+    account: Account | None  # the sender's (None without a sender)
 
 
 # The statements run for every update are built once: building one (its clauses, their
-# coercions) cost about as much as running it on SQLite (bench.updates).
-_NEW_UPDATE = select(
-    InboxUpdate.status,
-    InboxUpdate.payload,
-    InboxUpdate.received_at,
-    # Every update that reads the register checks its version first (db.register_cache):
-    # read here, it costs no query of its own.
-    select(AppState.value)
-    .where(AppState.key == REGISTER_VERSION)
-    .scalar_subquery()
-    .label("register_version"),
-).where(InboxUpdate.update_id == bindparam("update_id"))
+# coercions) cost about as much as running it on SQLite (bench.updates). Reading the update
+# reads what every update needs next, in the same round trip: the register's version (checked
+# before the register is read, db.register_cache) and the sender's account (one row per
+# contact row of theirs, or one row of NULLs).
+_NEW_UPDATE = join_account(
+    select(
+        InboxUpdate.status,
+        InboxUpdate.payload,
+        InboxUpdate.received_at,
+        InboxUpdate.sender_id,
+        select(AppState.value)
+        .where(AppState.key == REGISTER_VERSION)
+        .scalar_subquery()
+        .label("register_version"),
+        *ACCOUNT_COLUMNS,
+    ).where(InboxUpdate.update_id == bindparam("update_id")),
+    InboxUpdate.sender_id,
+)
 _MARK_DONE = (
     update(InboxUpdate)
     .where(InboxUpdate.update_id == bindparam("id"))
     .values(status="done", processed_at=bindparam("now"), error=None)
 )
+_ACCOUNT_AT = 5  # where the account's columns start in _NEW_UPDATE's rows
 
 
 async def new_update(session: AsyncSession, update_id: int) -> NewUpdate | None:
     """The stored update to handle, or None if it is unknown or no longer new."""
     conn = await session.connection()
-    row = (await conn.execute(_NEW_UPDATE, {"update_id": update_id})).first()
-    if row is None or row.status != "new":
+    rows = (await conn.execute(_NEW_UPDATE, {"update_id": update_id})).all()
+    if not rows or rows[0].status != "new":
         return None
-    return NewUpdate(row.payload, row.received_at, row.register_version)
+    first = rows[0]
+    sender = first.sender_id
+    found = None
+    if sender is not None:
+        found = account_from_rows(sender, (row[_ACCOUNT_AT:] for row in rows))
+    return NewUpdate(first.payload, first.received_at, first.register_version, sender, found)
 
 
 async def mark_done(session: AsyncSession, update_id: int, now: datetime) -> None:
@@ -100,14 +122,13 @@ async def pending(session: AsyncSession, now: datetime, limit: int = 100) -> lis
     """
     postponed = (
         await session.execute(
-            select(InboxUpdate.update_id, InboxUpdate.payload).where(
+            select(InboxUpdate.update_id, InboxUpdate.sender_id).where(
                 InboxUpdate.status == "new", InboxUpdate.next_attempt_at > now
             )
         )
     ).all()
     held: dict[int, int] = {}  # person -> their oldest postponed update
-    for update_id, payload in postponed:
-        person = sender_of(payload)
+    for update_id, person in postponed:
         if person is not None:
             held[person] = min(held.get(person, update_id), update_id)
     due = (InboxUpdate.status == "new") & or_(
@@ -123,14 +144,13 @@ async def pending(session: AsyncSession, now: datetime, limit: int = 100) -> lis
     while len(out) < limit:
         chunk = (
             await session.execute(
-                select(InboxUpdate.update_id, InboxUpdate.payload)
+                select(InboxUpdate.update_id, InboxUpdate.sender_id)
                 .where(due, InboxUpdate.update_id > after)
                 .order_by(InboxUpdate.update_id)
                 .limit(limit)
             )
         ).all()
-        for update_id, payload in chunk:
-            person = sender_of(payload)
+        for update_id, person in chunk:
             if person is None or update_id < held.get(person, update_id + 1):
                 out.append(update_id)
         if len(chunk) < limit:
@@ -141,8 +161,12 @@ async def pending(session: AsyncSession, now: datetime, limit: int = 100) -> lis
 
 async def waiting_senders(session: AsyncSession) -> set[int]:
     """The people with updates stored but not yet handled (due, or waiting for a retry)."""
-    rows = await session.scalars(select(InboxUpdate.payload).where(InboxUpdate.status == "new"))
-    return {p for p in (sender_of(payload) for payload in rows.all()) if p is not None}
+    rows = await session.scalars(
+        select(InboxUpdate.sender_id)
+        .where(InboxUpdate.status == "new", InboxUpdate.sender_id.is_not(None))
+        .distinct()
+    )
+    return {p for p in rows.all() if p is not None}
 
 
 async def next_retry_at(session: AsyncSession) -> datetime | None:

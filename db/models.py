@@ -391,6 +391,8 @@ class InboxUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[dict[str, Any]]
+    # Who sent it (db.inbox.sender_of), None for a channel post and the like.
+    sender_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     status: Mapped[str] = mapped_column(String(20), default="new")  # new | done | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)

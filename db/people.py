@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from bot.roles import ContactView, LeaderRef, NewInvite, Principal, Role, UnitRef
 from db.engine import core_connection
@@ -39,18 +40,34 @@ class Account:
         return next((cid for cid, uid in self.liaison_contacts if uid in wanted), None)
 
 
+# An account's contact rows: `account_from_rows` reads them in this order.
+ACCOUNT_COLUMNS = (
+    Contact.id,
+    Contact.role,
+    Contact.active,
+    Contact.reachable,
+    Contact.unit_id,
+    Unit.name,
+    Leader.id,
+    Leader.name,
+)
+
+
+def join_account(
+    query: Select[Any], user_id: ColumnElement[Any] | QueryableAttribute[Any]
+) -> Select[Any]:
+    """`query` with the contact rows (ACCOUNT_COLUMNS) of the account `user_id`, outer-joined."""
+    return (
+        query.outerjoin(Contact, Contact.tg_user_id == user_id)
+        .outerjoin(Unit, Unit.id == Contact.unit_id)
+        .outerjoin(Leader, Leader.id == Contact.leader_id)
+        .order_by(Contact.id)
+    )
+
+
 # Built once: it runs for every update (building it cost as much as running it).
 _ACCOUNT = (
-    select(
-        Contact.id,
-        Contact.role,
-        Contact.active,
-        Contact.reachable,
-        Contact.unit_id,
-        Unit.name,
-        Leader.id,
-        Leader.name,
-    )
+    select(*ACCOUNT_COLUMNS)
     .outerjoin(Unit, Unit.id == Contact.unit_id)
     .outerjoin(Leader, Leader.id == Contact.leader_id)
     .where(Contact.tg_user_id == bindparam("user_id"))
@@ -61,12 +78,18 @@ _ACCOUNT = (
 async def account(session: AsyncSession, user_id: int) -> Account:
     """Roles, liaison contact rows and reachability of an account, in one query."""
     conn = await core_connection(session)  # roles changed in this update included
-    rows = (await conn.execute(_ACCOUNT, {"user_id": user_id})).all()
+    return account_from_rows(user_id, (await conn.execute(_ACCOUNT, {"user_id": user_id})).all())
+
+
+def account_from_rows(user_id: int, rows: Iterable[Sequence[Any]]) -> Account:
+    """An account from its contact rows as `_ACCOUNT` selects them (ordered by contact id)."""
     units: list[UnitRef] = []
     leaders: list[LeaderRef] = []
     contacts: list[tuple[int, int]] = []
     office = admin = unreachable = False
     for contact_id, role, active, reachable, unit_id, unit_name, leader_id, leader_name in rows:
+        if contact_id is None:  # an outer join that found no contact row
+            continue
         unreachable = unreachable or not reachable
         if not active:
             continue

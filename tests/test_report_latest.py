@@ -8,8 +8,10 @@ The migration fills the table from the reports already written.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -136,18 +138,22 @@ async def _at_0003(url: str) -> AsyncEngine:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> object:
-    """A new, empty database (not migrated), once per backend."""
+def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database (not migrated), once per backend.
+
+    Synchronous, like the session's PostgreSQL fixture it asks for: that one may run here for
+    the first time, and it runs its own event loop.
+    """
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
         return
     request.getfixturevalue("pg_database_url")  # skips or fails as the other PostgreSQL tests
     name = f"duban_mig_{uuid.uuid4().hex[:8]}"
-    await _create_pg_database(name)
+    asyncio.run(_create_pg_database(name))
     try:
         yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        await _drop_pg_database(name)
+        asyncio.run(_drop_pg_database(name))
 
 
 async def test_migration_fills_the_table_from_existing_reports(blank_url: str) -> None:
