@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OutboxItem, OutboxMessage
@@ -185,6 +185,45 @@ _MESSAGES = cast(Table, OutboxMessage.__table__)
 async def mark(session: AsyncSession, message_id: int, **values: Any) -> None:
     """Update one message's delivery state."""
     await session.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_id).values(**values))
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A message Telegram accepted: what `mark_delivered` records for it."""
+
+    message_id: int
+    sent_at: datetime
+    tg_message_id: int
+    attempts: int
+    text: str  # as sent (re-rendered at send time)
+
+
+_MARK_DELIVERED = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("mid"))
+    .values(
+        status=SENT,
+        sent_at=bindparam("at"),
+        tg_message_id=bindparam("tg"),
+        attempts=bindparam("n"),
+        text=bindparam("body"),
+    )
+)
+
+
+async def mark_delivered(session: AsyncSession, delivered: Sequence[Delivered]) -> None:
+    """Record messages as sent, all in one statement execution (executemany)."""
+    if not delivered:
+        return
+    conn = await session.connection()
+    await conn.execute(
+        _MARK_DELIVERED,
+        [
+            {"mid": d.message_id, "at": d.sent_at, "tg": d.tg_message_id, "n": d.attempts,
+             "body": d.text}
+            for d in delivered
+        ],
+    )  # fmt: skip
 
 
 async def mark_many(session: AsyncSession, message_ids: Sequence[int], **values: Any) -> None:

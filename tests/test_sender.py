@@ -31,7 +31,7 @@ from bot.emulator import ControlClient, Emulator, EmulatorRequest, EmulatorServe
 from bot.roles import Role
 from db import outbox
 from db.models import AuditEntry, Contact, OutboxMessage, Task, Unit
-from jobs.sender import DeliveryStats, OutboxSender, RateGate
+from jobs.sender import DeliveryLog, DeliveryStats, OutboxSender, RateGate
 from tests.test_reminders_job import ADMIN, DEPUTY, LIAISON, OFFICE, World, at, make_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -630,3 +630,76 @@ async def test_a_report_during_a_fan_out_reaches_the_messages_checked_after_it(
         assert len(await rig.received(DEPUTY)) == 1 and stats.cancelled == 0
     statuses = Counter(m.status for m in await rig.world.messages())
     assert statuses[outbox.PENDING] == 0
+
+
+# --- Recording deliveries: several to a transaction when they come fast ----------------------
+
+
+async def _queued(sessionmaker: async_sessionmaker[AsyncSession], n: int) -> list[int]:
+    now = at(3, 25, 9)
+    async with sessionmaker() as session, session.begin():
+        ids = [
+            await outbox.enqueue(
+                session, kind="notice", chat_id=1000 + i, contact_id=None, text="原文", now=now
+            )
+            for i in range(n)
+        ]
+    return [i for i in ids if i is not None]
+
+
+async def test_deliveries_at_once_share_transactions_and_each_is_committed_on_return(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    ids = await _queued(sessionmaker, 40)
+    log = DeliveryLog(sessionmaker)
+    sent_at = at(3, 25, 9, 30)
+
+    async def deliver(n: int, message_id: int) -> None:
+        await asyncio.sleep(random.random() / 100)
+        await log.record(outbox.Delivered(message_id, sent_at, 5000 + n, 1, f"第{n}条"))
+        async with sessionmaker() as session:  # another transaction sees it once recorded
+            row = await session.get(OutboxMessage, message_id)
+            assert row is not None and row.status == outbox.SENT
+
+    await asyncio.gather(*(deliver(n, m) for n, m in enumerate(ids)))
+    assert log.transactions < len(ids)  # marks that came together were recorded together
+    async with sessionmaker() as session:
+        rows = {r.id: r for r in (await session.scalars(select(OutboxMessage))).all()}
+    for n, message_id in enumerate(ids):
+        row = rows[message_id]
+        assert (row.status, row.tg_message_id, row.attempts, row.text) == (
+            outbox.SENT, 5000 + n, 1, f"第{n}条"
+        )  # fmt: skip
+        assert row.sent_at == sent_at
+
+
+async def test_a_failed_recording_fails_every_delivery_in_it_and_marks_none(
+    sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = await _queued(sessionmaker, 6)
+    log = DeliveryLog(sessionmaker)
+    real = outbox.mark_delivered
+    gate = asyncio.Event()
+
+    async def failing(session: AsyncSession, delivered: Any) -> None:
+        await gate.wait()  # the others queue up meanwhile
+        await real(session, delivered)
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(outbox, "mark_delivered", failing)
+    sent_at = at(3, 25, 9, 30)
+    tasks = [asyncio.create_task(log.record(outbox.Delivered(m, sent_at, 1, 1, "x"))) for m in ids]
+    await asyncio.sleep(0.05)
+    gate.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    # The first went alone (nothing else was waiting), the other five together: one raised the
+    # database's error, the four recorded in its transaction learn it failed.
+    assert [type(r).__name__ for r in results] == ["RuntimeError"] * 2 + ["DeliveryNotRecorded"] * 4
+    async with sessionmaker() as session:
+        statuses = (await session.scalars(select(OutboxMessage.status))).all()
+    assert set(statuses) == {outbox.PENDING}  # rolled back: each will be retried
+    monkeypatch.setattr(outbox, "mark_delivered", real)
+    await log.record(outbox.Delivered(ids[0], sent_at, 1, 1, "x"))  # and the log goes on
+    async with sessionmaker() as session:
+        row = await session.get(OutboxMessage, ids[0])
+    assert row is not None and row.status == outbox.SENT
