@@ -243,8 +243,8 @@ class UpdatePump:
                         return False
                     scope.received_at = row.received_at
                     scope.register_version = row.register_version
-                    if row.sender_id is not None and row.account is not None:
-                        scope.accounts[row.sender_id] = row.account  # read with the update
+                    if row.account is not None:  # the sender's, read with the update
+                        scope.accounts[row.account.principal.user_id] = row.account
                     update = Update.de_json(row.payload, self.application.bot)
                     await self.application.process_update(update)
                     if scope.error is not None:

@@ -80,7 +80,8 @@ _MARK_DONE = (
     .where(InboxUpdate.update_id == bindparam("id"))
     .values(status="done", processed_at=bindparam("now"), error=None)
 )
-_ACCOUNT_AT = 5  # where the account's columns start in _NEW_UPDATE's rows
+# Where the account's columns (the last ones) start in _NEW_UPDATE's rows.
+_ACCOUNT_AT = len(_NEW_UPDATE.selected_columns) - len(ACCOUNT_COLUMNS)
 
 
 async def new_update(session: AsyncSession, update_id: int) -> NewUpdate | None:

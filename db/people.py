@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +40,8 @@ class Account:
         return next((cid for cid, uid in self.liaison_contacts if uid in wanted), None)
 
 
+AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
+
 # An account's contact rows: `account_from_rows` reads them in this order.
 ACCOUNT_COLUMNS = (
     Contact.id,
@@ -53,26 +55,24 @@ ACCOUNT_COLUMNS = (
 )
 
 
-def join_account(
-    query: Select[Any], user_id: ColumnElement[Any] | QueryableAttribute[Any]
-) -> Select[Any]:
-    """`query` with the contact rows (ACCOUNT_COLUMNS) of the account `user_id`, outer-joined."""
+def _with_names(query: AnySelect) -> AnySelect:
+    """`query` (which has Contact) with each contact row's unit and leader, by contact id."""
     return (
-        query.outerjoin(Contact, Contact.tg_user_id == user_id)
-        .outerjoin(Unit, Unit.id == Contact.unit_id)
+        query.outerjoin(Unit, Unit.id == Contact.unit_id)
         .outerjoin(Leader, Leader.id == Contact.leader_id)
         .order_by(Contact.id)
     )
 
 
+def join_account(
+    query: Select[Any], user_id: ColumnElement[Any] | QueryableAttribute[Any]
+) -> Select[Any]:
+    """`query` with the contact rows (ACCOUNT_COLUMNS) of the account `user_id`, outer-joined."""
+    return _with_names(query.outerjoin(Contact, Contact.tg_user_id == user_id))
+
+
 # Built once: it runs for every update (building it cost as much as running it).
-_ACCOUNT = (
-    select(*ACCOUNT_COLUMNS)
-    .outerjoin(Unit, Unit.id == Contact.unit_id)
-    .outerjoin(Leader, Leader.id == Contact.leader_id)
-    .where(Contact.tg_user_id == bindparam("user_id"))
-    .order_by(Contact.id)
-)
+_ACCOUNT = _with_names(select(*ACCOUNT_COLUMNS).where(Contact.tg_user_id == bindparam("user_id")))
 
 
 async def account(session: AsyncSession, user_id: int) -> Account:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,23 @@ def _dsn(url: str) -> str:
 async def _backend_pid(engine: object) -> int:
     async with engine.connect() as conn:  # type: ignore[attr-defined]
         return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _log_queries(engine: AsyncEngine, sent: list[str]) -> Callable[[], None]:
+    """Log the simple queries of the connection the pool hands out next into `sent`.
+
+    Returns the function that stops the logging. asyncpg logs simple queries (BEGIN, `;`),
+    not prepared statements.
+    """
+    async with engine.connect() as conn:  # now the pool's next connection
+        raw = (await conn.get_raw_connection()).driver_connection
+    assert raw is not None
+
+    def log(record: Any) -> None:
+        sent.append(record.query)
+
+    raw.add_query_logger(log)
+    return lambda: raw.remove_query_logger(log)
 
 
 async def test_a_connection_killed_while_pooled_is_replaced(pg_database_url: str) -> None:
@@ -51,11 +69,7 @@ async def test_checkout_check_is_one_statement_outside_a_transaction(
     engine = create_engine(pg_database_url)
     sent: list[str] = []
     try:
-        await _backend_pid(engine)  # the pool now holds a connection
-        async with engine.connect() as conn:
-            raw = (await conn.get_raw_connection()).driver_connection
-            assert raw is not None
-        raw.add_query_logger(lambda record: sent.append(record.query))
+        await _log_queries(engine, sent)
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         # pre-ping would have sent BEGIN, ";", ROLLBACK before the statement's own BEGIN.
@@ -125,24 +139,17 @@ async def test_statement_sessions_skip_begin_on_postgresql_and_still_commit(
     statements = statement_sessionmaker(sessionmaker)
     now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
     sent: list[str] = []
-
-    def log(record: Any) -> None:
-        sent.append(record.query)
-
     if engine.dialect.name == "sqlite":
         assert statements is sessionmaker  # SQLite transactions cost no round trip
-        raw = None
+        stop_logging = None
     else:
-        async with engine.connect() as conn:  # the connection the pool will hand out next
-            raw = (await conn.get_raw_connection()).driver_connection
-        assert raw is not None
-        raw.add_query_logger(log)
+        stop_logging = await _log_queries(engine, sent)
     async with statements() as session:
         assert await session.scalar(select(func.count()).select_from(InboxUpdate)) == 0
     async with statements() as session, session.begin():
         assert await inbox.store(session, [(7, {"update_id": 7})], now) == 1
-    if raw is not None:
-        raw.remove_query_logger(log)
+    if stop_logging is not None:
+        stop_logging()
         assert sent  # the connection checks were logged: the logger saw this connection
         assert not [q for q in sent if q.strip(" ;").upper() in {"BEGIN", "COMMIT", "ROLLBACK"}]
     async with sessionmaker() as session:  # another connection sees it: committed
