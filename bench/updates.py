@@ -38,11 +38,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import random
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,6 +193,8 @@ class Run:
     samples: Samples = field(default_factory=list)
     elapsed: float = 0.0
     cpu: float = 0.0  # seconds of the bot process's CPU
+    emulator_cpu: float = 0.0  # seconds of this process's CPU (the emulator, the people)
+    server_cpu: float = 0.0  # seconds of the PostgreSQL server's CPU (its local processes)
     reports: int = 0
 
     @property
@@ -214,6 +218,29 @@ def cpu_seconds(pid: int) -> float:
     return float(times.user + times.system)
 
 
+def server_cpu_seconds() -> float:
+    """CPU time so far of this machine's PostgreSQL processes (0 where none are visible)."""
+    total = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if (proc.info["name"] or "").startswith("postgres"):
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                total += times.user + times.system
+    return total
+
+
+@contextlib.contextmanager
+def measured(run: Run, pid: int) -> Iterator[None]:
+    """Time a load and the CPU it costs the bot, this process and the database server."""
+    cpu0, here0, server0 = cpu_seconds(pid), cpu_seconds(os.getpid()), server_cpu_seconds()
+    t0 = time.perf_counter()
+    yield
+    run.elapsed = time.perf_counter() - t0
+    run.cpu = cpu_seconds(pid) - cpu0
+    run.emulator_cpu = cpu_seconds(os.getpid()) - here0
+    run.server_cpu = server_cpu_seconds() - server0
+
+
 async def burst(
     people: list[Person], reports: int, conversation: Conversation, run: Run, pid: int
 ) -> None:
@@ -228,12 +255,10 @@ async def burst(
             run.samples.extend(await conversation(person, rng))
             run.reports += 1
 
-    cpu0, t0 = cpu_seconds(pid), time.perf_counter()
-    await asyncio.gather(
-        *(one(p, n, i) for i, (p, n) in enumerate(zip(people, share, strict=True)))
-    )
-    run.elapsed = time.perf_counter() - t0
-    run.cpu = cpu_seconds(pid) - cpu0
+    with measured(run, pid):
+        await asyncio.gather(
+            *(one(p, n, i) for i, (p, n) in enumerate(zip(people, share, strict=True)))
+        )
 
 
 async def paced(
@@ -249,16 +274,15 @@ async def paced(
             run.samples.extend(await conversation(person, rng))
             run.reports += 1
 
-    cpu0, t0 = cpu_seconds(pid), time.perf_counter()
-    tasks = []
-    for n in range(reports):
-        delay = t0 + n * interval - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(people[n % len(people)])))
-    await asyncio.gather(*tasks)
-    run.elapsed = time.perf_counter() - t0
-    run.cpu = cpu_seconds(pid) - cpu0
+    with measured(run, pid):
+        t0 = time.perf_counter()
+        tasks = []
+        for n in range(reports):
+            delay = t0 + n * interval - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(people[n % len(people)])))
+        await asyncio.gather(*tasks)
 
 
 async def count_reports(url: str) -> int:
@@ -359,6 +383,8 @@ def run_row(run: Run, stored: str = "") -> list[object]:
         fmt(percentile(lat, 50), 1),
         fmt(percentile(lat, 99), 1),
         fmt(run.cpu * 1000 / run.updates if run.updates else 0.0, 2),
+        fmt(run.emulator_cpu * 1000 / run.updates if run.updates else 0.0, 2),
+        fmt(run.server_cpu * 1000 / run.updates if run.updates else 0.0, 2),
         stored,
     ]
 
@@ -391,7 +417,9 @@ async def main_async(args: argparse.Namespace) -> int:
         "updates/s",
         "p50 ms",
         "p99 ms",
-        "CPU ms/upd",
+        "bot CPU ms/upd",
+        "emulator ms/upd",
+        "DB server ms/upd",
         "stored",
     ]
     rows = []

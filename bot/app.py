@@ -11,8 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update as sql_update
-from telegram import LinkPreviewOptions, Update
-from telegram.constants import ChatType, ParseMode
+from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import (
     BadRequest,
     Conflict,
@@ -24,7 +24,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
-from bot import texts
+from bot import api, texts
 from bot.http import AiohttpRequest
 from db import inbox
 from db.engine import retryable, statement_sessionmaker
@@ -79,9 +79,9 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .defaults(
             Defaults(
-                parse_mode=ParseMode.HTML,
+                parse_mode=api.PARSE_MODE,
                 tzinfo=settings.tz,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                link_preview_options=api.NO_PREVIEW,
             )
         )
     )
@@ -183,10 +183,10 @@ class UpdatePump:
         wait = self.poll_timeout if poll_seconds is None else poll_seconds
         # The updates as Telegram sent them: they are stored as JSON and parsed when handled.
         # Bot.get_updates would parse each into an Update only for it to be turned back into
-        # JSON here (a tenth of the CPU of handling a report step, in bench.updates). `_post`
-        # is the call every Bot method makes (python-telegram-bot 20-22); it raises Telegram's
-        # errors (RetryAfter, Conflict, ...) as get_updates does.
-        raw = await self.application.bot._post(
+        # JSON here (a tenth of the CPU of handling a report step, in bench.updates). `api.call`
+        # raises Telegram's errors (RetryAfter, Conflict, ...) as get_updates does.
+        raw = await api.call(
+            self.application.bot,
             "getUpdates",
             {"offset": self.offset, "timeout": int(wait), "allowed_updates": ALLOWED_UPDATES},
             read_timeout=wait + 10,

@@ -12,7 +12,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
-from bot import texts
+from bot import api, texts
 from bot.roles import Principal, Role
 from db import people
 from handlers.context import BotContext
@@ -105,28 +105,32 @@ async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None =
     if message is None:
         return
     parts = texts.split_message(text)
+    thread = message.message_thread_id if message.is_topic_message else None
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        await message.reply_text(part, reply_markup=markup if last else None)
+        await api.send_text(
+            message.get_bot(), message.chat_id, part, markup if last else None, thread_id=thread
+        )
 
 
 async def edit_or_reply(
     update: Update, text: str, markup: InlineKeyboardMarkup | None = None
-) -> Message | None:
+) -> None:
     """Edit the message a button sits on; fall back to a new message if it is too long."""
     query = update.callback_query
     fits = texts.visible_length(text) <= texts.LIMIT
     if query is not None and isinstance(query.message, Message) and fits:
+        message = query.message
         try:
-            result = await query.message.edit_text(text, reply_markup=markup)
+            await api.edit_text(
+                message.get_bot(), message.chat_id, message.message_id, text, markup
+            )
         except BadRequest as exc:
             # Handling the same press again (after a crash) finds the edit already made.
             if "not modified" not in str(exc).lower():
                 raise
-            return None
-        return result if isinstance(result, Message) else None
+        return
     await reply(update, text, markup)
-    return None
 
 
 async def deny(update: Update, context: BotContext, principal: Principal, what: str) -> None:

@@ -27,8 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ParseMode
+from telegram import Bot
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -39,7 +38,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import texts
+from bot import api, texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.roles import ROLE_LABELS, Role
@@ -416,26 +415,16 @@ class OutboxSender:
         stats.sent += 1
 
     async def _send(self, row: OutboxMessage, text: str) -> int:
-        markup = (
-            InlineKeyboardMarkup.de_json(row.reply_markup, self.bot) if row.reply_markup else None
-        )
         if row.document:
             message = await self.bot.send_document(
                 row.chat_id,
                 document=bytes.fromhex(str(row.document["hex"])),
                 filename=str(row.document["filename"]),
                 caption=text,
-                parse_mode=ParseMode.HTML,
+                parse_mode=api.PARSE_MODE,
             )
-        else:
-            message = await self.bot.send_message(
-                row.chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        return message.message_id
+            return message.message_id
+        return await api.send_text(self.bot, row.chat_id, text, row.reply_markup or None)
 
     async def _backoff(
         self, row: OutboxMessage, error: str, stats: DeliveryStats, *, telegram: bool = False

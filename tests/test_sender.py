@@ -23,7 +23,7 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, Message
+from telegram import Bot
 from telegram.error import ChatMigrated
 
 from bot.clock import ManualClock
@@ -515,18 +515,22 @@ async def test_a_message_without_lines_is_sent_whole_or_not_at_all(rig: Rig) -> 
 
 
 class _FakeBot:
-    """Answers send_message from a script of outcomes (exceptions or message ids)."""
+    """Answers sendMessage from a script of outcomes (exceptions or message ids).
+
+    It stands in at `Bot._post`, the call `bot.api` makes, and answers as Telegram does.
+    """
 
     def __init__(self, script: list[BaseException | int]) -> None:
         self.script = script
         self.calls: list[int] = []
 
-    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Message:
-        self.calls.append(chat_id)
+    async def _post(self, endpoint: str, data: dict[str, Any], **kwargs: Any) -> Any:
+        assert endpoint == "sendMessage"
+        self.calls.append(int(data["chat_id"]))
         outcome = self.script.pop(0)
         if isinstance(outcome, BaseException):
             raise outcome
-        return cast(Message, type("Sent", (), {"message_id": outcome})())
+        return {"message_id": outcome, "chat": {"id": data["chat_id"]}, "text": data["text"]}
 
 
 async def test_a_migrated_group_is_sent_to_its_new_id(rig: Rig) -> None:
