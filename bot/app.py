@@ -6,6 +6,7 @@ import asyncio
 import html
 import logging
 import traceback
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -163,9 +164,14 @@ class UpdatePump:
     handled: int = 0
     conflict_pause: float = 10.0  # seconds to wait after a 409 from getUpdates
     in_flight: int = 0  # updates being handled right now (their transaction not yet closed)
+    peak_in_flight: int = 0  # the most ever handled at once (at most `lanes`)
     # On stop, the update being handled gets this long to commit: its answer may already be on
     # the person's screen (e.g. 已提交), so cancelling it would roll back what they were shown.
     stop_grace: float = 10.0
+    # Different people's updates handled at once (each person's still in order). On
+    # PostgreSQL the runtime sets UPDATE_LANES: while one update waits for the database or
+    # Telegram, another is handled. SQLite has one writer at a time and stays at one.
+    lanes: int = 1
 
     def __post_init__(self) -> None:
         # Storing a batch (one INSERT) and listing what is due (reads) need no transaction.
@@ -203,30 +209,79 @@ class UpdatePump:
         return len(updates)
 
     async def process_pending(self, limit: int = 100, stop: asyncio.Event | None = None) -> int:
-        """Handle every stored update that is due, oldest first (until `stop` is set)."""
+        """Handle every stored update that is due, oldest first (until `stop` is set).
+
+        Each person's updates are handled in the order they were sent. With `lanes` > 1,
+        up to that many people's updates are handled at once.
+        """
         done = 0
         while True:
             async with self._bookkeeping() as session:
-                ids = await inbox.pending(session, self.services.clock.now(), limit)
-            if not ids:
+                due = await inbox.due(session, self.services.clock.now(), limit)
+            if not due:
                 return done
-            for update_id in ids:
-                if stop is not None and stop.is_set():
-                    return done
-                if await self.process_one(update_id):
-                    done += 1
-                else:
-                    # It failed and waits for a retry: this batch may hold the same person's
-                    # later updates, which must wait behind it. Ask the inbox again.
-                    break
-            else:  # the whole batch went through (a loop that stops early asks again)
-                if len(ids) < limit:
-                    # That was everything due when asked; what was fetched since sets `wake`.
-                    return done
+            queues: dict[object, list[int]] = {}
+            for update_id, sender in due:
+                queues.setdefault(sender if sender is not None else (update_id,), []).append(
+                    update_id
+                )
+            handled, complete = await self._process_queues(list(queues.values()), stop)
+            done += handled
+            if stop is not None and stop.is_set():
+                return done
+            # A batch cut short (an update failed and waits for a retry, holding its sender's
+            # later ones) asks the inbox again; a whole batch smaller than `limit` was
+            # everything due when asked, and what was fetched since sets `wake`.
+            if complete and len(due) < limit:
+                return done
+
+    async def _process_queues(
+        self, queues: list[list[int]], stop: asyncio.Event | None
+    ) -> tuple[int, bool]:
+        """Handle each person's queue in order, `lanes` people at a time.
+
+        Returns how many were handled and whether every queue was handled to its end. A queue
+        stops at an update that failed (its sender's later updates wait behind it), and every
+        queue stops once `stop` is set or another lane raised (after its current update).
+        """
+        waiting = deque(queues)
+        handled = 0
+        complete = True
+        halt = False
+
+        async def lane() -> None:
+            nonlocal handled, complete, halt
+            while waiting:
+                queue = waiting.popleft()
+                for update_id in queue:
+                    if halt or (stop is not None and stop.is_set()):
+                        complete = False
+                        return
+                    try:
+                        ok = await self.process_one(update_id)
+                    except BaseException:
+                        halt = True
+                        raise
+                    if not ok:
+                        complete = False
+                        break
+                    handled += 1
+
+        if self.lanes <= 1 or len(waiting) <= 1:
+            await lane()
+            return handled, complete
+        results = await asyncio.gather(
+            *(lane() for _ in range(min(self.lanes, len(waiting)))), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return handled, complete
 
     async def process_one(self, update_id: int) -> bool:
         """Handle one stored update inside one transaction, together with marking it done."""
         self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
             return await self._process(update_id)
         finally:

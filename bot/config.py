@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Attempts before a message that fails on our side (a bug, bad data) is given up; Telegram
     # outages (5xx, timeouts) are retried, backing off up to 5 minutes, until delivered.
     send_max_attempts: int = Field(default=8, ge=1, le=50)
+    # Different people's updates handled at once on PostgreSQL (each person's in order);
+    # SQLite, one writer at a time, always handles one update at a time.
+    update_lanes: int = Field(default=4, ge=1, le=32)
 
     # Daily summaries: sent on workdays at summary_time; a run missed while the bot was down is
     # caught up until summary_latest. summary_items caps each list (red tasks, new reports).

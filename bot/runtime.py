@@ -118,7 +118,10 @@ class BotRuntime:
         )
         if self.run_jobs:
             schedule_jobs(self.application, self.sender)
-        self.pump = UpdatePump(self.application, self.services, poll_timeout=self.poll_timeout)
+        lanes = self.settings.update_lanes if self.engine.dialect.name == "postgresql" else 1
+        self.pump = UpdatePump(
+            self.application, self.services, poll_timeout=self.poll_timeout, lanes=lanes
+        )
         self._tasks.append(asyncio.create_task(self.pump.run(self._stop), name="update-pump"))
         self._tasks.append(
             asyncio.create_task(self.sender.run_forever(self._stop), name="outbox-sender")

@@ -115,7 +115,14 @@ def sender_of(payload: dict[str, Any]) -> int | None:
 
 
 async def pending(session: AsyncSession, now: datetime, limit: int = 100) -> list[int]:
-    """Ids of updates due to be handled, oldest first, each person's in the order they sent them.
+    """Ids of updates due to be handled, oldest first (see `due`)."""
+    return [update_id for update_id, _ in await due(session, now, limit)]
+
+
+async def due(
+    session: AsyncSession, now: datetime, limit: int = 100
+) -> list[tuple[int, int | None]]:
+    """Updates due to be handled (id, sender), oldest first, each person's in the order sent.
 
     While one of a person's updates waits for a retry, their later ones wait behind it: handled
     first, they would be overtaken by the retry (a retried /report reopening a conversation the
@@ -132,28 +139,31 @@ async def pending(session: AsyncSession, now: datetime, limit: int = 100) -> lis
     for update_id, person in postponed:
         if person is not None:
             held[person] = min(held.get(person, update_id), update_id)
-    due = (InboxUpdate.status == "new") & or_(
+    ready = (InboxUpdate.status == "new") & or_(
         InboxUpdate.next_attempt_at.is_(None), InboxUpdate.next_attempt_at <= now
     )
     if not held:
-        rows = await session.scalars(
-            select(InboxUpdate.update_id).where(due).order_by(InboxUpdate.update_id).limit(limit)
+        rows = await session.execute(
+            select(InboxUpdate.update_id, InboxUpdate.sender_id)
+            .where(ready)
+            .order_by(InboxUpdate.update_id)
+            .limit(limit)
         )
-        return list(rows.all())
-    out: list[int] = []
+        return [(update_id, person) for update_id, person in rows.all()]
+    out: list[tuple[int, int | None]] = []
     after = -1
     while len(out) < limit:
         chunk = (
             await session.execute(
                 select(InboxUpdate.update_id, InboxUpdate.sender_id)
-                .where(due, InboxUpdate.update_id > after)
+                .where(ready, InboxUpdate.update_id > after)
                 .order_by(InboxUpdate.update_id)
                 .limit(limit)
             )
         ).all()
         for update_id, person in chunk:
             if person is None or update_id < held.get(person, update_id + 1):
-                out.append(update_id)
+                out.append((update_id, person))
         if len(chunk) < limit:
             break
         after = chunk[-1][0]

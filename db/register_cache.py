@@ -7,12 +7,20 @@ cost four to six queries. So it is read once and kept, and each update that uses
 reads one row, the version every import bumps (`REGISTER_VERSION`): another version — an
 import by another process included — drops everything kept. As a backstop for edits made
 outside an import (SQL by hand), nothing is kept longer than `max_age` seconds.
+
+Updates of different people may be handled at once (bot.app.UpdatePump's lanes): one may still
+be reading in a transaction that validated the old version after another dropped it. What such
+a transaction reads is answered but not kept: every `clear` starts a new epoch, each task
+remembers the epoch it validated in (a context variable), and only reads made in the current
+epoch are kept.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +35,7 @@ if TYPE_CHECKING:
 
 REGISTER_VERSION = "register_version"  # app_state key; its value changes with every import
 NOT_READ: Any = object()  # `validate` without a version read by the caller
+_CACHES = itertools.count()
 
 
 async def register_version(session: AsyncSession) -> Any:
@@ -57,9 +66,16 @@ class RegisterCache:
         # co-responsible units' duty; `shared` holds each string and tuple they share once.
         self._infos: dict[tuple[int, bool], TaskInfo] = {}
         self.shared: dict[Any, Any] = {}
+        self._epoch = 0
+        self._validated: ContextVar[int] = ContextVar(f"register_epoch_{next(_CACHES)}")
+
+    def _current(self) -> bool:
+        """Whether this task validated since the last `clear` (so what it reads may be kept)."""
+        return self._validated.get(-1) == self._epoch
 
     def clear(self) -> None:
         """Forget everything (the next lookup reads the database)."""
+        self._epoch += 1
         self._loaded_at = None
         self._unit_tasks.clear()
         self._views.clear()
@@ -77,6 +93,8 @@ class RegisterCache:
 
     def keep_task_infos(self, infos: Sequence[TaskInfo], responsible_report: bool) -> None:
         """Keep tasks read by db.views.load_tasks."""
+        if not self._current():
+            return
         for info in infos:
             self._infos[(info.id, responsible_report)] = info
 
@@ -94,6 +112,7 @@ class RegisterCache:
             self._version = version
             self._loaded_at = now
             self.loads += 1
+        self._validated.set(self._epoch)
 
     async def unit_tasks(
         self, session: AsyncSession, unit_id: int, year: int
@@ -102,7 +121,9 @@ class RegisterCache:
         key = (unit_id, year)
         found = self._unit_tasks.get(key)
         if found is None:
-            found = self._unit_tasks[key] = await tasks.unit_tasks(session, unit_id, year)
+            found = await tasks.unit_tasks(session, unit_id, year)
+            if self._current():
+                self._unit_tasks[key] = found
         return list(found)
 
     async def task_views(
@@ -110,9 +131,11 @@ class RegisterCache:
     ) -> dict[int, tasks.TaskView]:
         """As `db.tasks.task_views`."""
         missing = sorted({t for t in task_ids if t not in self._views})
-        if missing:
-            self._views.update(await tasks.task_views(session, missing))
-        return {t: self._views[t] for t in task_ids if t in self._views}
+        read = await tasks.task_views(session, missing) if missing else {}
+        if read and self._current():
+            self._views.update(read)
+        views = self._views
+        return {t: view for t in task_ids if (view := read.get(t) or views.get(t)) is not None}
 
     async def task_no(self, session: AsyncSession, task_id: int) -> int | None:
         """As `db.tasks.task_no`."""
@@ -121,13 +144,19 @@ class RegisterCache:
 
     async def tracking_since(self, session: AsyncSession, year: int) -> datetime | None:
         """As `db.progress.tracking_since` (written only by an import)."""
-        if year not in self._since:
-            self._since[year] = await progress.tracking_since(session, year)
-        return self._since[year]
+        if year in self._since:
+            return self._since[year]
+        since = await progress.tracking_since(session, year)
+        if self._current():
+            self._since[year] = since
+        return since
 
     async def unit_name(self, session: AsyncSession, unit_id: int) -> str:
         """A unit's name ("" for an unknown id)."""
-        if self._unit_names is None:
+        names = self._unit_names
+        if names is None:
             rows = (await session.execute(select(Unit.id, Unit.name))).all()
-            self._unit_names = {uid: name for uid, name in rows}
-        return self._unit_names.get(unit_id, "")
+            names = {uid: name for uid, name in rows}
+            if self._current():
+                self._unit_names = names
+        return names.get(unit_id, "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,7 @@ from db.models import (
 )
 from db.register import import_register
 from db.register_cache import RegisterCache
+from db.tasks import TaskView
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 LATER = datetime(2026, 2, 5, 1, 0, tzinfo=UTC)
@@ -330,3 +332,42 @@ async def test_register_cache_sees_each_import(
     clock[0] = 61.0
     await task_two_text()
     assert cache.loads == 3  # never kept past max_age
+
+
+async def test_register_cache_keeps_nothing_read_against_a_version_dropped_meanwhile(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two people's updates at once (the pump's lanes): one validated before an import, the
+    other after it. What the first reads after that is answered to it but not kept."""
+    cache = RegisterCache()
+    await run_import(sessionmaker, small_register())
+    async with sessionmaker() as session:
+        task_id = await session.scalar(select(Task.id).where(Task.no == 2))
+    assert task_id is not None
+    old_validated, new_validated, old_read = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def old_reader() -> TaskView:
+        async with sessionmaker() as session:
+            await cache.validate(session)  # the register before the import
+            old_validated.set()
+            await new_validated.wait()  # another update validated the new version meanwhile
+            view = (await cache.task_views(session, [task_id]))[task_id]
+            old_read.set()
+            return view
+
+    async def new_reader() -> TaskView:
+        await old_validated.wait()
+        await run_import(sessionmaker, small_register("新建公共充电桩300个"), now=LATER)
+        async with sessionmaker() as session:
+            await cache.validate(session)
+            new_validated.set()
+            await old_read.wait()
+            return (await cache.task_views(session, [task_id]))[task_id]
+
+    old_view, new_view = await asyncio.gather(old_reader(), new_reader())
+    assert cache.loads == 2
+    assert new_view.text == "新建公共充电桩300个"
+    assert new_view is not old_view  # the old reader's read was not kept for the new version
+    async with sessionmaker() as session:
+        await cache.validate(session)
+        assert (await cache.task_views(session, [task_id]))[task_id] is new_view  # this one was
