@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.models import OutboxItem, OutboxMessage
 
@@ -146,34 +146,66 @@ async def enqueue(
     return message_id
 
 
-async def due_messages(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
-    """Pending messages whose time has come, oldest first."""
-    return list(
-        (
-            await session.scalars(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.status == PENDING,
-                    OutboxMessage.next_attempt_at <= now,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-            )
-        ).all()
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A pending message, as the sender reads it (plain values, not an ORM object: a batch is
+    500 of them, read every second or so while a fan-out runs)."""
+
+    id: int
+    chat_id: int
+    kind: str
+    text: str
+    reply_markup: dict[str, Any] | None
+    document: dict[str, Any] | None
+    meta: dict[str, Any] | None
+    attempts: int
+    created_at: datetime
+
+
+_DUE = (
+    select(
+        OutboxMessage.id,
+        OutboxMessage.chat_id,
+        OutboxMessage.kind,
+        OutboxMessage.text,
+        OutboxMessage.reply_markup,
+        OutboxMessage.document,
+        OutboxMessage.meta,
+        OutboxMessage.attempts,
+        OutboxMessage.created_at,
     )
+    .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= bindparam("now"))
+    .order_by(OutboxMessage.id)
+    .limit(bindparam("limit"))
+)
 
 
-async def items_of(session: AsyncSession, outbox_ids: Sequence[int]) -> dict[int, list[OutboxItem]]:
-    """The items of some messages."""
-    out: dict[int, list[OutboxItem]] = defaultdict(list)
+async def due_messages(session: AsyncSession, now: datetime, limit: int) -> list[Due]:
+    """Pending messages whose time has come, oldest first."""
+    rows = await session.execute(_DUE, {"now": now, "limit": limit})
+    return [Due(*row) for row in rows.all()]
+
+
+async def items_of(session: AsyncSession, outbox_ids: Sequence[int]) -> dict[int, list[ItemKey]]:
+    """The items of some messages (plain values: the sender checks a chunk before each second
+    of sending, and ORM objects for them were a tenth of its CPU at 100x in bench.fanout)."""
+    out: dict[int, list[ItemKey]] = defaultdict(list)
     if not outbox_ids:
         return out
-    for item in (
-        await session.scalars(
-            select(OutboxItem).where(OutboxItem.outbox_id.in_(outbox_ids)).order_by(OutboxItem.id)
+    rows = await session.execute(
+        select(
+            OutboxItem.outbox_id,
+            OutboxItem.task_id,
+            OutboxItem.unit_id,
+            OutboxItem.cycle_key,
+            OutboxItem.step,
+            OutboxItem.contact_id,
         )
-    ).all():
-        out[item.outbox_id].append(item)
+        .where(OutboxItem.outbox_id.in_(outbox_ids))
+        .order_by(OutboxItem.id)
+    )
+    for outbox_id, task_id, unit_id, cycle_key, step, contact_id in rows.all():
+        out[outbox_id].append(ItemKey(task_id, unit_id, cycle_key, step, contact_id))
     return out
 
 
@@ -211,11 +243,10 @@ _MARK_DELIVERED = (
 )
 
 
-async def mark_delivered(session: AsyncSession, delivered: Sequence[Delivered]) -> None:
+async def mark_delivered(conn: AsyncConnection, delivered: Sequence[Delivered]) -> None:
     """Record messages as sent, all in one statement execution (executemany)."""
     if not delivered:
         return
-    conn = await session.connection()
     await conn.execute(
         _MARK_DELIVERED,
         [

@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.error import ChatMigrated
 
@@ -602,7 +602,7 @@ class _ReportingSender(OutboxSender):
 
     world: World
 
-    async def _send(self, row: OutboxMessage, text: str) -> int:
+    async def _send(self, row: outbox.Due, text: str) -> int:
         sent = await super()._send(row, text)
         if row.chat_id == LIAISON:
             for no in (1, 3, 6):
@@ -685,9 +685,9 @@ async def test_a_failed_recording_fails_every_delivery_in_it_and_marks_none(
     real = outbox.mark_delivered
     gate = asyncio.Event()
 
-    async def failing(session: AsyncSession, delivered: Any) -> None:
+    async def failing(conn: AsyncConnection, delivered: Any) -> None:
         await gate.wait()  # the others queue up meanwhile
-        await real(session, delivered)
+        await real(conn, delivered)
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(outbox, "mark_delivered", failing)
