@@ -41,7 +41,7 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 # meeting a 10% fault rate was given up about once in a thousand updates and its report lost.
 MAX_ATTEMPTS = 20
 # Connections for the answers and the jobs' own calls (python-telegram-bot's default is 256;
-# updates are handled one at a time, so a few suffice).
+# updates are handled one at a time, or UPDATE_LANES at a time on PostgreSQL: a few suffice).
 REPLY_CONNECTIONS = 16
 
 
@@ -54,10 +54,11 @@ def reply_rate_limiter() -> AIORateLimiter:
     broadcast rate made every person wait behind the others (in bench.updates it, not the
     handling, set the throughput). What an answer can run into is the per-chat limit (about
     one a second, short bursts tolerated) — only if the person writes that fast — and 20 a
-    minute in a group. Updates are handled one at a time, so waiting ahead of time for one
-    chat would hold up everyone's answers (measured: a per-chat bucket of 5 then 1/s halved
-    the throughput of bench.updates); instead Telegram's 429 is honoured: AIORateLimiter
-    waits its retry_after and retries, and keeps its per-group budget. No overall cap.
+    minute in a group. Updates are handled one at a time (a few at a time on PostgreSQL), so
+    waiting ahead of time for one chat would hold up everyone's answers (measured: a per-chat
+    bucket of 5 then 1/s halved the throughput of bench.updates); instead Telegram's 429 is
+    honoured: AIORateLimiter waits its retry_after and retries, and keeps its per-group
+    budget. No overall cap.
     """
     return AIORateLimiter(overall_max_rate=0, max_retries=2)
 
@@ -350,10 +351,10 @@ class UpdatePump:
             while not stop.is_set():
                 try:
                     if await self.fetch():
-                        # Updates are handled one at a time, so fetching again before the
-                        # processor is through this batch would not handle anything sooner
-                        # (Telegram keeps what is not fetched); the next call then brings
-                        # everything that came meanwhile, in one request and one commit.
+                        # Fetching again before the processor is through this batch would
+                        # not handle anything sooner (Telegram keeps what is not fetched);
+                        # the next call then brings everything that came meanwhile, in one
+                        # request and one commit.
                         await _wait_for_either(self.caught_up, stop, self.poll_timeout)
                 except RetryAfter as exc:
                     await _sleep_or_stop(stop, _seconds(exc.retry_after).total_seconds())

@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.models import OutboxItem, OutboxMessage
@@ -103,14 +105,12 @@ async def enqueue(
         chat_id,
         [f"{i.task_id}/{i.unit_id}/{i.cycle_key}/{i.step}/{i.contact_id}" for i in items],
     )
-    existing = await session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup)
-    )
-    if existing is not None:
-        return None
-    message_id: int = (
+    # One statement decides: a key already used (also by a transaction committing meanwhile,
+    # e.g. a job or another person's update beside this one) inserts nothing and returns no row.
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    message_id: int | None = (
         await session.execute(
-            insert(OutboxMessage)
+            upsert(OutboxMessage)
             .values(
                 dedup_key=dedup,
                 kind=kind,
@@ -125,9 +125,12 @@ async def enqueue(
                 next_attempt_at=now,
                 created_at=now,
             )
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
             .returning(OutboxMessage.id)
         )
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if message_id is None:
+        return None
     if items:
         await session.execute(
             insert(OutboxItem),

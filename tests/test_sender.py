@@ -707,3 +707,36 @@ async def test_a_failed_recording_fails_every_delivery_in_it_and_marks_none(
     async with sessionmaker() as session:
         row = await session.get(OutboxMessage, ids[0])
     assert row is not None and row.status == outbox.SENT
+
+
+async def test_one_key_enqueued_by_two_transactions_at_once_is_written_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two writers of the same message (a job and an update, or two people's updates handled
+    side by side): the one that commits second gets None, not a duplicate-key error."""
+    now = at(3, 25, 9)
+    first_wrote = asyncio.Event()
+
+    async def first() -> int | None:
+        async with sessionmaker() as session, session.begin():
+            written = await outbox.enqueue(
+                session, kind="notice", chat_id=LIAISON, contact_id=None, text="一", now=now,
+                key="same",
+            )  # fmt: skip
+            first_wrote.set()
+            await asyncio.sleep(0.2)  # the second writer tries meanwhile
+            return written
+
+    async def second() -> int | None:
+        await first_wrote.wait()
+        async with sessionmaker() as session, session.begin():
+            return await outbox.enqueue(
+                session, kind="notice", chat_id=LIAISON, contact_id=None, text="二", now=now,
+                key="same",
+            )  # fmt: skip
+
+    written, again = await asyncio.gather(first(), second())
+    assert written is not None and again is None
+    async with sessionmaker() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    assert [(r.id, r.text) for r in rows] == [(written, "一")]
