@@ -33,6 +33,20 @@ async def call(bot: Bot, method: str, params: dict[str, Any], **timeouts: Any) -
     return await bot._post(method, params, **timeouts)
 
 
+def _formatted(
+    chat_id: int, text: str, markup: InlineKeyboardMarkup | dict[str, Any] | None, **more: Any
+) -> dict[str, Any]:
+    """A text's parameters in the bot's formatting (`Bot._post` drops those left None)."""
+    return {
+        "chat_id": chat_id,
+        "text": text,
+        "parse_mode": PARSE_MODE,
+        "link_preview_options": NO_PREVIEW,
+        "reply_markup": markup,
+        **more,
+    }
+
+
 async def send_text(
     bot: Bot,
     chat_id: int,
@@ -45,16 +59,7 @@ async def send_text(
 
     `markup` may also be given as the JSON object it stands for (as the outbox stores it).
     """
-    params: dict[str, Any] = {
-        "chat_id": chat_id,
-        "text": text,
-        "parse_mode": PARSE_MODE,
-        "link_preview_options": NO_PREVIEW,
-    }
-    if markup is not None:
-        params["reply_markup"] = markup
-    if thread_id is not None:
-        params["message_thread_id"] = thread_id
+    params = _formatted(chat_id, text, markup, message_thread_id=thread_id)
     result = await call(bot, "sendMessage", params)
     return int(result["message_id"])
 
@@ -63,13 +68,4 @@ async def edit_text(
     bot: Bot, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
 ) -> None:
     """editMessageText in the bot's formatting (the markup replaced, or removed if None)."""
-    params: dict[str, Any] = {
-        "chat_id": chat_id,
-        "message_id": message_id,
-        "text": text,
-        "parse_mode": PARSE_MODE,
-        "link_preview_options": NO_PREVIEW,
-    }
-    if markup is not None:
-        params["reply_markup"] = markup
-    await call(bot, "editMessageText", params)
+    await call(bot, "editMessageText", _formatted(chat_id, text, markup, message_id=message_id))
