@@ -56,8 +56,9 @@ class Settings(BaseSettings):
     # outages (5xx, timeouts) are retried, backing off up to 5 minutes, until delivered.
     send_max_attempts: int = Field(default=8, ge=1, le=50)
     # Different people's updates handled at once on PostgreSQL (each person's in order);
-    # SQLite, one writer at a time, always handles one update at a time.
-    update_lanes: int = Field(default=4, ge=1, le=32)
+    # SQLite, one writer at a time, always handles one update at a time. At most 8: each lane
+    # holds a pooled connection (db.engine: 15 at most) beside the jobs' and the sender's.
+    update_lanes: int = Field(default=4, ge=1, le=8)
 
     # Daily summaries: sent on workdays at summary_time; a run missed while the bot was down is
     # caught up until summary_latest. summary_items caps each list (red tasks, new reports).

@@ -22,6 +22,7 @@ def test_defaults_are_sandbox_sqlite_shanghai(monkeypatch: pytest.MonkeyPatch) -
         ("DATABASE_URL", "mysql://localhost/x", "DATABASE_URL"),
         ("DUE_DAY", "31", "DUE_DAY"),
         ("REMINDER_TIME", "25:99", "REMINDER_TIME"),
+        ("UPDATE_LANES", "9", "UPDATE_LANES"),  # more than the connection pool can serve
     ],
 )
 def test_malformed_value_is_one_readable_line(
