@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError
@@ -88,6 +89,20 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def bound_engine(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncEngine | None:
+    """The engine a sessionmaker's sessions are bound to (None if it names no single one)."""
+    engine = sessionmaker.kw.get("bind")
+    return engine if isinstance(engine, AsyncEngine) else None
+
+
+def conflict_insert(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT in the session's database's dialect, so it can skip rows whose key exists
+    (`on_conflict_do_nothing`): one statement decides, even against a concurrent writer."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 def statement_sessionmaker(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> async_sessionmaker[AsyncSession]:
@@ -98,8 +113,8 @@ def statement_sessionmaker(
     runs once per getUpdates answer, so on a quiet day once per update, in the latency a
     person waits. SQLite's transactions cost no round trip; its sessions are left as they are.
     """
-    engine = sessionmaker.kw.get("bind")
-    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
+    engine = bound_engine(sessionmaker)
+    if engine is None or engine.dialect.name != "postgresql":
         return sessionmaker
     return make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
 

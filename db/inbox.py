@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import conflict_insert
 from db.models import AppState, InboxUpdate
 from db.people import ACCOUNT_COLUMNS, Account, account_from_rows, join_account
 from db.register_cache import REGISTER_VERSION
@@ -34,10 +33,9 @@ async def store(
         }
         for uid, payload in updates
     ]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # One statement: a row already stored is skipped, and RETURNING lists only the new ones.
     stmt = (
-        insert(InboxUpdate)
+        conflict_insert(session, InboxUpdate)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(InboxUpdate.update_id)

@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from db.engine import conflict_insert
 from db.models import OutboxItem, OutboxMessage
 
 PENDING = "pending"
@@ -107,10 +106,9 @@ async def enqueue(
     )
     # One statement decides: a key already used (also by a transaction committing meanwhile,
     # e.g. a job or another person's update beside this one) inserts nothing and returns no row.
-    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     message_id: int | None = (
         await session.execute(
-            upsert(OutboxMessage)
+            conflict_insert(session, OutboxMessage)
             .values(
                 dedup_key=dedup,
                 kind=kind,

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.error import (
     BadRequest,
@@ -43,6 +43,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.roles import ROLE_LABELS, Role
 from db import outbox, people, progress
+from db.engine import bound_engine
 from db.models import Unit
 
 log = logging.getLogger(__name__)
@@ -146,8 +147,8 @@ class DeliveryLog:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         # A Core transaction on the sessionmaker's engine: no ORM session is needed for one
         # executemany, and building one per batch was a tenth of the sender's CPU at 100x.
-        engine = sessionmaker.kw.get("bind")
-        if not isinstance(engine, AsyncEngine):
+        engine = bound_engine(sessionmaker)
+        if engine is None:
             raise TypeError("DeliveryLog needs a sessionmaker bound to an AsyncEngine")
         self.engine = engine
         self._waiting: list[_Mark] = []
