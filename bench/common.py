@@ -56,6 +56,31 @@ def fmt(value: float, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
+def cpu_counters() -> tuple[int, int] | None:
+    """(steal, total) clock ticks of all CPUs so far, from Linux's /proc/stat; None elsewhere.
+
+    Steal is the time a virtual machine's CPUs were ready to run but the hypervisor ran
+    something else. Under load it shows as pauses of milliseconds in every process at once,
+    which no benchmark here can tell from its own slowness: the pacing benchmarks print it.
+    """
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if len(fields) < 9 or fields[0] != "cpu":
+        return None
+    ticks = [int(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[7], sum(ticks)
+
+
+def steal_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float:
+    """The share of CPU time stolen between two `cpu_counters` readings (NaN if unknown)."""
+    if before is None or after is None or after[1] <= before[1]:
+        return math.nan
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """Print a small fixed-width table."""
     cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]

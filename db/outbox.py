@@ -175,15 +175,22 @@ _DUE = (
         OutboxMessage.attempts,
         OutboxMessage.created_at,
     )
-    .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= bindparam("now"))
+    .where(
+        OutboxMessage.status == PENDING,
+        OutboxMessage.next_attempt_at <= bindparam("now"),
+        OutboxMessage.id > bindparam("after"),
+    )
     .order_by(OutboxMessage.id)
     .limit(bindparam("limit"))
 )
 
 
-async def due_messages(session: AsyncSession, now: datetime, limit: int) -> list[Due]:
-    """Pending messages whose time has come, oldest first."""
-    rows = await session.execute(_DUE, {"now": now, "limit": limit})
+async def due_messages(
+    session: AsyncSession, now: datetime, limit: int, *, after: int = 0
+) -> list[Due]:
+    """Pending messages whose time has come, oldest first; those after id `after` only (the
+    sender reads a run's next batch while the current one is still being sent)."""
+    rows = await session.execute(_DUE, {"now": now, "limit": limit, "after": after})
     return [Due(*row) for row in rows.all()]
 
 

@@ -21,10 +21,10 @@ import logging
 import time
 import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
@@ -224,17 +224,15 @@ class OutboxSender:
         self.delivered = DeliveryLog(sessionmaker)
 
     async def run_once(self, batch: int = 500) -> DeliveryStats:
-        """Deliver everything due now (in batches) and return what happened."""
+        """Deliver everything due now and return what happened.
+
+        Messages are read `batch` at a time, oldest first; the next batch is read while the
+        current one is still being sent, so a long fan-out does not pause between batches.
+        """
         stats = DeliveryStats()
         async with self._running:
-            while True:
-                async with self.sessionmaker() as session:
-                    rows = await outbox.due_messages(session, self.clock.now(), batch)
-                if not rows:
-                    return stats
-                await self._dispatch(rows, stats)
-                if len(rows) < batch:
-                    return stats
+            await self._dispatch(_Run(batch=batch), stats)
+        return stats
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         """Deliver as messages fall due, until `stop` is set."""
@@ -249,21 +247,50 @@ class OutboxSender:
             except TimeoutError:
                 continue
 
-    async def _dispatch(self, rows: list[outbox.Due], stats: DeliveryStats) -> None:
-        """Send rows in order, skipping ahead past chats that must wait."""
-        pending = deque(rows)
-        # Each message's text, checked against the database shortly before it is sent: per
-        # chunk of upcoming messages, not per message, and again once older than `recheck_after`.
-        checked: dict[int, tuple[float, str]] = {}
+    async def _dispatch(self, run: _Run, stats: DeliveryStats) -> None:
+        """Send the run's messages in order, skipping ahead past chats that must wait.
+
+        Beside the sends, one task at a time works ahead of them (`_work_ahead`): it checks
+        the next chunk of messages against the database and reads the next batch, so the
+        dispatcher itself waits on the database only when that task has fallen behind.
+        """
         workers = asyncio.Semaphore(self.settings.send_concurrency)
-        started: list[asyncio.Task[None]] = []
+        # Sends under way; a finished one leaves (a run may send tens of thousands), its
+        # failure kept to be raised once the others are through.
+        started: set[asyncio.Task[None]] = set()
+        failures: list[BaseException] = []
         # One message at a time per chat: a chat's messages arrive in order (the parts of a
         # long escalation), and its 403 is handled once.
         busy: set[int] = set()
-        finished = asyncio.Event()
+        finished = asyncio.Event()  # a send ended or the work ahead is done
+        ahead: asyncio.Task[None] | None = None
+
+        def wake(_: object) -> None:
+            finished.set()
+
+        def settle(task: asyncio.Task[None]) -> None:
+            started.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                failures.append(cast(BaseException, task.exception()))
+
         try:
-            while pending:
+            await self._fetch(run)
+            while True:
                 finished.clear()
+                if ahead is not None and ahead.done():
+                    ahead.result()  # its failure (the database's) ends the run, as inline
+                    ahead = None
+                if ahead is None:
+                    job = self._work_ahead(run, stats)
+                    if job is not None:
+                        ahead = asyncio.create_task(job)
+                        ahead.add_done_callback(wake)
+                pending = run.pending
+                if not pending:
+                    if ahead is None and not busy:
+                        break  # everything read, sent and settled
+                    await finished.wait()  # a send may yet hand its message back (429)
+                    continue
                 now = self.gate.monotonic()
                 row, wait = self._next_ready(pending, busy, now)
                 if row is None:
@@ -272,32 +299,43 @@ class OutboxSender:
                             finished.wait(), None if wait is None else max(wait - now, 0.001)
                         )
                     continue
+                if row.id in run.checking and ahead is not None:
+                    await asyncio.wait({ahead})  # being checked right now: wait for that
+                    continue
                 await workers.acquire()
                 try:
+                    if row.id in run.dropped:  # cancelled by the work ahead meanwhile
+                        workers.release()
+                        continue
                     # Checked as late as possible: once a request slot is free, before the
                     # (short) wait for the rate slot, so a cancelled message costs no slot.
-                    entry = checked.get(row.id)
+                    entry = run.checked.get(row.id)
                     if entry is None or self.gate.monotonic() - entry[0] > self.recheck_after:
-                        await self._check_ahead(row, pending, checked, stats)
-                        if row.id not in checked:
+                        await self._check([row, *self._unchecked(run, skip=row)], run, stats)
+                        if row.id not in run.checked:
                             workers.release()
                             continue  # it no longer applies and was cancelled
                     pending.remove(row)
-                    text = checked.pop(row.id)[1]
+                    checked_at, text = run.checked.pop(row.id)
                     await self.gate.take(row.chat_id)
                 except BaseException:
                     workers.release()
                     raise
                 busy.add(row.chat_id)
-                task = asyncio.create_task(self._deliver_released(row, text, stats, workers))
+                task = asyncio.create_task(
+                    self._deliver_released(row, text, stats, workers, _Attempt(run, checked_at))
+                )
                 task.add_done_callback(_releaser(busy, row.chat_id, finished))
-                started.append(task)
+                task.add_done_callback(settle)
+                started.add(task)
         except BaseException:
-            await self._stop_started(started)
+            if ahead is not None:
+                ahead.cancel()
+                await asyncio.gather(ahead, return_exceptions=True)
+            await self._stop_started(list(started))
             raise
         # Every send's outcome is awaited here, so none outlives the run or fails unseen.
-        results = await asyncio.gather(*started, return_exceptions=True)
-        failures = [r for r in results if isinstance(r, BaseException)]
+        await asyncio.gather(*started, return_exceptions=True)
         if failures:
             raise failures[0]
 
@@ -329,46 +367,100 @@ class OutboxSender:
             earliest = free_at if earliest is None else min(earliest, free_at)
         return None, earliest
 
-    async def _check_ahead(
-        self,
-        row: outbox.Due,
-        pending: deque[outbox.Due],
-        checked: dict[int, tuple[float, str]],
-        stats: DeliveryStats,
-    ) -> None:
-        """Check `row` and the next unchecked messages; cancel those that no longer apply."""
-        now = self.gate.monotonic()
-        chunk = [row]
-        for other in pending:
-            if len(chunk) >= self.check_chunk:
-                break
-            entry = checked.get(other.id)
-            if other is not row and (entry is None or now - entry[0] > self.recheck_after):
-                chunk.append(other)
-        current = await self._current_texts(chunk)
-        dropped = [r for r in chunk if current[r.id] is None]
-        if dropped:
-            async with self.sessionmaker() as session, session.begin():
-                await outbox.mark_many(session, [r.id for r in dropped], status=outbox.CANCELLED)
-            stats.cancelled += len(dropped)
-            gone = {r.id for r in dropped}
-            for message_id in gone:
-                checked.pop(message_id, None)
-            for _ in range(len(pending)):
-                candidate = pending.popleft()
-                if candidate.id not in gone:
-                    pending.append(candidate)
-        stamp = self.gate.monotonic()
-        for r in chunk:
-            text = current[r.id]
-            if text is not None:
-                checked[r.id] = (stamp, text)
+    def _work_ahead(self, run: _Run, stats: DeliveryStats) -> Coroutine[Any, Any, None] | None:
+        """The next piece of work ahead of the sends, if one is due: check the next chunk once
+        fewer than half a chunk of checked messages is left, read the next batch once fewer
+        than half a batch is left."""
+        if len(run.checked) < self.check_chunk // 2:
+            # Messages never checked only: a recheck (of a message kept waiting) is made by the
+            # dispatcher when the message's turn comes, so each is checked ahead at most once.
+            chunk = self._unchecked(run, fresh_only=True)
+            if chunk:
+                return self._check(chunk, run, stats)
+        if not run.exhausted and len(run.pending) < run.batch // 2:
+            return self._fetch(run)
+        return None
 
-    async def _deliver_released(
-        self, row: outbox.Due, text: str, stats: DeliveryStats, workers: asyncio.Semaphore
+    def _unchecked(
+        self, run: _Run, skip: outbox.Due | None = None, *, fresh_only: bool = False
+    ) -> list[outbox.Due]:
+        """The next messages (up to a chunk, less one with `skip`) whose check is missing or
+        older than `recheck_after` (missing, with `fresh_only`), and not under way."""
+        limit = self.check_chunk - (1 if skip is not None else 0)
+        now = self.gate.monotonic()
+        out: list[outbox.Due] = []
+        for other in run.pending:
+            if len(out) >= limit:
+                break
+            if other is skip or other.id in run.checking:
+                continue
+            entry = run.checked.get(other.id)
+            if entry is None or (not fresh_only and now - entry[0] > self.recheck_after):
+                out.append(other)
+        return out
+
+    async def _fetch(self, run: _Run) -> None:
+        """Read the run's next batch of due messages."""
+        async with self.sessionmaker() as session:
+            rows = await outbox.due_messages(
+                session, self.clock.now(), run.batch, after=run.last_id
+            )
+        run.pending.extend(rows)
+        if rows:
+            run.last_id = rows[-1].id
+        run.exhausted = len(rows) < run.batch
+
+    def _check(
+        self, chunk: list[outbox.Due], run: _Run, stats: DeliveryStats
+    ) -> Coroutine[Any, Any, None]:
+        """Check a chunk of messages; cancel those that no longer apply.
+
+        The chunk counts as under check from this call on, before the check first runs as a
+        task: the dispatcher must not start a second check of the same messages meanwhile.
+        """
+        ids = {r.id for r in chunk}
+        run.checking |= ids
+        return self._checked(chunk, ids, run, stats)
+
+    async def _checked(
+        self, chunk: list[outbox.Due], ids: set[int], run: _Run, stats: DeliveryStats
     ) -> None:
         try:
-            await self._deliver(row, text, stats)
+            current = await self._current_texts(chunk)
+            dropped = [r for r in chunk if current[r.id] is None]
+            if dropped:
+                async with self.sessionmaker() as session, session.begin():
+                    await outbox.mark_many(
+                        session, [r.id for r in dropped], status=outbox.CANCELLED
+                    )
+                stats.cancelled += len(dropped)
+                gone = {r.id for r in dropped}
+                run.dropped |= gone
+                for message_id in gone:
+                    run.checked.pop(message_id, None)
+                pending = run.pending
+                for _ in range(len(pending)):
+                    candidate = pending.popleft()
+                    if candidate.id not in gone:
+                        pending.append(candidate)
+            stamp = self.gate.monotonic()
+            for r in chunk:
+                text = current[r.id]
+                if text is not None:
+                    run.checked[r.id] = (stamp, text)
+        finally:
+            run.checking -= ids
+
+    async def _deliver_released(
+        self,
+        row: outbox.Due,
+        text: str,
+        stats: DeliveryStats,
+        workers: asyncio.Semaphore,
+        attempt: _Attempt | None = None,
+    ) -> None:
+        try:
+            await self._deliver(row, text, stats, attempt)
         except Exception as exc:
             # Not Telegram's answer but our own failure (data, database): log it with its
             # traceback and back off, so one bad row cannot spin the sender.
@@ -378,13 +470,20 @@ class OutboxSender:
         finally:
             workers.release()
 
-    async def _deliver(self, row: outbox.Due, text: str, stats: DeliveryStats) -> None:
+    async def _deliver(
+        self, row: outbox.Due, text: str, stats: DeliveryStats, attempt: _Attempt | None = None
+    ) -> None:
         """Send one message and record the outcome (a delivery with others, see DeliveryLog)."""
         try:
             sent = await self._send(row, text)
         except RetryAfter as exc:
             seconds = _retry_after(exc)
             self.gate.pause_chat(row.chat_id, seconds)
+            if attempt is not None and attempt.hand_back(row, text, seconds):
+                # A short wait: sent again in this run once its chat is free, not after the
+                # run (nothing to record: the row is still pending should we crash).
+                stats.retried += 1
+                return
             await self._retry(row, seconds, repr(exc), count=False)
             stats.retried += 1
             return
@@ -510,8 +609,10 @@ class OutboxSender:
             completed = await progress.completed_tasks(session, {i.task_id for i in every}, today)
             active = await people.active_contact_ids(session, {i.contact_id for i in every})
         facts = _Facts(keys=keys, completed=completed, active=active)
-        for row in checked:
+        for n, row in enumerate(checked, start=1):
             out[row.id] = _text_now(row, items.get(row.id, []), facts, now)
+            if n % 16 == 0:
+                await asyncio.sleep(0)  # the sends under way go out meanwhile
         return out
 
     async def _unreachable(self, row: outbox.Due, error: str) -> None:
@@ -551,6 +652,47 @@ class OutboxSender:
         self.wake.set()
 
 
+RETRY_IN_RUN = 1.0  # a 429 asking to wait at most this long is retried within the run
+RETRIES_IN_RUN = 3  # ... this many times per message; then as any retry, from the database
+
+
+@dataclass
+class _Run:
+    """One delivery run's messages: read, checked, under check, handed back after a 429."""
+
+    batch: int
+    pending: deque[outbox.Due] = field(default_factory=deque)
+    checked: dict[int, tuple[float, str]] = field(default_factory=dict)  # id → (stamp, text)
+    checking: set[int] = field(default_factory=set)
+    dropped: set[int] = field(default_factory=set)  # cancelled by a check
+    last_id: int = 0
+    exhausted: bool = False
+    handed_back: dict[int, int] = field(default_factory=dict)
+
+    def hand_back(self, row: outbox.Due, text: str, wait: float, checked_at: float) -> bool:
+        """Put a message refused with a short `retry_after` back at the head of the run (its
+        text as checked then: rechecked before the resend if that check is too old by then)."""
+        times = self.handed_back.get(row.id, 0)
+        if wait > RETRY_IN_RUN or times >= RETRIES_IN_RUN:
+            return False
+        self.handed_back[row.id] = times + 1
+        self.checked[row.id] = (checked_at, text)
+        self.pending.appendleft(row)
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """A send under way in a run, with when its text was checked."""
+
+    run: _Run
+    checked_at: float
+
+    def hand_back(self, row: outbox.Due, text: str, wait: float) -> bool:
+        """See `_Run.hand_back`."""
+        return self.run.hand_back(row, text, wait, self.checked_at)
+
+
 def _releaser(
     busy: set[int], chat_id: int, finished: asyncio.Event
 ) -> Callable[[asyncio.Task[None]], None]:
@@ -583,6 +725,24 @@ class _Facts:
     active: set[int]  # contacts still bound and active
 
 
+def _unchanged(
+    kind: str, stored: list[dict[str, Any]], still: set[tuple[int, int, str]], now: datetime
+) -> bool:
+    """Whether every stored line (each naming its obligation) still applies as it stands: the
+    case where `_text_now` keeps the text, told from the stored lines' fields directly."""
+    for x in stored:
+        ref = outbox.line_ref(x)
+        if ref is None or (ref[0], ref[1], x.get("cycle_key")) not in still:
+            return False
+        if (
+            kind in STALE_KINDS
+            and x.get("step") in PRE_DEADLINE_STEPS
+            and datetime.fromisoformat(str(x["deadline"])) <= now
+        ):
+            return False
+    return True
+
+
 def _text_now(
     row: outbox.Due, items: list[outbox.ItemKey], facts: _Facts, now: datetime
 ) -> str | None:
@@ -600,6 +760,8 @@ def _text_now(
         return None
     still = {(i.task_id, i.unit_id, i.cycle_key) for i in open_items}
     stored = list((row.meta or {}).get("lines", []))
+    if len(open_items) == len(items) and _unchanged(row.kind, stored, still, now):
+        return row.text  # the usual case, decided without re-reading the lines
     if not stored:
         # A text that cannot be re-rendered (e.g. a nudge): all of it applies, or none.
         return row.text if len(open_items) == len(items) else None

@@ -31,7 +31,15 @@ from bot.emulator import ControlClient, Emulator, EmulatorRequest, EmulatorServe
 from bot.roles import Role
 from db import outbox
 from db.models import AuditEntry, Contact, OutboxMessage, Task, Unit
-from jobs.sender import DeliveryLog, DeliveryStats, OutboxSender, RateGate
+from jobs.sender import (
+    RETRIES_IN_RUN,
+    RETRY_IN_RUN,
+    DeliveryLog,
+    DeliveryStats,
+    OutboxSender,
+    RateGate,
+    _Run,
+)
 from tests.test_reminders_job import ADMIN, DEPUTY, LIAISON, OFFICE, World, at, make_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,6 +192,85 @@ async def test_429_5xx_and_timeouts_lose_nothing_and_repeat_nothing(
     assert stats["outcomes"]["sendMessage"]["ok"] == len(rows)
     # Retried rows say so; none gave up.
     assert any(m.attempts > 1 for m in rows)
+
+
+async def test_a_short_429_is_sent_again_within_the_run(rig: Rig) -> None:
+    await rig.plan(at(3, 25, 9, 0))
+    planned = len(await rig.world.messages())
+    await rig.people.add_fault(
+        "retry_after", rate=1.0, methods=["sendMessage"], retry_after=0.05, times=2
+    )
+    # The clock stands still: a retry left to the database (due 0.05 s later) would wait for
+    # the next run.
+    stats = await rig.sender.run_once()
+    assert (stats.sent, stats.retried) == (planned, 2)
+    assert {m.status for m in await rig.world.messages()} == {outbox.SENT}
+    assert await duplicates(rig) == Counter()
+
+
+async def test_a_long_429_waits_in_the_database(rig: Rig) -> None:
+    await rig.plan(at(3, 25, 9, 0))
+    planned = len(await rig.world.messages())
+    await rig.people.add_fault(
+        "retry_after", rate=1.0, methods=["sendMessage"], retry_after=5, times=1
+    )
+    stats = await rig.sender.run_once()
+    assert (stats.sent, stats.retried) == (planned - 1, 1)
+    [waiting] = [m for m in await rig.world.messages() if m.status == outbox.PENDING]
+    assert waiting.next_attempt_at == rig.clock.now() + timedelta(seconds=5)
+    assert waiting.attempts == 0 and "RetryAfter" in (waiting.last_error or "")
+    rig.clock.advance(timedelta(seconds=5))
+    assert (await rig.sender.run_once()).sent == 1
+    assert await duplicates(rig) == Counter()
+
+
+def test_a_message_is_handed_back_for_short_waits_a_few_times_only() -> None:
+    run = _Run(batch=10)
+    row = outbox.Due(1, 7001, "reminder", "t", None, None, None, 0, at(3, 25, 9, 0))
+    assert not run.hand_back(row, "t", RETRY_IN_RUN + 0.5, 0.0)
+    assert [run.hand_back(row, "t", 0.1, 0.0) for _ in range(RETRIES_IN_RUN + 1)] == [
+        *[True] * RETRIES_IN_RUN,
+        False,
+    ]
+    assert list(run.pending) == [row] * RETRIES_IN_RUN
+
+
+class _FetchLog(OutboxSender):
+    """Notes how many messages had been sent each time a batch was read."""
+
+    emu: Emulator
+    fetched_after: list[int]
+
+    async def _fetch(self, run: _Run) -> None:
+        self.fetched_after.append(self.emu.stats.calls["sendMessage"])
+        await super()._fetch(run)
+
+
+async def test_the_next_batch_is_read_while_the_current_one_is_sent(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    world = await make_world(sessionmaker, imported_at=at(3, 1, 0), tasks=None)
+    await bind_many(world)
+    rig = await _rig(world)
+    await rig.plan(at(3, 30, 9, 0))
+    rows = await rig.world.messages()
+    assert len(rows) > 40
+    sender = _FetchLog(
+        rig.bot,
+        rig.world.sessionmaker,
+        rig.clock,
+        rig.world.settings.model_copy(update={"send_concurrency": 2}),
+        gate=RateGate(2000, 0.0, 1000),
+    )
+    sender.emu, sender.fetched_after = rig.emu, []
+    stats = await sender.run_once(batch=10)
+    assert stats.sent == len(rows)
+    # The k-th batch is read once half a batch is left, before the 10·k messages read so far
+    # were all sent (the old way: read, send all, read again).
+    fetched = sender.fetched_after
+    assert len(fetched) == len(rows) // 10 + 1
+    assert all(sent_before < 10 * k for k, sent_before in enumerate(fetched[1:], start=1)), fetched
+    assert await duplicates(rig) == Counter()
 
 
 async def test_lost_responses_repeat_at_most_once_each(
