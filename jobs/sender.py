@@ -328,6 +328,11 @@ class OutboxSender:
                 task.add_done_callback(_releaser(busy, row.chat_id, finished))
                 task.add_done_callback(settle)
                 started.add(task)
+                # Let the send's task reach the socket before the dispatcher goes on (and the
+                # work that queues up behind it: the check ahead, delivery commits). Delayed
+                # into the next send's spacing, two sends arrive together and push a 31st into
+                # one of Telegram's windows (bench.fanout at 10x: 429s 1.0-1.6% -> 0.26%).
+                await asyncio.sleep(0)
         except BaseException:
             if ahead is not None:
                 ahead.cancel()
