@@ -462,7 +462,7 @@ class OutboxSender:
         text: str,
         stats: DeliveryStats,
         workers: asyncio.Semaphore,
-        attempt: _Attempt | None = None,
+        attempt: _Attempt,
     ) -> None:
         try:
             await self._deliver(row, text, stats, attempt)
@@ -476,7 +476,7 @@ class OutboxSender:
             workers.release()
 
     async def _deliver(
-        self, row: outbox.Due, text: str, stats: DeliveryStats, attempt: _Attempt | None = None
+        self, row: outbox.Due, text: str, stats: DeliveryStats, attempt: _Attempt
     ) -> None:
         """Send one message and record the outcome (a delivery with others, see DeliveryLog)."""
         try:
@@ -484,7 +484,7 @@ class OutboxSender:
         except RetryAfter as exc:
             seconds = _retry_after(exc)
             self.gate.pause_chat(row.chat_id, seconds)
-            if attempt is not None and attempt.hand_back(row, text, seconds):
+            if attempt.hand_back(row, text, seconds):
                 # A short wait: sent again in this run once its chat is free, not after the
                 # run (nothing to record: the row is still pending should we crash).
                 stats.retried += 1
