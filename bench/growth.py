@@ -104,6 +104,7 @@ async def overdue_page(ctx: Context) -> int:
             as_of=NOW.astimezone(ctx.settings.tz),
             continued=found.continued,
             nudged={k: v.astimezone(ctx.settings.tz) for k, v in nudged.items()},
+            year=YEAR,
         )
     return len(text)
 

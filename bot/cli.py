@@ -273,7 +273,7 @@ async def cmd_build_seed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the ledger (督查台账) of this year's tasks to an .xlsx file."""
+    """Write the ledger (督查台账) of the working year (or --year) to an .xlsx file."""
     from bot import texts
     from bot.clock import SystemClock
     from bot.export import export_ledger
@@ -287,7 +287,9 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         calendar = await load_calendar(engine)
         now = SystemClock(settings.tz).now()
         async with make_sessionmaker(engine)() as session:
-            ledger = await export_ledger(session, now=now, settings=settings, calendar=calendar)
+            ledger = await export_ledger(
+                session, now=now, settings=settings, calendar=calendar, year=args.year
+            )
     finally:
         await engine.dispose()
     if ledger is None:
@@ -297,6 +299,37 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     path.write_bytes(ledger.data)
     print(f"已导出{ledger.year}年督查台账（{ledger.tasks}项任务）：{path}")
     return 0
+
+
+async def cmd_close_year(args: argparse.Namespace, settings: Settings) -> int:
+    """Close a year (the office's /closeyear), or open it again with --reopen."""
+    from bot import texts
+    from bot.clock import SystemClock
+    from db import years
+    from db.engine import create_engine, make_sessionmaker
+    from db.migrate import upgrade
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        now = SystemClock(settings.tz).now()
+        async with make_sessionmaker(engine)() as session, session.begin():
+            if args.reopen:
+                done = await years.reopen_year(session, args.year, now)
+                message = (
+                    texts.year_reopened(args.year) if done else texts.year_not_closed(args.year)
+                )
+            else:
+                done = await years.close_year(session, args.year, now, by="cli")
+                message = (
+                    texts.year_closed(args.year, await years.working_year(session, now.year))
+                    if done
+                    else texts.year_not_closable(args.year)
+                )
+    finally:
+        await engine.dispose()
+    print(message, file=sys.stdout if done else sys.stderr)
+    return 0 if done else 1
 
 
 def _parse_day(value: str) -> date:
@@ -427,6 +460,12 @@ def _seed_args(p: argparse.ArgumentParser) -> None:
 
 def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", help="output file (default: 督查台账-<date>.xlsx)")
+    p.add_argument("--year", type=int, help="the register's year (default: the working year)")
+
+
+def _close_year_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("year", type=int, help="the year to close, e.g. 2026")
+    p.add_argument("--reopen", action="store_true", help="open a closed year again")
 
 
 def _calendar_args(p: argparse.ArgumentParser) -> None:
@@ -449,6 +488,9 @@ COMMANDS: dict[str, CliCommand] = {
         cmd_build_seed, "由通知全文生成 seed_tasks.json / build the register", _seed_args, False
     ),
     "export": CliCommand(cmd_export, "导出督查台账（Excel）/ export the ledger", _export_args),
+    "close-year": CliCommand(
+        cmd_close_year, "结束年度督办（或 --reopen 重新开启）/ close a year", _close_year_args
+    ),
     "calendar": CliCommand(
         cmd_calendar, "工作日历：查看某月、设置调休 / the work calendar", _calendar_args
     ),

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.ledger import LedgerWriter
 from bot.workcal import WorkCalendar
-from db import views
+from db import views, years
 from db.register_cache import RegisterCache
 
 
@@ -34,13 +34,15 @@ async def export_ledger(
     settings: Settings,
     calendar: WorkCalendar,
     register: RegisterCache | None = None,
+    year: int | None = None,
 ) -> Export | None:
-    """The ledger of this year's tasks (else the newest year's); None if there are no tasks.
+    """The ledger of `year` (default: the working year, bot.years); None if it has no tasks.
 
     `register`: the tasks kept in memory (validated in this session), as for the views.
     """
     today = now.astimezone(settings.tz).date()
-    year = await views.year_of_tasks(session, today.year)
+    if year is None:
+        year = await years.working_year(session, today.year)
     writer = LedgerWriter(year=year, as_of=today, tz=settings.tz)
     tasks = 0
     try:

@@ -98,6 +98,11 @@ def _liaison_rank(key: str) -> int:
     return 0
 
 
+def first_notice(deadline: date, calendar: WorkCalendar, before_days: int) -> date:
+    """The workday the first reminder of a deadline goes out: `before_days` workdays before."""
+    return calendar.add_workdays(deadline, -before_days)
+
+
 def overdue_workdays(deadline: date, today: date, calendar: WorkCalendar) -> int:
     """Workdays after the deadline day up to and including `today`; 0 on or before it."""
     if today <= deadline:
@@ -144,7 +149,7 @@ def ladder(
     """The whole schedule up to `until`, stopping on `reported_on` (a report that day stops it)."""
     _check(before_days, escalate_after)
     out: list[Step] = []
-    day = calendar.add_workdays(deadline, -before_days)
+    day = first_notice(deadline, calendar, before_days)
     while day <= until and (reported_on is None or day < reported_on):
         out.extend(steps_due(deadline, day, False, calendar, before_days, escalate_after))
         day += timedelta(days=1)

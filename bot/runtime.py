@@ -24,8 +24,8 @@ from db import people
 from db.engine import create_engine, make_sessionmaker
 from db.migrate import upgrade
 from db.models import CalendarOverride
-from handlers.commands import default_menu
 from handlers.context import BotApp, Services
+from handlers.menu import default_menu
 from jobs.schedule import schedule_jobs
 from jobs.sender import OutboxSender
 

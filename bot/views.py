@@ -27,14 +27,25 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from types import MappingProxyType
 from typing import Literal
 
 from bot.config import Settings
 from bot.cycles import Cycle, CycleRule
+from bot.obligations import (
+    NO_RECORD,
+    Record,
+    Reported,
+    Terms,
+    completed_at,
+    duty,
+    nudge_cycle,
+    record,
+)
 from bot.schedule import rule_for, year_cycles
 from bot.status import (
     CycleDue,
@@ -183,6 +194,7 @@ class CycleBook:
         self._rules: dict[tuple[str, tuple[str, ...]], CycleRule] = {}
         self._cycles: dict[tuple[CycleRule, int], tuple[Cycle | None, Cycle | None]] = {}
         self._dues: dict[Cycle, CycleDue] = {}
+        self._year: dict[tuple[CycleRule, int], tuple[Cycle, ...]] = {}
 
     def rule(self, task: TaskInfo) -> CycleRule:
         """The task's reporting rule."""
@@ -210,6 +222,20 @@ class CycleBook:
             found = self._cycles[key] = (current, chased)
         return found
 
+    def year_cycles(self, task: TaskInfo) -> tuple[Cycle, ...]:
+        """Every cycle of the task's year, under its rule (computed once per rule and year)."""
+        key = (self.rule(task), task.year)
+        found = self._year.get(key)
+        if found is None:
+            found = self._year[key] = tuple(
+                year_cycles(key[0], task.year, self.settings, self.calendar)
+            )
+        return found
+
+    def terms(self, task: TaskInfo, unit: UnitOnTask, done_at: datetime | None) -> Terms:
+        """A unit's terms on the task (bot.obligations)."""
+        return Terms(self.year_cycles(task), unit.owes, self.since, done_at)
+
     def due(self, cycle: Cycle) -> CycleDue:
         """The cycle as a unit owes it (one object per cycle)."""
         found = self._dues.get(cycle)
@@ -217,13 +243,20 @@ class CycleBook:
             found = self._dues[cycle] = _due(cycle)
         return found
 
-    def keys(self, tasks: Iterable[TaskInfo]) -> set[str]:
-        """Every cycle key that matters for these tasks now."""
+    def keys(self, tasks: Iterable[TaskInfo], *, history: bool = False) -> set[str]:
+        """The cycle keys that matter for these tasks now: the open and the last passed one,
+        or (`history`) every cycle up to the open one."""
         out: set[str] = set()
         for task in tasks:
-            for cycle in self.cycles(task):
-                if cycle is not None:
+            if history:
+                for cycle in self.year_cycles(task):
                     out.add(cycle.key)
+                    if cycle.due >= self.now:
+                        break
+                continue
+            for found in self.cycles(task):
+                if found is not None:
+                    out.add(found.key)
         return out
 
 
@@ -264,15 +297,10 @@ class Standing:
     reported_current: bool = False
     missed: CycleDue | None = None
     latest: Latest | None = None
-
-    @property
-    def unreported(self) -> CycleDue | None:
-        """The cycle a nudge is about: the missed one, else the current one if unreported."""
-        if self.missed is not None:
-            return self.missed
-        if self.current is not None and not self.reported_current:
-            return self.current
-        return None
+    done: bool = False  # its part is complete (bot.obligations)
+    nudge: CycleDue | None = None  # what a 催办 may be about now (bot.obligations.nudge_cycle)
+    earlier_missed: int = 0  # owed cycles before the chased one with no report (history only)
+    record: Record | None = None  # how its owed cycles ended (history only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,37 +318,50 @@ class Board:
 
 def build_board(
     task: TaskInfo,
-    reported: Mapping[Pair, set[str]],
+    reported: Mapping[Pair, Reported],
     latest: Mapping[Pair, Latest],
     book: CycleBook,
     today: date,
+    done: Mapping[Pair, datetime] | None = None,
+    *,
+    history: bool = False,
 ) -> Board:
-    """A task's standing from the cycle keys each unit reported and their latest reports."""
+    """A task's standing: each unit's duty (bot.obligations) from the cycles it reported, when
+    its part was completed (`done`), and its latest report.
+
+    `history`: `reported` holds every cycle of the year up to now, so the earlier misses and
+    the record are known; otherwise only the open and last passed cycles are.
+    """
     completed = task.completed(today)
-    current, chased = book.cycles(task)
-    # One CycleDue per cycle, shared by the units (they are immutable).
-    owed = book.due(current) if current is not None else None
-    missed = book.due(chased) if chased is not None else None
+    done = done or {}
+    marked = completed_at(None, None, task.completed_on, book.settings.tz)
     units = []
     for unit in task.units:
         pair = (task.id, unit.unit_id)
-        if not unit.owes or completed:
-            units.append(Standing(unit, latest=latest.get(pair)))
-            continue
         keys = reported.get(pair, _NO_KEYS)
+        stated = done.get(pair)
+        terms = book.terms(
+            task, unit, min(stated, marked) if stated and marked else stated or marked
+        )
+        d = duty(terms, keys, book.now)
+        nudge = nudge_cycle(d, today, book.calendar, book.settings.remind_days_before)
         units.append(
             Standing(
                 unit,
-                current=owed,
-                reported_current=current is not None and current.key in keys,
-                missed=missed if chased is not None and chased.key not in keys else None,
+                current=book.due(d.current) if d.current is not None else None,
+                reported_current=d.reported_current,
+                missed=book.due(d.missed) if d.missed is not None else None,
                 latest=latest.get(pair),
+                done=d.done,
+                nudge=book.due(nudge) if nudge is not None else None,
+                earlier_missed=d.earlier_missed if history else 0,
+                record=record(terms, keys, book.now) if history and unit.owes else None,
             )
         )
     return Board(task, tuple(units), completed)
 
 
-_NO_KEYS: frozenset[str] = frozenset()
+_NO_KEYS: Mapping[str, datetime] = MappingProxyType({})
 
 
 def board_status(
@@ -402,6 +443,7 @@ class OverdueRow:
     days: int
     leaders: tuple[str, ...]
     leader_ids: frozenset[int]
+    earlier: int = 0  # earlier cycles the unit missed on the task (on the record, not chased)
 
 
 def overdue_rows(boards: Iterable[Board], calendar: WorkCalendar, today: date) -> list[OverdueRow]:
@@ -429,6 +471,7 @@ def overdue_rows(boards: Iterable[Board], calendar: WorkCalendar, today: date) -
                     days=(today - s.missed.deadline).days,
                     leaders=task.leader_names,
                     leader_ids=task.leader_ids,
+                    earlier=s.earlier_missed,
                 )
             )
     return rows
@@ -728,11 +771,11 @@ class Card:
 
     @property
     def nudgeable(self) -> tuple[Standing, ...]:
-        """Owing units with an unreported cycle that were not nudged today."""
+        """Owing units with a cycle to urge now that were not nudged today."""
         return tuple(
             s
             for s in self.board.units
-            if s.unreported is not None and s.unit.unit_id not in self.nudged_today
+            if s.nudge is not None and s.unit.unit_id not in self.nudged_today
         )
 
 
@@ -786,14 +829,16 @@ class LiaisonCount:
 
 @dataclass(frozen=True, slots=True)
 class UnitLine:
-    """One unit in /units: its liaisons and this cycle's reporting."""
+    """One unit in /units: its liaisons, the open cycle's reporting, what is overdue, the year's
+    record."""
 
     unit_id: int
     name: str
     liaisons: LiaisonCount
-    owed: int  # obligations of the current cycle
-    reported: int
-    overdue: int  # missed obligations of the last passed cycle
+    owed: int  # obligations of the open cycle
+    reported: int  # of those, reported
+    overdue: int  # chased missed obligations (the last passed cycle, unreported)
+    record: Record = NO_RECORD  # the year so far: on time, late, missed
 
     @property
     def reachable(self) -> bool:
@@ -802,13 +847,14 @@ class UnitLine:
 
     @property
     def rate(self) -> float | None:
-        """Reported / owed for the current cycle, None when nothing is owed."""
+        """Reported / owed for the open cycle, None when nothing is owed."""
         return self.reported / self.owed if self.owed else None
 
 
 @dataclass
 class UnitTally:
-    """Per unit, the obligations of the current cycle, those reported, and the missed ones.
+    """Per unit, the open cycle's obligations and reports, the chased missed ones, and the
+    year's record (from boards built with `history`).
 
     Fed the boards a chunk at a time (`add`), so a whole year's boards need not be held at once.
     """
@@ -816,18 +862,29 @@ class UnitTally:
     owed: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     reported: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     overdue: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    records: dict[int, Record] = field(default_factory=dict)
+    open_keys: Counter[str] = field(default_factory=Counter)
 
     def add(self, boards: Iterable[Board]) -> None:
         """Count the obligations on these boards."""
-        owed, reported, overdue = self.owed, self.reported, self.overdue
+        owed, reported, overdue, records = self.owed, self.reported, self.overdue, self.records
         for board in boards:
             for s in board.units:
                 uid = s.unit.unit_id
                 if s.current is not None:
                     owed[uid] += 1
                     reported[uid] += int(s.reported_current)
+                    self.open_keys[s.current.key] += 1
                 if s.missed is not None:
                     overdue[uid] += 1
+                if s.record is not None:
+                    records[uid] = records.get(uid, NO_RECORD) + s.record
+
+    @property
+    def open_key(self) -> str | None:
+        """The open cycle most obligations are in (the month, for monthly tasks)."""
+        found = self.open_keys.most_common(1)
+        return found[0][0] if found else None
 
 
 def unit_lines(
@@ -835,7 +892,7 @@ def unit_lines(
     liaisons: Mapping[int, LiaisonCount],
     boards: Iterable[Board] | UnitTally,
 ) -> list[UnitLine]:
-    """Every unit with its liaisons and reporting rate: unreachable first, then lowest rate."""
+    """Every unit with its liaisons and reporting: unreachable first, then lowest rate."""
     if isinstance(boards, UnitTally):
         tally = boards
     else:
@@ -849,6 +906,7 @@ def unit_lines(
             tally.owed.get(uid, 0),
             tally.reported.get(uid, 0),
             tally.overdue.get(uid, 0),
+            tally.records.get(uid, NO_RECORD),
         )
         for uid, name in units
     ]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.engine import conflict_insert
 from db.models import AppState, InboxUpdate
 from db.people import ACCOUNT_COLUMNS, Account, account_from_rows, join_account
-from db.register_cache import REGISTER_VERSION
+from db.years import REGISTER_VERSION
 
 
 async def store(

@@ -303,6 +303,23 @@ class ReportLatest(Base):
     expected_date: Mapped[date | None] = mapped_column(Date)
 
 
+class ReportCycle(Base):
+    """Per (task, unit, cycle) reported: when its first report was stored.
+
+    Kept by a trigger on `reports` (migration 0006): the record of on-time, late and missed
+    cycles (bot.obligations) reads one row per reported cycle, not every report and correction.
+    """
+
+    __tablename__ = "report_cycles"
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    first_at: Mapped[datetime]
+
+
 class ReportDraft(Base):
     """A report conversation in progress; lives here, not in memory, so it survives a restart."""
 

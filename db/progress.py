@@ -6,14 +6,25 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.obligations import completed_at
 from db.engine import core_connection
-from db.models import AppState, Report, ReportDraft, Task, TaskUnit, Unit, UnitGroupMember
+from db.models import (
+    AppState,
+    Report,
+    ReportCycle,
+    ReportDraft,
+    ReportLatest,
+    Task,
+    TaskUnit,
+    Unit,
+    UnitGroupMember,
+)
 from db.tasks import LEAD, RESPONSIBLE
 
 Pair = tuple[int, int]  # (task id, unit id)
@@ -72,30 +83,31 @@ async def owing_units(
     return out
 
 
-_REPORTED = select(Report.task_id, Report.unit_id, Report.cycle_key).distinct()
-# Built once (every report step asks): the units' keys, or the keys of some cycles.
-_REPORTED_BY_UNIT = _REPORTED.where(
-    Report.task_id.in_(bindparam("tasks", expanding=True)),
-    Report.unit_id.in_(bindparam("units", expanding=True)),
+# Built once (every report step asks): the units' reported cycles, or those of some cycles.
+_REPORTED = select(
+    ReportCycle.task_id, ReportCycle.unit_id, ReportCycle.cycle_key, ReportCycle.first_at
 )
-# Seeks on ix_reports_cycle_task_unit per (cycle, task); a list of units as well would
-# multiply them by the number of units (2,000,000 seeks for 1,000 tasks).
+_REPORTED_BY_UNIT = _REPORTED.where(
+    ReportCycle.task_id.in_(bindparam("tasks", expanding=True)),
+    ReportCycle.unit_id.in_(bindparam("units", expanding=True)),
+)
 _REPORTED_IN_CYCLES = _REPORTED.where(
-    Report.task_id.in_(bindparam("tasks", expanding=True)),
-    Report.cycle_key.in_(bindparam("keys", expanding=True)),
+    ReportCycle.task_id.in_(bindparam("tasks", expanding=True)),
+    ReportCycle.cycle_key.in_(bindparam("keys", expanding=True)),
 )
 
 
 async def reported_keys(
     session: AsyncSession, pairs: Iterable[Pair], cycle_keys: Iterable[str] | None = None
-) -> dict[Pair, set[str]]:
-    """The cycle keys each (task, unit) has reported for (only `cycle_keys`, when given).
+) -> dict[Pair, dict[str, datetime]]:
+    """The cycles each (task, unit) has reported (only `cycle_keys`, when given), each with
+    its first report's time (`bot.obligations.Reported`).
 
-    The planner and the sender ask about the open cycles only: at 1,000,000 reports the keys of
-    every cycle ever reported were ~300,000 rows, read in ~9 s.
+    Read from report_cycles (one row per reported cycle, kept by a trigger on reports), so
+    the cost does not grow with corrections and repeated reports.
     """
     pairs = list(pairs)
-    out: dict[Pair, set[str]] = {p: set() for p in pairs}
+    out: dict[Pair, dict[str, datetime]] = {p: {} for p in pairs}
     if not pairs:
         return out
     task_ids = sorted({t for t, _ in pairs})
@@ -109,23 +121,52 @@ async def reported_keys(
             return out
         query, params = _REPORTED_IN_CYCLES, {"tasks": task_ids, "keys": wanted}
     conn = await core_connection(session)  # a report stored in this update included
-    for task_id, unit_id, key in (await conn.execute(query, params)).all():
-        if (task_id, unit_id) in out:
-            out[(task_id, unit_id)].add(key)
+    for task_id, unit_id, key, first_at in (await conn.execute(query, params)).all():
+        found = out.get((task_id, unit_id))
+        if found is not None:
+            found[key] = first_at
     return out
 
 
-async def completed_tasks(session: AsyncSession, task_ids: Iterable[int], today: date) -> set[int]:
-    """Those of the tasks marked complete on or before `today`."""
-    ids = sorted(set(task_ids))
-    if not ids:
-        return set()
-    rows = await session.scalars(
-        select(Task.id).where(
-            Task.id.in_(ids), Task.completed_on.is_not(None), Task.completed_on <= today
-        )
+async def done_at(session: AsyncSession, pairs: Iterable[Pair], tz: tzinfo) -> dict[Pair, datetime]:
+    """When each (task, unit)'s part was completed, for the pairs that are complete now.
+
+    From the task's completion mark and the unit's newest stated percentage
+    (`bot.obligations.completed_at`); pairs not complete are left out.
+    """
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    task_ids = sorted({t for t, _ in pairs})
+    marked = dict(
+        (
+            await session.execute(
+                select(Task.id, Task.completed_on).where(
+                    Task.id.in_(task_ids), Task.completed_on.is_not(None)
+                )
+            )
+        ).all()
     )
-    return set(rows.all())
+    stated = {
+        (t, u): (pct, at)
+        for t, u, pct, at in (
+            await session.execute(
+                select(
+                    ReportLatest.task_id,
+                    ReportLatest.unit_id,
+                    ReportLatest.percent,
+                    ReportLatest.pct_at,
+                ).where(ReportLatest.task_id.in_(task_ids), ReportLatest.percent >= 100)
+            )
+        ).all()
+    }
+    out: dict[Pair, datetime] = {}
+    for pair in pairs:
+        pct, at = stated.get(pair, (None, None))
+        when = completed_at(pct, at, marked.get(pair[0]), tz)
+        if when is not None:
+            out[pair] = when
+    return out
 
 
 async def latest_reports(session: AsyncSession, pairs: Iterable[Pair]) -> dict[Pair, Report]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from db.models import (
     UnitAlias,
     UnitGroupMember,
 )
-from db.register_cache import REGISTER_VERSION
+from db.years import IMPORTED, bump_register_version
 
 
 @dataclass
@@ -275,19 +274,13 @@ async def import_register(
     ).all()
     result.tasks_not_in_file = sorted(set(existing) - in_file)
     # Deadlines before the register first reached the database are not chased.
-    key = f"register_imported:{register.year}"
+    key = f"{IMPORTED}{register.year}"
     if await session.get(AppState, key) is None:
         session.add(AppState(key=key, value={"at": now.isoformat()}, updated_at=now))
         result.other_changes += 1
     if result.changed:
         # A new version tells every running bot to drop the register it keeps in memory
         # (db.register_cache). An import that changes nothing leaves the database as it was.
-        stamp = {"id": uuid.uuid4().hex, "at": now.isoformat()}
-        version = await session.get(AppState, REGISTER_VERSION)
-        if version is None:
-            session.add(AppState(key=REGISTER_VERSION, value=stamp, updated_at=now))
-        else:
-            version.value = stamp
-            version.updated_at = now
+        await bump_register_version(session, now)
     await session.flush()
     return result

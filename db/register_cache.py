@@ -28,12 +28,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import progress, tasks
+from db import years as _years
 from db.models import AppState, Unit
+from db.years import REGISTER_VERSION
 
 if TYPE_CHECKING:
     from bot.views import TaskInfo
 
-REGISTER_VERSION = "register_version"  # app_state key; its value changes with every import
 NOT_READ: Any = object()  # `validate` without a version read by the caller
 _CACHES = itertools.count()
 
@@ -61,6 +62,7 @@ class RegisterCache:
         self._unit_tasks: dict[tuple[int, int], list[tasks.UnitTask]] = {}
         self._views: dict[int, tasks.TaskView] = {}
         self._since: dict[int, datetime | None] = {}
+        self._years: _years.Years | None = None
         self._unit_names: dict[int, str] | None = None
         # The views' tasks (db.views.load_tasks), per task id and per reading of the
         # co-responsible units' duty; `shared` holds each string and tuple they share once.
@@ -80,6 +82,7 @@ class RegisterCache:
         self._unit_tasks.clear()
         self._views.clear()
         self._since.clear()
+        self._years = None
         self._unit_names = None
         self._infos.clear()
         self.shared.clear()
@@ -141,6 +144,15 @@ class RegisterCache:
         """As `db.tasks.task_no`."""
         view = (await self.task_views(session, [task_id])).get(task_id)
         return view.no if view is not None else None
+
+    async def years(self, session: AsyncSession) -> _years.Years:
+        """As `db.years.years` (changed only with the register's version)."""
+        if self._years is not None:
+            return self._years
+        found = await _years.years(session)
+        if self._current():
+            self._years = found
+        return found
 
     async def tracking_since(self, session: AsyncSession, year: int) -> datetime | None:
         """As `db.progress.tracking_since` (written only by an import)."""

@@ -42,8 +42,9 @@ from sqlalchemy.sql.elements import BindParameter
 
 from bot.config import Settings
 from bot.cycles import Cycle
+from bot.obligations import COMPLETE, Terms, duty
 from bot.roles import Role
-from bot.schedule import rule_for
+from bot.schedule import rule_for, year_cycles
 from bot.status import Status, StatusThresholds
 from bot.views import (
     LEAD,
@@ -74,12 +75,13 @@ from bot.views import (
     page_spans,
 )
 from bot.workcal import WorkCalendar
-from db import progress
+from db import progress, years
 from db.models import (
     Contact,
     Leader,
     Nudge,
     Report,
+    ReportCycle,
     ReportLatest,
     Target,
     Task,
@@ -342,14 +344,6 @@ async def task_year(session: AsyncSession, task_id: int) -> int | None:
     return await session.scalar(select(Task.year).where(Task.id == task_id))
 
 
-async def year_of_tasks(session: AsyncSession, preferred: int) -> int:
-    """`preferred` if it has tasks, else the newest year that has some (else `preferred`)."""
-    if await session.scalar(select(Task.id).where(Task.year == preferred).limit(1)) is not None:
-        return preferred
-    newest = await session.scalar(select(func.max(Task.year)))
-    return int(newest) if newest is not None else preferred
-
-
 async def catalogue(session: AsyncSession, year: int) -> Catalogue:
     """Names a /overdue filter may use: units, aliases, groups, leaders, headings of `year`."""
     units = await _rows(session, select(Unit.id, Unit.name, Unit.kind))
@@ -383,21 +377,35 @@ async def catalogue(session: AsyncSession, year: int) -> Catalogue:
 
 async def reported_keys(
     session: AsyncSession, scope: Scope, keys: Iterable[str]
-) -> dict[Pair, set[str]]:
-    """Which of the cycle `keys` each (task, unit) in scope has reported."""
+) -> dict[Pair, dict[str, datetime]]:
+    """Which of the cycle `keys` each (task, unit) in scope has reported, with the first
+    report's time (from report_cycles: one row per reported cycle)."""
     wanted = sorted(set(keys))
-    out: dict[Pair, set[str]] = defaultdict(set)
+    out: dict[Pair, dict[str, datetime]] = defaultdict(dict)
     if not wanted:
         return out
     rows = await _rows(
         session,
-        select(Report.task_id, Report.unit_id, Report.cycle_key)
-        .where(Report.cycle_key.in_(wanted), Report.task_id.in_(scope.task_ids()))
-        .distinct(),
+        select(
+            ReportCycle.task_id, ReportCycle.unit_id, ReportCycle.cycle_key, ReportCycle.first_at
+        ).where(ReportCycle.cycle_key.in_(wanted), ReportCycle.task_id.in_(scope.task_ids())),
     )
-    for task_id, unit_id, key in rows:
-        out[(task_id, unit_id)].add(key)
+    for task_id, unit_id, key, first_at in rows:
+        out[(task_id, unit_id)][key] = first_at
     return out
+
+
+async def done_at(session: AsyncSession, scope: Scope) -> dict[Pair, datetime]:
+    """The (task, unit) pairs in scope whose newest stated percentage completes their part,
+    with when it was stated (bot.obligations.completed_at; the task's own completion mark is
+    applied by bot.views.build_board)."""
+    rows = await _rows(
+        session,
+        select(ReportLatest.task_id, ReportLatest.unit_id, ReportLatest.pct_at).where(
+            ReportLatest.task_id.in_(scope.task_ids()), ReportLatest.percent >= COMPLETE
+        ),
+    )
+    return {(t, u): at for t, u, at in rows if at is not None}
 
 
 def _pairs(scope: Scope, roles: Sequence[str] | None = None) -> CompoundSelect[Any]:
@@ -621,12 +629,15 @@ async def boards(
     book: CycleBook | None = None,
     register: RegisterCache | None = None,
     ids: Sequence[int] | None = None,
+    history: bool = False,
 ) -> Boards:
     """Every task in scope with its obligations (and latest reports and status if asked).
 
     `details=False`: the latest reports without text and quantities (see `latest`), for views
     that show statuses but not the reports themselves (the summaries). `ids`: the scope's task
-    ids, when the caller has read them (see `load_tasks`).
+    ids, when the caller has read them (see `load_tasks`). `history`: read every cycle of the
+    year up to now, so each standing has its earlier misses and its record (cards, /units, the
+    ledger); otherwise only the open and the last passed cycle.
     """
     today = now.astimezone(settings.tz).date()
     tasks = await load_tasks(
@@ -640,9 +651,11 @@ async def boards(
         book = CycleBook(
             settings, calendar, now, await progress.tracking_since(session, scope.year)
         )
-    reported = await reported_keys(session, scope, book.keys(tasks)) if tasks else {}
+    keys = book.keys(tasks, history=history)
+    reported = await reported_keys(session, scope, keys) if tasks else {}
+    done = await done_at(session, scope) if tasks else {}
     newest = await latest(session, scope, details=details) if with_latest and tasks else {}
-    built = [build_board(t, reported, newest, book, today) for t in tasks]
+    built = [build_board(t, reported, newest, book, today, done, history=history) for t in tasks]
     statuses: dict[int, Status] = {}
     if with_latest:
         thresholds = StatusThresholds.from_settings(settings)
@@ -667,6 +680,7 @@ async def board_chunks(
     details: bool = True,
     size: int = CHUNK,
     register: RegisterCache | None = None,
+    history: bool = False,
 ) -> AsyncIterator[Boards]:
     """`boards` of the scope's tasks, `size` tasks at a time in 序号 order.
 
@@ -693,6 +707,7 @@ async def board_chunks(
             details=details,
             book=book,
             register=register,
+            history=history,
         )
 
 
@@ -719,7 +734,8 @@ async def overdue(
     roles = (LEAD, RESPONSIBLE) if settings.responsible_units_report else (LEAD,)
     *_, detailed = _missing_statements(monthly.shape(), roles)
     params = {**monthly.params(), "today": today, "chased": chased.key}
-    rows.extend(await _missing_rows(session, detailed, params, chased, calendar, today))
+    missing = await _missing_rows(session, detailed, params, chased, calendar, today)
+    rows.extend(await _with_earlier(session, missing, book, scope.year))
     return rows
 
 
@@ -744,6 +760,7 @@ async def _other_rule_overdue(
         with_latest=False,
         book=book,
         register=register,
+        history=True,
     )
     return today, book, overdue_rows(found.boards, calendar, today)
 
@@ -818,7 +835,8 @@ async def overdue_page(
     shown = [span.count.unit_id for span in spans]
     if chased is not None and shown:
         statement = detailed.where(*conditions, pairs.c.unit_id.in_(shown))
-        for row in await _missing_rows(session, statement, params, chased, calendar, today):
+        missing = await _missing_rows(session, statement, params, chased, calendar, today)
+        for row in await _with_earlier(session, missing, book, scope.year):
             by_unit[row.unit_id].append(row)
     groups = {
         span.count.unit_id: overdue_group(span.count.unit_id, span.count.unit, by_unit[uid])
@@ -833,6 +851,25 @@ async def overdue_page(
         pages=pages,
         continued=continued,
     )
+
+
+async def _with_earlier(
+    session: AsyncSession, rows: list[OverdueRow], book: CycleBook, year: int
+) -> list[OverdueRow]:
+    """The monthly tasks' overdue rows with the earlier cycles each unit missed (read for the
+    rows shown only: a pair's reported cycles of the year)."""
+    if not rows:
+        return rows
+    pairs = [(r.task_id, r.unit_id) for r in rows]
+    reported = await progress.reported_keys(session, pairs)
+    settings = book.settings
+    cycles = tuple(year_cycles(rule_for(MONTHLY, (), settings), year, settings, book.calendar))
+    terms = Terms(cycles, True, book.since, None)  # the statement left out completed parts
+    out = []
+    for row, pair in zip(rows, pairs, strict=True):
+        earlier = duty(terms, reported[pair], book.now).earlier_missed
+        out.append(replace(row, earlier=earlier) if earlier else row)
+    return out
 
 
 def _filter_conditions(flt: OverdueFilter, pairs: Any) -> list[Any]:
@@ -914,6 +951,13 @@ def _missing_statements(
     today = bindparam("today", type_=Date)
     conditions = (
         or_(Task.completed_on.is_(None), Task.completed_on > today),
+        # A unit whose newest stated percentage completes its part owes nothing more
+        # (bot.obligations; tests/test_obligation_sql.py holds the two to the same answer).
+        ~exists().where(
+            ReportLatest.task_id == pairs.c.task_id,
+            ReportLatest.unit_id == pairs.c.unit_id,
+            ReportLatest.percent >= COMPLETE,
+        ),
         ~exists().where(
             Report.cycle_key == bindparam("chased", type_=String),
             Report.task_id == pairs.c.task_id,
@@ -1092,11 +1136,17 @@ async def ledger_chunks(
 
 
 async def ledger(
-    session: AsyncSession, *, now: datetime, settings: Settings, calendar: WorkCalendar
+    session: AsyncSession,
+    *,
+    now: datetime,
+    settings: Settings,
+    calendar: WorkCalendar,
+    year: int | None = None,
 ) -> Ledger | None:
-    """The ledger of this year's tasks (else the newest year's); None if there are no tasks."""
+    """The ledger of `year` (default: the working year); None if it has no tasks."""
     today = now.astimezone(settings.tz).date()
-    year = await year_of_tasks(session, today.year)
+    if year is None:
+        year = await years.working_year(session, today.year)
     rows = [
         row
         async for chunk in ledger_chunks(

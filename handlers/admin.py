@@ -12,6 +12,7 @@ from bot.roles import LeaderRef, Principal, Role, UnitRef
 from db import people
 from handlers.base import answer, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
+from handlers.menu import set_menu_for
 
 PAGE = 10
 
@@ -267,8 +268,6 @@ async def btn_replace(
 
 async def _reset_menu(context: BotContext, user_id: int, chat_id: int) -> None:
     """A revoked or replaced account's menu shrinks to what it still holds."""
-    from handlers.commands import set_menu_for  # late: the command table imports this module
-
     await set_menu_for(context.bot, chat_id, await people.principal(context.session, user_id))
 
 

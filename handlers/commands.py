@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, BotCommand, BotCommandScopeChat
-from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -18,11 +16,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.roles import Principal
 from handlers import admin, office, report, start
 from handlers.base import (
     ADMIN,
-    ANYONE,
     BOUND,
     LEADER,
     LIAISON,
@@ -33,27 +29,29 @@ from handlers.base import (
     make_button_router,
 )
 from handlers.context import BotApp
+from handlers.menu import ENTRIES
 
 log = logging.getLogger(__name__)
 
-# Order matters only for the menu; each name is unique.
-COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("start", start.cmd_start, ANYONE, "开始 / 绑定身份", in_menu=False),
-    CommandSpec("help", start.cmd_help, ANYONE, "使用说明"),
-    # Liaison
-    CommandSpec("tasks", report.cmd_tasks, LIAISON, "本单位任务及报送状态"),
-    CommandSpec("report", report.cmd_report, LIAISON, "报送任务进展"),
-    CommandSpec("history", report.cmd_history, LIAISON, "报送记录与更正"),
-    CommandSpec("cancel", report.cmd_cancel, BOUND, "取消当前操作"),
-    # Admin
-    CommandSpec("invite", admin.cmd_invite, ADMIN, "生成邀请链接"),
-    CommandSpec("contacts", admin.cmd_contacts, ADMIN, "联络人管理"),
-    # Office and leaders (a liaison may open only their own unit's task cards)
-    CommandSpec("overdue", office.cmd_overdue, OFFICE | LEADER, "逾期未报事项"),
-    CommandSpec("task", office.cmd_task, BOUND, "任务详情（/task 序号）"),
-    CommandSpec("units", office.cmd_units, OFFICE | ADMIN, "各单位绑定及报送率"),
-    CommandSpec("summary", office.cmd_summary, OFFICE | LEADER, "任务进展摘要"),
-    CommandSpec("export", office.cmd_export, OFFICE | ADMIN, "导出督查台账"),
+# Each command's handler; who may use it and its texts are in handlers.menu.
+_HANDLERS = {
+    "start": start.cmd_start,
+    "help": start.cmd_help,
+    "tasks": report.cmd_tasks,
+    "report": report.cmd_report,
+    "history": report.cmd_history,
+    "cancel": report.cmd_cancel,
+    "invite": admin.cmd_invite,
+    "contacts": admin.cmd_contacts,
+    "overdue": office.cmd_overdue,
+    "task": office.cmd_task,
+    "units": office.cmd_units,
+    "summary": office.cmd_summary,
+    "export": office.cmd_export,
+    "closeyear": office.cmd_close_year,
+}
+COMMANDS: tuple[CommandSpec, ...] = tuple(
+    CommandSpec(e.name, _HANDLERS[e.name], e.roles, e.menu, e.in_menu) for e in ENTRIES
 )
 
 BUTTONS: tuple[ButtonSpec, ...] = (
@@ -74,11 +72,14 @@ BUTTONS: tuple[ButtonSpec, ...] = (
     ButtonSpec("ovn", office.btn_nudge, OFFICE),
     ButtonSpec("tkh", office.btn_task_history, BOUND),
     ButtonSpec("tkc", office.btn_task_card, BOUND),
+    ButtonSpec("cy", office.btn_close_year, OFFICE),
 )
 
 
 def _check_table() -> None:
     names = [c.name for c in COMMANDS]
+    if set(_HANDLERS) != set(names):
+        raise RuntimeError("handlers/commands.py and handlers/menu.py name different commands")
     prefixes = [b.prefix for b in BUTTONS]
     if len(set(names)) != len(names) or len(set(prefixes)) != len(prefixes):
         raise RuntimeError("duplicate command name or button prefix in handlers/commands.py")
@@ -101,26 +102,3 @@ def register(application: BotApp) -> None:
     application.add_handler(
         MessageHandler(private & ~filters.StatusUpdate.ALL, start.on_other_message)
     )
-
-
-def menu_for(principal: Principal) -> list[BotCommand]:
-    """The commands this person may use, for Telegram's menu."""
-    return [
-        BotCommand(c.name, c.menu)
-        for c in COMMANDS
-        if c.in_menu and c.roles and principal.may(c.roles)
-    ] or [BotCommand("help", "使用说明")]
-
-
-def default_menu() -> list[BotCommand]:
-    """What an account with no role sees."""
-    return [BotCommand(c.name, c.menu) for c in COMMANDS if c.in_menu and not c.roles]
-
-
-async def set_menu_for(bot: Bot, chat_id: int, principal: Principal) -> None:
-    """Set a person's menu with a per-chat scope (a failure here must not fail the update)."""
-    try:
-        await bot.set_my_commands(menu_for(principal), scope=BotCommandScopeChat(chat_id))
-    except TelegramError:
-        # The menu is a convenience; the role check on each message is what protects.
-        log.warning("could not set the menu for chat %s", chat_id, exc_info=True)

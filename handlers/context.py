@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.roles import Principal
 from bot.workcal import WorkCalendar
+from bot.years import working_year
 from db import people
 from db.register_cache import NOT_READ, RegisterCache
 
@@ -89,6 +90,12 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     def forget_principal(self, user_id: int) -> None:
         """Drop the cached principal after a change of roles within this update."""
         SCOPE.get().accounts.pop(user_id, None)
+
+    async def year(self) -> int:
+        """The working year (bot.years): the oldest registered year the office has not closed."""
+        found = await (await self.register()).years(self.session)
+        today = self.now().astimezone(self.services.settings.tz)
+        return working_year(found.registered, found.closed, today.year)
 
     async def register(self) -> RegisterCache:
         """The register kept in memory, checked against the database once per update."""

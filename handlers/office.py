@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from typing import Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -28,7 +29,7 @@ from bot.views import (
     parse_filter,
     unit_lines,
 )
-from db import people, tasks, views
+from db import people, tasks, views, years
 from handlers.base import answer, clean_text, deny, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
 from jobs.nudge import NudgeOutcome, nudge_unit
@@ -40,10 +41,6 @@ PAGE = texts.OVERDUE_PAGE_ROWS
 HISTORY_PAGE = 8
 OVERDUE_ORIGIN = "o"
 CARD_ORIGIN = "c"
-
-
-def _year(context: BotContext) -> int:
-    return context.now().astimezone(context.services.settings.tz).year
 
 
 async def _answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
@@ -74,11 +71,11 @@ def _nav(page: int, pages: int, data: Callable[[int], str]) -> list[InlineKeyboa
 # --- /overdue -----------------------------------------------------------------------------------
 
 
-def _scope(context: BotContext, principal: Principal) -> views.Scope:
+def _scope(principal: Principal, year: int) -> views.Scope:
     """The office sees every task; a leader only the tasks they supervise."""
     if principal.office:
-        return views.Scope(_year(context))
-    return views.Scope(_year(context), leader_ids=tuple(sorted(principal.leader_ids())))
+        return views.Scope(year)
+    return views.Scope(year, leader_ids=tuple(sorted(principal.leader_ids())))
 
 
 async def cmd_overdue(update: Update, context: BotContext) -> None:
@@ -87,7 +84,7 @@ async def cmd_overdue(update: Update, context: BotContext) -> None:
     assert user is not None
     principal = await context.principal(user.id)
     arg = clean_text(" ".join(context.args or []))[:50]
-    year = _year(context)
+    year = await context.year()
     parsed = parse_filter(arg, await views.catalogue(context.session, year), year)
     if isinstance(parsed, FilterProblem):
         await reply(update, texts.filter_problem(parsed))
@@ -100,7 +97,7 @@ async def btn_overdue_page(
 ) -> None:
     """Another page of /overdue (the filter travels in the data, the scope is the caller's)."""
     page = int_arg(args, 0, high=10000)
-    year = _year(context)
+    year = await context.year()
     flt = (
         decode_filter(args[1], await views.catalogue(context.session, year))
         if len(args) > 1
@@ -118,7 +115,8 @@ async def _show_overdue(
 ) -> None:
     services = context.services
     now = context.now()
-    scope = _scope(context, principal)
+    year = await context.year()
+    scope = _scope(principal, year)
     found = await views.overdue_page(
         context.session,
         scope=scope,
@@ -132,7 +130,7 @@ async def _show_overdue(
     )
     own = not principal.office
     if not found.total:
-        await _show(update, texts.overdue_none(flt.label, own), None)
+        await _show(update, texts.overdue_none(flt.label, own, year), None)
         return
     items, page, pages = found.rows, found.page, found.pages
     nudged = await views.nudged_since(
@@ -150,6 +148,7 @@ async def _show_overdue(
         as_of=now.astimezone(services.settings.tz),
         continued=found.continued,
         nudged={k: v.astimezone(services.settings.tz) for k, v in nudged.items()},
+        year=year,
     )
     keyboard: list[list[InlineKeyboardButton]] = []
     code = flt.code()
@@ -190,7 +189,7 @@ async def btn_nudge(
     page = 0
     if origin == OVERDUE_ORIGIN:
         page = int_arg(args, 3, high=10000) or 0
-        year = _year(context)
+        year = await context.year()
         code = args[4] if len(args) > 4 else ""
         flt = decode_filter(code, await views.catalogue(context.session, year))
     if flt is None:
@@ -233,7 +232,7 @@ async def _may_see(context: BotContext, principal: Principal, task_id: int) -> b
     """Office, leaders and admins see every task; a liaison only their units' tasks."""
     if principal.office or principal.admin or principal.leaders:
         return True
-    year = _year(context)
+    year = await context.year()
     for unit in principal.units:
         if any(
             t.task_id == task_id for t in await tasks.unit_tasks(context.session, unit.id, year)
@@ -248,12 +247,13 @@ async def cmd_task(update: Update, context: BotContext) -> None:
     assert user is not None
     principal = await context.principal(user.id)
     arg = clean_text(" ".join(context.args or []))
-    match = re.fullmatch(r"第?(\d{1,4})项?", arg)
+    # 6, 第6项, or a year's task: 2026-6, 2026年第6项.
+    match = re.fullmatch(r"(?:(20\d\d)(?:-|年))?第?(\d{1,4})项?", arg)
     if match is None:
         await reply(update, texts.TASK_NO_USAGE)
         return
-    no = int(match.group(1))
-    year = _year(context)
+    no = int(match.group(2))
+    year = int(match.group(1)) if match.group(1) else await context.year()
     task_id = await tasks.task_id_by_no(context.session, year, no)
     if task_id is None:
         await reply(update, texts.task_not_found(no, year))
@@ -279,6 +279,7 @@ async def _show_card(
         settings=services.settings,
         calendar=services.calendar,
         register=await context.register(),
+        history=True,
     )
     board = found.boards[0]
     nudged = await views.nudged_since(
@@ -388,14 +389,16 @@ async def cmd_units(update: Update, context: BotContext) -> None:
     services = context.services
     now = context.now()
     tally = UnitTally()
+    year = await context.year()
     async for found in views.board_chunks(
         context.session,
-        scope=views.Scope(_year(context)),
+        scope=views.Scope(year),
         now=now,
         settings=services.settings,
         calendar=services.calendar,
         with_latest=False,
         register=await context.register(),
+        history=True,
     ):
         tally.add(found.boards)
     lines = unit_lines(
@@ -403,7 +406,12 @@ async def cmd_units(update: Update, context: BotContext) -> None:
         await views.liaison_counts(context.session),
         tally,
     )
-    await reply(update, texts.units_overview(lines, now.astimezone(services.settings.tz)))
+    await reply(
+        update,
+        texts.units_overview(
+            lines, now.astimezone(services.settings.tz), year=year, open_key=tally.open_key
+        ),
+    )
 
 
 # --- /summary -----------------------------------------------------------------------------------
@@ -417,7 +425,7 @@ async def cmd_summary(update: Update, context: BotContext) -> None:
     services = context.services
     settings = services.settings
     now = context.now()
-    year = _year(context)
+    year = await context.year()
     since = previous_summary(now, settings, services.calendar)
     who: list[tuple[str | None, views.Scope]]
     if principal.office:
@@ -437,11 +445,14 @@ async def cmd_summary(update: Update, context: BotContext) -> None:
         ):
             builder.add(found.boards, found.statuses)
         if not builder.total:
-            await reply(update, texts.SUMMARY_NONE)
+            await reply(update, texts.SUMMARY_NONE_OFFICE if leader is None else texts.SUMMARY_NONE)
             continue
         reports = await views.reports_between(context.session, scope, since, now, limit=5000)
         summary = builder.build(reports)
-        await reply(update, texts.summary_text(summary, settings.tz, limit=settings.summary_items))
+        await reply(
+            update,
+            texts.summary_text(summary, settings.tz, limit=settings.summary_items, year=year),
+        )
 
 
 # --- /export ------------------------------------------------------------------------------------
@@ -454,12 +465,17 @@ async def cmd_export(update: Update, context: BotContext) -> None:
     assert user is not None and message is not None
     services = context.services
     now = context.now()
+    year = _year_arg(context)
+    if year is False:
+        await reply(update, texts.YEAR_ARG_USAGE)
+        return
     ledger = await export_ledger(
         context.session,
         now=now,
         settings=services.settings,
         calendar=services.calendar,
         register=await context.register(),
+        year=year,
     )
     if ledger is None:
         await reply(update, texts.EXPORT_EMPTY)
@@ -477,3 +493,47 @@ async def cmd_export(update: Update, context: BotContext) -> None:
         filename=texts.ledger_filename(ledger.as_of),
         caption=texts.export_caption(ledger.year, ledger.tasks, ledger.as_of),
     )
+
+
+def _year_arg(context: BotContext) -> int | Literal[False] | None:
+    """The command's year argument: None when absent, False when it is not a year."""
+    arg = clean_text(" ".join(context.args or [])).removesuffix("年度").removesuffix("年")
+    if not arg:
+        return None
+    return int(arg) if re.fullmatch(r"20\d\d", arg) else False
+
+
+# --- /closeyear ---------------------------------------------------------------------------------
+
+
+async def cmd_close_year(update: Update, context: BotContext) -> None:
+    """/closeyear 2026: ask the office to confirm closing the year."""
+    year = _year_arg(context)
+    if not year:
+        await reply(update, texts.CLOSE_YEAR_USAGE)
+        return
+    button = InlineKeyboardButton(
+        texts.CLOSE_YEAR_BUTTON.format(year=year), callback_data=encode("cy", year)
+    )
+    await reply(update, texts.close_year_confirm(year), InlineKeyboardMarkup([[button]]))
+
+
+async def btn_close_year(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """The office confirmed: close the year (refused if it has no register or is closed)."""
+    year = int_arg(args, 0)
+    now = context.now()
+    if year is None or not await years.close_year(
+        context.session, year, now, by=str(principal.user_id)
+    ):
+        await _answer(update, texts.year_not_closable(year or 0), alert=True)
+        return
+    await people.audit(
+        context.session, at=now, actor=principal.user_id, action="close_year", target=str(year)
+    )
+    await _answer(update)
+    working = await years.working_year(
+        context.session, now.astimezone(context.services.settings.tz).year
+    )
+    await edit_or_reply(update, texts.year_closed(year, working))

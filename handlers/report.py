@@ -11,7 +11,7 @@ from bot import texts
 from bot.progress import Understood, understand
 from bot.quantities import Target
 from bot.roles import Principal, UnitRef
-from bot.schedule import chased_cycle, current_cycle, report_cycle, rule_for, year_cycles
+from bot.services import duties
 from db import outbox, people, progress, tasks
 from db.models import Report
 from db.progress import Draft
@@ -36,31 +36,42 @@ class TaskState:
     deadline: date | None
 
 
+async def _tracking(context: BotContext, year: int) -> duties.Tracking:
+    """The rule's inputs for `year` at the update's moment."""
+    since = await (await context.register()).tracking_since(context.session, year)
+    services = context.services
+    return duties.Tracking(context.now(), services.settings, services.calendar, since)
+
+
+def _ref(task: tasks.UnitTask | tasks.TaskView, year: int) -> duties.TaskRef:
+    task_id = task.task_id if isinstance(task, tasks.UnitTask) else task.id
+    return duties.TaskRef(task_id, year, task.cycle_kind, task.cycle_dates)
+
+
 async def _unit_states(context: BotContext, principal: Principal) -> list[TaskState]:
-    """Every task of the caller's units with its state in the current cycle."""
-    settings = context.services.settings
-    calendar = context.services.calendar
-    now = context.now()
-    out: list[TaskState] = []
+    """Every task of the caller's units with its state now (bot.obligations)."""
+    year = await context.year()
+    tracking = await _tracking(context, year)
     register = await context.register()
-    since = await register.tracking_since(context.session, now.year)
+    out: list[TaskState] = []
     for unit in principal.units:
-        mine = await register.unit_tasks(context.session, unit.id, now.year)
-        keys = await progress.reported_keys(context.session, [(t.task_id, unit.id) for t in mine])
-        for t in mine:
-            owes = t.role == tasks.LEAD or settings.responsible_units_report
-            rule = rule_for(t.cycle_kind, t.cycle_dates, settings)
-            current = current_cycle(rule, now, now.year, settings, calendar)
-            late = chased_cycle(rule, now, now.year, settings, calendar, since)
-            reported = keys[(t.task_id, unit.id)]
-            if not owes or t.completed:
-                state, deadline = "support" if not owes else "reported", None
-            elif late is not None and late.key not in reported:
-                state, deadline = "overdue", late.deadline
-            elif current is not None and current.key in reported:
-                state, deadline = "reported", current.deadline
+        mine = await register.unit_tasks(context.session, unit.id, year)
+        found = await duties.duties(
+            context.session, unit.id, [(_ref(t, year), t.role) for t in mine], tracking
+        )
+        for t, d in zip(mine, found, strict=True):
+            if d.done:
+                state, deadline = "done", None
+            elif not tracking.owes(t.role):
+                state, deadline = "support", None
+            elif d.missed is not None:
+                state, deadline = "overdue", d.missed.deadline
+            elif d.current is not None and d.reported_current:
+                state, deadline = "reported", d.current.deadline
+            elif d.current is not None:
+                state, deadline = "unreported", d.current.deadline
             else:
-                state, deadline = "unreported", current.deadline if current else None
+                state, deadline = "reported", None  # past the year's last deadline, all in
             out.append(TaskState(t, unit, state, deadline))
     return out
 
@@ -95,8 +106,7 @@ async def _show_tasks(update: Update, context: BotContext, page: int) -> None:
     if not states:
         await edit_or_reply(update, texts.NO_TASKS)
         return
-    order = {"overdue": 0, "unreported": 1, "reported": 2, "support": 3}
-    states.sort(key=lambda s: (order[s.state], s.task.no))
+    states.sort(key=lambda s: (texts.STATE_ORDER[s.state], s.task.no))
     counts: dict[str, int] = {}
     for s in states:
         counts[s.state] = counts.get(s.state, 0) + 1
@@ -171,8 +181,7 @@ async def _open(
 async def _show_picker(
     update: Update, context: BotContext, states: list[TaskState], page: int, header: str
 ) -> None:
-    order = {"overdue": 0, "unreported": 1, "reported": 2, "support": 3}
-    states = sorted(states, key=lambda s: (order[s.state], s.task.no))
+    states = sorted(states, key=lambda s: (texts.STATE_ORDER[s.state], s.task.no))
     pages = max(1, (len(states) + PAGE - 1) // PAGE)
     page = min(page, pages - 1)
     rows = [
@@ -212,11 +221,10 @@ async def _own_task(
     context: BotContext, principal: Principal, task_id: int
 ) -> tuple[tasks.UnitTask, UnitRef] | None:
     """The task if one of the caller's units has it (lead first) — never trust the button."""
-    now = context.now()
     register = await context.register()
     found: tuple[tasks.UnitTask, UnitRef] | None = None
     for unit in principal.units:
-        for t in await register.unit_tasks(context.session, unit.id, now.year):
+        for t in await register.unit_tasks(context.session, unit.id, await context.year()):
             if t.task_id == task_id and (found is None or t.role == tasks.LEAD):
                 found = (t, unit)
     return found
@@ -413,20 +421,10 @@ async def _cycle_key(context: BotContext, draft: Draft, view: tasks.TaskView) ->
         old = await context.session.get(Report, draft.supersedes_id)
         if old is not None:
             return old.cycle_key
-    settings = context.services.settings
-    calendar = context.services.calendar
-    now = context.now()
-    rule = rule_for(view.cycle_kind, view.cycle_dates, settings)
-    keys = await progress.reported_keys(context.session, [(draft.task_id, draft.unit_id)])
-    since = await (await context.register()).tracking_since(context.session, view.year)
-    cycle = report_cycle(
-        rule, now, keys[(draft.task_id, draft.unit_id)], view.year, settings, calendar, since
+    tracking = await _tracking(context, view.year)
+    return await duties.credited_cycle(
+        context.session, _ref(view, view.year), draft.unit_id, tracking
     )
-    if cycle is None:
-        # Past the year's last deadline: the report belongs to the year's last cycle.
-        cycles = year_cycles(rule, view.year, settings, calendar)
-        return cycles[-1].key if cycles else f"{view.year}-12"
-    return cycle.key
 
 
 # --- Card buttons ---------------------------------------------------------------------------------
@@ -571,7 +569,7 @@ async def cmd_history(update: Update, context: BotContext) -> None:
         if not arg.isdigit() or len(arg) > 4:
             await reply(update, texts.BAD_TASK_NO)
             return
-        task_id = await tasks.task_id_by_no(context.session, now.year, int(arg))
+        task_id = await tasks.task_id_by_no(context.session, await context.year(), int(arg))
         if task_id is None or await _own_task(context, principal, task_id) is None:
             await reply(update, texts.NOT_YOUR_TASK)
             return
@@ -616,16 +614,12 @@ async def _correctable(context: BotContext, report: Report) -> bool:
     )
     if latest is None or latest.id != report.id:
         return False
-    settings = context.services.settings
-    now = context.now()
     register = await context.register()
     view = (await register.task_views(context.session, [report.task_id]))[report.task_id]
-    rule = rule_for(view.cycle_kind, view.cycle_dates, settings)
-    keys = await progress.reported_keys(context.session, [(report.task_id, report.unit_id)])
-    reported = keys[(report.task_id, report.unit_id)] - {report.cycle_key}
-    since = await register.tracking_since(context.session, view.year)
-    cycle = report_cycle(rule, now, reported, view.year, settings, context.services.calendar, since)
-    return cycle is not None and cycle.key == report.cycle_key
+    tracking = await _tracking(context, view.year)
+    return await duties.may_correct(
+        context.session, _ref(view, view.year), report.unit_id, report.cycle_key, tracking
+    )
 
 
 async def btn_correct(

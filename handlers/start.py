@@ -14,6 +14,7 @@ from db import people, tasks
 from db.people import BindOutcome
 from handlers.base import clean_text, private_chat, reply
 from handlers.context import BotContext
+from handlers.menu import help_sections, set_menu_for
 
 CODE = re.compile(r"[A-Za-z0-9_\-]{16,64}")
 FAIL_WINDOW = timedelta(minutes=15)
@@ -80,14 +81,15 @@ async def welcome_text(context: BotContext, result: people.BindResult) -> str:
     """What a newly bound person is told about their role."""
     settings = context.services.settings
     now = context.now()
+    year = await context.year()
     if result.role == Role.LIAISON and result.unit is not None:
-        mine = await tasks.unit_tasks(context.session, result.unit.id, now.year)
+        mine = await tasks.unit_tasks(context.session, result.unit.id, year)
         lead = [t for t in mine if t.role == tasks.LEAD]
         responsible = [t for t in mine if t.role == tasks.RESPONSIBLE]
         due = next_due(
             (rule_for(t.cycle_kind, t.cycle_dates, settings) for t in lead if not t.completed),
             now,
-            now.year,
+            year,
             settings,
             context.services.calendar,
         )
@@ -99,7 +101,7 @@ async def welcome_text(context: BotContext, result: people.BindResult) -> str:
             result.deputy,
         )
     if result.role == Role.LEADER and result.leader is not None:
-        count = await tasks.leader_task_count(context.session, result.leader.id, now.year)
+        count = await tasks.leader_task_count(context.session, result.leader.id, year)
         return texts.bound_role(Role.LEADER, result.leader.name, count)
     assert result.role is not None
     return texts.bound_role(result.role, None)
@@ -107,8 +109,6 @@ async def welcome_text(context: BotContext, result: people.BindResult) -> str:
 
 async def refresh_menu(context: BotContext, user_id: int, chat_id: int) -> None:
     """Show this person the commands of their roles in Telegram's menu."""
-    from handlers.commands import set_menu_for  # late: the command table imports this module
-
     principal = await context.principal(user_id)
     await set_menu_for(context.bot, chat_id, principal)
 
@@ -118,7 +118,8 @@ async def cmd_help(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         return
-    await reply(update, texts.help_text(await context.principal(user.id)))
+    principal = await context.principal(user.id)
+    await reply(update, texts.help_text(principal, help_sections(principal)))
 
 
 async def on_unknown_command(update: Update, context: BotContext) -> None:
@@ -149,7 +150,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     text = clean_text(message.text or "")
     if await report.handle_text(update, context, principal, text):
         return
-    await reply(update, texts.TEXT_HINT)
+    await reply(update, texts.text_hint(principal, help_sections(principal)))
 
 
 async def on_other_message(update: Update, context: BotContext) -> None:

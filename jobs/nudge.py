@@ -1,9 +1,10 @@
 """催办 (nudge): the office asks a unit's liaisons, through the outbox, for a missing report.
 
-Rules: only an owing unit with an unreported cycle (the missed one first, else the current
-one) of a task not yet complete can be nudged; at most once per (task, unit) per local day, so
-a double press or two office staff do not send twice; only reachable liaisons receive it, and
-when there are none nothing is recorded (the office is told to phone). Each nudge is a row in
+Rules: only what a unit owes now can be urged (bot.obligations.nudge_cycle): the missed cycle
+first, else the open one once its reminders have begun; never a completed part. At most once
+per (task, unit) per local day, so a double press or two office staff do not send twice; only
+reachable liaisons receive it, and when there are none nothing is recorded (the office is told
+to phone). Each nudge is a row in
 `nudges`, one outbox message per liaison (step "nudge-<nudge id>", unique), and an audit entry.
 The sender drops a nudge whose report arrives before it goes out.
 """
@@ -78,9 +79,9 @@ async def nudge_unit(
     if standing is None or not standing.unit.owes:
         return NudgeResult(NudgeOutcome.NOT_OWING, task_no=task.no)
     unit = standing.unit.name
-    if board.completed:
+    if board.completed or standing.done:
         return NudgeResult(NudgeOutcome.DONE, unit, task.no)
-    cycle = standing.unreported
+    cycle = standing.nudge
     if cycle is None:
         return NudgeResult(NudgeOutcome.REPORTED, unit, task.no)
     earlier = await views.nudged_since(session, scope, views.day_start(now, settings))

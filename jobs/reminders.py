@@ -21,12 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
-from bot.cycles import Cycle, CycleRule, task_active
+from bot.cycles import Cycle, CycleRule
 from bot.ladder import Audience, Step, StepKind, overdue_workdays, steps_to_send
+from bot.obligations import Duty, Terms, duty, last_passed, open_cycle
 from bot.roles import Role
 from bot.schedule import rule_for, year_cycles
 from bot.workcal import WorkCalendar
-from db import outbox, people, progress
+from bot.years import open_years
+from db import outbox, people, progress, years
 from db.models import AppState, CalendarOverride, Contact, Leader, Task, TaskLeader
 from db.outbox import ItemKey
 
@@ -47,13 +49,7 @@ class DueItem:
     cycle: Cycle
     step: Step
     contact: Contact
-
-
-def _open_cycles(cycles: list[Cycle], now: datetime) -> list[Cycle]:
-    """The cycle whose deadline passed last (still chased while unreported) and the next one."""
-    passed = [c for c in cycles if c.due < now]
-    upcoming = [c for c in cycles if c.due >= now]
-    return passed[-1:] + upcoming[:1]
+    earlier: int = 0  # earlier cycles the unit missed (told beside an overdue one)
 
 
 async def plan_reminders(
@@ -73,72 +69,94 @@ async def plan_reminders(
     if not workday or local.time() < settings.reminder_time:
         return 0
     added = await warn_unknown_years(session=session, calendar=calendar, now=now)
-    year = local.year
+    found = await years.years(session)
+    due: list[DueItem] = []
+    for year in open_years(found.registered, found.closed):
+        due += await _due_items(session, year, now, settings, calendar)
+    return added + await _enqueue_merged(session, due, now, settings, calendar)
+
+
+async def _due_items(
+    session: AsyncSession, year: int, now: datetime, settings: Settings, calendar: WorkCalendar
+) -> list[DueItem]:
+    """The steps due at `now` for the obligations of `year`'s tasks (bot.obligations)."""
     since = await progress.tracking_since(session, year)
     # Plain rows, not ORM objects: at 10,000 tasks the objects and their identity map cost ~20 MB.
     tasks = (
         await session.execute(
-            select(
-                Task.id,
-                Task.no,
-                Task.text,
-                Task.year,
-                Task.completed_on,
-                Task.cycle_kind,
-                Task.cycle_dates,
-            )
+            select(Task.id, Task.no, Task.text, Task.cycle_kind, Task.cycle_dates)
             .where(Task.year == year)
             .order_by(Task.no)
         )
     ).all()
-    active = [t for t in tasks if task_active(today, t.year, t.completed_on)]
-    if not active:
-        return added
-
-    # Most tasks share one rule: work out each rule's open cycles once per run.
-    open_by_rule: dict[CycleRule, list[Cycle]] = {}
-    cycles_of: dict[int, list[Cycle]] = {}
-    for task in active:
+    if not tasks:
+        return []
+    # Most tasks share one rule: its cycles, and which of them can be chased now, once per run.
+    cycles_by_rule: dict[CycleRule, tuple[Cycle, ...]] = {}
+    cycles_of: dict[int, tuple[Cycle, ...]] = {}
+    for task in tasks:
         rule = rule_for(task.cycle_kind, task.cycle_dates, settings)
-        if rule not in open_by_rule:
-            open_by_rule[rule] = [
-                c
-                for c in _open_cycles(year_cycles(rule, year, settings, calendar), now)
-                if since is None or c.due >= since
-            ]
-        cycles_of[task.id] = open_by_rule[rule]
-    chased = [t for t in active if cycles_of[t.id]]
-    if not chased:
-        return added
-    keys = sorted({c.key for cycles in open_by_rule.values() for c in cycles})
+        if rule not in cycles_by_rule:
+            cycles_by_rule[rule] = tuple(year_cycles(rule, year, settings, calendar))
+        cycles_of[task.id] = cycles_by_rule[rule]
+    keys = sorted(
+        {
+            c.key
+            for cycles in cycles_by_rule.values()
+            for c in (last_passed(cycles, now), open_cycle(cycles, now))
+            if c is not None
+        }
+    )
     office = [c for c in await people.contacts_with_role(session, Role.OFFICE) if c.reachable]
     liaisons: dict[int, list[Contact]] = {}
     due: list[DueItem] = []
     # A chunk of tasks at a time: what is looked up per obligation (owing units, reported
     # keys, steps sent) is read and dropped chunk by chunk; only the due items are kept.
-    for start in range(0, len(chased), CHUNK):
-        chunk = chased[start : start + CHUNK]
+    for start in range(0, len(tasks), CHUNK):
+        chunk = tasks[start : start + CHUNK]
         task_ids = [t.id for t in chunk]
         owing = await progress.owing_units(
             session, task_ids, responsible_report=settings.responsible_units_report
         )
         pairs = [(o.task_id, o.unit_id) for lst in owing.values() for o in lst]
         reported = await progress.reported_keys(session, pairs, keys)
+        done = await progress.done_at(session, pairs, settings.tz)
+        duties: dict[tuple[int, int], Duty] = {}
+        for task in chunk:
+            for o in owing[task.id]:
+                pair = (task.id, o.unit_id)
+                terms = Terms(cycles_of[task.id], True, since, done.get(pair))
+                duties[pair] = duty(terms, reported[pair], now)
+        # Earlier misses are told beside an overdue cycle: read the whole year's keys for
+        # those pairs only.
+        missed = [p for p, d in duties.items() if d.missed is not None]
+        history = await progress.reported_keys(session, missed) if missed else {}
+        earlier = {
+            p: duty(
+                Terms(cycles_of[p[0]], True, since, done.get(p)), history[p], now
+            ).earlier_missed
+            for p in missed
+        }
         sent = await outbox.sent_steps(session, task_ids, cycle_keys=keys)
         new_units = sorted({u for _, u in pairs} - liaisons.keys())
         liaisons.update(await people.contacts_for_units(session, new_units))
         leaders_of = await _task_leader_contacts(session, task_ids)
         for task in chunk:
             for o in owing[task.id]:
-                keys_reported = reported[(task.id, o.unit_id)]
+                pair = (task.id, o.unit_id)
+                chased = [
+                    c
+                    for c in (duties[pair].missed, duties[pair].current)
+                    if c is not None and c.key not in reported[pair]
+                ]
+                if not chased:
+                    continue
                 recipients: list[tuple[Contact, Audience]] = [
                     (c, Audience.LIAISON) for c in liaisons.get(o.unit_id, []) if c.reachable
                 ]
                 recipients += [(c, Audience.LEADERS) for c in leaders_of.get(task.id, [])]
                 recipients += [(c, Audience.LEADERS) for c in office]
-                for cycle in cycles_of[task.id]:
-                    if cycle.key in keys_reported:
-                        continue
+                for cycle in chased:
                     for contact, audience in recipients:
                         already = sent.get((task.id, o.unit_id, cycle.key, contact.id), set())
                         for step in steps_to_send(
@@ -164,9 +182,10 @@ async def plan_reminders(
                                     cycle,
                                     step,
                                     contact,
+                                    earlier.get(pair, 0) if cycle is duties[pair].missed else 0,
                                 )
                             )
-    return added + await _enqueue_merged(session, due, now, settings, calendar)
+    return due
 
 
 async def _task_leader_contacts(
@@ -239,6 +258,7 @@ async def _enqueue_merged(
                         deadline=i.cycle.due.astimezone(settings.tz),
                         step=i.step.kind.value,
                         overdue=overdue,
+                        earlier=i.earlier,
                     )
                 )
                 merged.refs.append((i.task_id, i.unit_id))

@@ -41,6 +41,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot import api, texts
 from bot.clock import Clock
 from bot.config import Settings
+from bot.obligations import applies
 from bot.roles import ROLE_LABELS, Role
 from db import outbox, people, progress
 from db.engine import bound_engine
@@ -608,12 +609,11 @@ class OutboxSender:
         async with self.sessionmaker() as session:
             items = await outbox.items_of(session, [r.id for r in checked])
             every = [i for r in checked for i in items.get(r.id, [])]
-            keys = await progress.reported_keys(
-                session, {(i.task_id, i.unit_id) for i in every}, {i.cycle_key for i in every}
-            )
-            completed = await progress.completed_tasks(session, {i.task_id for i in every}, today)
+            pairs = {(i.task_id, i.unit_id) for i in every}
+            keys = await progress.reported_keys(session, pairs, {i.cycle_key for i in every})
+            done = await progress.done_at(session, pairs, self.settings.tz)
             active = await people.active_contact_ids(session, {i.contact_id for i in every})
-        facts = _Facts(keys=keys, completed=completed, active=active)
+        facts = _Facts(keys=keys, done={p for p, at in done.items() if at <= now}, active=active)
         for n, row in enumerate(checked, start=1):
             out[row.id] = _text_now(row, items.get(row.id, []), facts, now)
             if n % 16 == 0:
@@ -721,12 +721,15 @@ def _retry_after(exc: RetryAfter) -> float:
     return float(value)
 
 
+_NOTHING: dict[str, datetime] = {}
+
+
 @dataclass
 class _Facts:
     """What the database says now about the obligations of the messages being checked."""
 
-    keys: dict[tuple[int, int], set[str]]  # (task, unit) → cycle keys reported
-    completed: set[int]  # tasks completed by today
+    keys: dict[tuple[int, int], dict[str, datetime]]  # (task, unit) → cycle keys reported
+    done: set[tuple[int, int]]  # (task, unit) pairs whose part is complete
     active: set[int]  # contacts still bound and active
 
 
@@ -757,8 +760,11 @@ def _text_now(
     open_items = [
         i
         for i in items
-        if i.cycle_key not in facts.keys.get((i.task_id, i.unit_id), set())
-        and i.task_id not in facts.completed
+        if applies(
+            i.cycle_key,
+            facts.keys.get((i.task_id, i.unit_id), _NOTHING),
+            (i.task_id, i.unit_id) in facts.done,
+        )
         and i.contact_id in facts.active
     ]
     if not open_items:

@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.roles import Role
 from bot.views import Board, OverdueRow, SummaryBuilder, group_overdue, overdue_rows
 from bot.workcal import WorkCalendar
-from db import outbox, people, views
+from db import outbox, people, views, years
 from db.register_cache import RegisterCache
 
 
@@ -54,7 +54,8 @@ async def send_daily_summaries(
         return 0
     tz = settings.tz
     today = now.astimezone(tz).date()
-    scope = views.Scope(today.year)
+    year = await years.working_year(session, today.year)
+    scope = views.Scope(year)
     since = previous_summary(now, settings, calendar)
     leaders = [
         (contact, leader_id, SummaryBuilder(leader=leader, now=now, since=since, tz=tz))
@@ -92,11 +93,13 @@ async def send_daily_summaries(
     for contact, _, builder in leaders:
         if not builder.total:
             continue
-        text = texts.summary_text(builder.build(reports), tz, limit=settings.summary_items)
+        text = texts.summary_text(
+            builder.build(reports), tz, limit=settings.summary_items, year=year
+        )
         added += await _enqueue(session, f"summary:{contact.id}:{stamp}", contact.chat_id,
                                 contact.id, text, now)  # fmt: skip
 
-    city_text = texts.summary_text(city.build(reports), tz, limit=settings.summary_items)
+    city_text = texts.summary_text(city.build(reports), tz, limit=settings.summary_items, year=year)
     for contact in await people.contacts_with_role(session, Role.OFFICE):
         if contact.reachable:
             added += await _enqueue(session, f"summary:{contact.id}:{stamp}", contact.chat_id,

@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.register import load_json
 from bot.roles import Role
 from bot.workcal import WorkCalendar
+from db import years
 from db.models import (
     AppState,
     CalendarOverride,
@@ -386,7 +387,7 @@ async def test_a_year_of_reminders_for_one_unit(
     assert "第6项 " in moved and "（10月，截止时间10月23日（周五）17:00，下一工作日截止）" in moved
     assert "第6项" not in by_day[d(10, 23)].text  # reported the day before
     make_up = by_day[d(10, 10)].text
-    assert "（9月，截止9月24日（周四），已逾期6个工作日）" in make_up
+    assert "（9月，截止9月24日（周四），已逾期6个工作日；此前另有" in make_up
     # 吴振强 also leads tasks 1 and 3, never reported: one escalation message a month, on
     # the third overdue workday, naming task 6 only in the months it was still unreported.
     leader = {m.created_at.astimezone(SH).date(): m.text for m in messages if m.chat_id == LEADER}
@@ -607,7 +608,13 @@ async def test_an_unknown_year_warns_every_admin_once(
         assert notice.text == texts.calendar_unknown_year(2027)
         assert "2027年法定节假日" in notice.text
         assert notice.dedup_key.startswith("calendar-unknown:2027:")
-    assert await world.plan(at(1, 4, 9, 0, year=2027)) == 0
+    # 2026 stays open in January until the office closes it: December is still chased.
+    # Liaison and deputy (overdue), and the escalation to the leader and the office.
+    assert await world.plan(at(1, 4, 9, 0, year=2027)) == 4
+    newest = (await world.messages(LIAISON))[-1]
+    assert "12月" in newest.text and "已逾期" in newest.text
+    async with world.sessionmaker() as session, session.begin():
+        assert await years.close_year(session, 2026, at(1, 4, 10, 0, year=2027), by="test")
     # A restart forgets the calendar's memory, not the database's.
     world.calendar = WorkCalendar()
     assert await world.plan(at(1, 5, 9, 0, year=2027)) == 0

@@ -66,7 +66,7 @@ from bot.views import (
 )
 from bot.views import Latest as LatestInfo
 from bot.workcal import WorkCalendar
-from db import people, views
+from db import people, views, years
 from db.models import Contact, Report, Task, Unit
 from db.register_cache import RegisterCache
 from handlers.base import encode
@@ -117,6 +117,11 @@ def report(task_id: int, unit: UnitOnTask, at: datetime, **kw: Any) -> ReportInf
     return ReportInfo(**values)
 
 
+def rep(*keys: str) -> dict[str, datetime]:
+    """Cycles reported, each on the day the tests' clock reads."""
+    return dict.fromkeys(keys, MAR27)
+
+
 def book(now: datetime = MAR27, since: datetime | None = IMPORTED) -> CycleBook:
     return CycleBook(SETTINGS, CAL, now, since)
 
@@ -143,20 +148,20 @@ def test_cycle_book_current_and_chased(
 
 def test_board_owes_missed_and_current_cycles() -> None:
     t = task(1, FGJ, GXJ, CZJ)
-    board = build_board(t, {(1, 1): {"2026-03"}}, {}, book(), MAR27.date())
+    board = build_board(t, {(1, 1): rep("2026-03")}, {}, book(), MAR27.date())
     fgj, gxj, czj = board.units
     assert (fgj.missed, fgj.current, fgj.reported_current) == (None, APR, False)
     assert gxj.missed == MAR
-    assert gxj.unreported == MAR
-    assert fgj.unreported == APR
-    assert (czj.current, czj.missed, czj.unreported) == (None, None, None)  # does not owe
+    assert gxj.nudge == MAR
+    assert fgj.nudge is None  # April's report is not due yet: its reminders begin 4-21
+    assert (czj.current, czj.missed, czj.nudge) == (None, None, None)  # does not owe
 
 
 def test_completed_task_owes_nothing() -> None:
     t = task(1, FGJ, completed_on=date(2026, 3, 20))
     board = build_board(t, {}, {}, book(), MAR27.date())
     assert board.completed
-    assert board.units[0].unreported is None
+    assert board.units[0].nudge is None
     assert overdue_rows([board], CAL, MAR27.date()) == []
     status = board_status(board, StatusThresholds(), CAL, MAR27, SH)
     assert status.light is Light.DONE
@@ -166,7 +171,7 @@ def test_board_status_uses_latest_reports() -> None:
     t = task(6, FGJ, targets=(TargetInfo("完成投资", "amount", 800, "亿元", "at_least"),))
     r = report(6, FGJ, datetime(2026, 3, 20, 9, tzinfo=SH), difficulties=("用地指标需协调",))
     latest = {(6, 1): LatestInfo(r, 40.0, r.created_at, date(2026, 6, 30))}
-    board = build_board(t, {(6, 1): {"2026-03"}}, latest, book(), MAR27.date())
+    board = build_board(t, {(6, 1): rep("2026-03")}, latest, book(), MAR27.date())
     status = board_status(board, StatusThresholds(), CAL, MAR27, SH)
     # 20 March is day 79 of 365: 21.6% elapsed, 40% reported: ahead; the difficulty makes it yellow.
     assert status.light is Light.YELLOW
@@ -204,7 +209,7 @@ def _boards_for_overdue() -> list[Any]:
     return [
         build_board(task(1, FGJ, GXJ), {}, {}, b, tz),
         build_board(task(2, GXJ), {}, {}, b, tz),
-        build_board(task(3, FGJ), {(3, 1): {"2026-03"}}, {}, b, tz),
+        build_board(task(3, FGJ), {(3, 1): rep("2026-03")}, {}, b, tz),
         # Built by hand: a quarterly cycle missed since an earlier deadline is worse.
         Board(
             task(4, UnitOnTask(5, "住建局", "lead", True)),
@@ -345,6 +350,7 @@ def test_overdue_page_fits_and_escapes() -> None:
         as_of=MAR27,
         continued=False,
         nudged={(1, 1): MAR27},
+        year=2026,
     )
     assert len(text) < 4096
     assert "<i>" not in text and "<b>很长" not in text
@@ -454,13 +460,16 @@ def test_card_targets_latest_quantity_and_escaping() -> None:
         quantities=(QuantityInfo("完成投资", 320, "亿元", 40.0),),
     )
     latest = {(6, 1): LatestInfo(old), (6, 2): LatestInfo(new, 40.0, new.created_at)}
-    board = build_board(t, {(6, 1): {"2026-03"}, (6, 2): {"2026-03"}}, latest, book(), MAR27.date())
+    board = build_board(
+        t, {(6, 1): rep("2026-03"), (6, 2): rep("2026-03")}, latest, book(), MAR27.date()
+    )
     status = board_status(board, StatusThresholds(), CAL, MAR27, SH)
     card = build_card(board, status, book(), 2, nudged_today=[1])
     lines = card.targets
     assert (lines[0].value, lines[0].by, lines[0].percent) == (320, "工信局", 40.0)
     assert lines[1].value is None
-    assert [s.unit.name for s in card.nudgeable] == ["工信局"]  # 发改局 was nudged today
+    # Both reported March; April's reminders begin 4-21, so nothing is urged yet.
+    assert card.nudgeable == ()
     text = texts.task_card(card, SH)
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert "完成投资不低于800亿元：最新320亿元（40%），工信局 3月20日" in text
@@ -477,7 +486,7 @@ def test_card_targets_latest_quantity_and_escaping() -> None:
 def test_unit_lines_unreachable_first_then_lowest_rate() -> None:
     b = book()
     boards = [
-        build_board(task(1, FGJ, GXJ), {(1, 1): {"2026-04"}}, {}, b, MAR27.date()),
+        build_board(task(1, FGJ, GXJ), {(1, 1): rep("2026-04")}, {}, b, MAR27.date()),
         build_board(task(2, FGJ), {}, {}, b, MAR27.date()),
     ]
     lines = unit_lines(
@@ -489,10 +498,11 @@ def test_unit_lines_unreachable_first_then_lowest_rate() -> None:
     fgj = lines[2]
     assert (fgj.owed, fgj.reported, fgj.overdue, fgj.rate) == (2, 1, 2, 0.5)
     assert lines[1].rate is None
-    text = texts.units_overview(lines, MAR27)
-    assert "工信局：联络员无法送达（1人） · 本期已报0/1（0%） · 逾期1项" in text
-    assert "财政局：未绑定联络员 · 本期无报送任务" in text
-    assert "发改局：联络员2人 · 本期已报1/2（50%） · 逾期2项" in text
+    text = texts.units_overview(lines, MAR27, year=2026, open_key="2026-04")
+    assert "工信局：联络员无法送达（1人）｜当期已报0/1｜逾期未报1项" in text
+    assert "财政局：未绑定联络员｜当期无报送任务" in text
+    assert "发改局：联络员2人｜当期已报1/2｜逾期未报2项" in text
+    assert "全市当期（4月）已报1/3（33%）" in text
     assert text.index("无法提醒") < text.index("已绑定可提醒")
 
 
@@ -510,8 +520,8 @@ def test_summary_counts_red_reports_and_due_this_week() -> None:
     done = task(9, FGJ, completed_on=date(2026, 3, 1))
     boards = [
         build_board(task(1, FGJ), {}, {}, b, day),  # February missed: red
-        build_board(task(2, GXJ), {(2, 2): {"2026-02", "2026-03"}}, {}, b, day),
-        build_board(task(3, GXJ), {(3, 2): {"2026-02"}}, {}, b, day),
+        build_board(task(2, GXJ), {(2, 2): rep("2026-02", "2026-03")}, {}, b, day),
+        build_board(task(3, GXJ), {(3, 2): rep("2026-02")}, {}, b, day),
         build_board(done, {}, {}, b, day),
     ]
     statuses = _statuses(boards, now)
@@ -546,7 +556,7 @@ def test_summary_counts_red_reports_and_due_this_week() -> None:
 
 def test_summary_without_deadlines_this_week_names_the_next() -> None:
     b = book()
-    boards = [build_board(task(1, FGJ), {(1, 1): {"2026-03"}}, {}, b, MAR27.date())]
+    boards = [build_board(task(1, FGJ), {(1, 1): rep("2026-03")}, {}, b, MAR27.date())]
     s = summarize(boards, _statuses(boards, MAR27), [], leader=None, now=MAR27, since=MAR27, tz=SH)
     assert s.due == () and s.next_deadline == date(2026, 4, 24)
     text = texts.summary_text(s, SH)
@@ -580,7 +590,7 @@ def test_ledger_rows_take_slowest_lead_and_latest_expected() -> None:
         (5, 2): LatestInfo(b_, 30.0, b_.created_at, b_.expected),
         (5, 3): LatestInfo(c, 5.0, c.created_at),
     }
-    board = build_board(t, {(5, 1): {"2026-03"}}, latest, book(), MAR27.date())
+    board = build_board(t, {(5, 1): rep("2026-03")}, latest, book(), MAR27.date())
     rows = ledger_rows([board], _statuses([board], MAR27), {5: 3}, CAL, MAR27.date())
     row = rows[0]
     assert (row.percent, row.expected, row.overdue_workdays, row.nudges) == (
@@ -766,7 +776,7 @@ async def test_latest_reports_and_reported_keys(sessionmaker: Maker) -> None:
     assert item.report.quantities[0].metric == "完成投资"
     assert (item.percent, item.expected) == (20.0, date(2026, 6, 30))
     assert item.percent_at == datetime(2026, 3, 17, tzinfo=SH)
-    assert keys[(t6, fgj)] == {"2026-03"}
+    assert set(keys[(t6, fgj)]) == {"2026-03"}
     assert total == 3 and [r.cycle_key for r in history] == ["2026-03"]
 
 
@@ -826,7 +836,7 @@ async def test_ledger_holds_every_task(sessionmaker: Maker) -> None:
     await import_seed(sessionmaker, IMPORTED)
     async with sessionmaker() as s:
         ledger = await views.ledger(s, now=MAR27, settings=SETTINGS, calendar=CAL)
-        empty_year = await views.year_of_tasks(s, 2031)
+        empty_year = await years.working_year(s, 2031)
     assert ledger is not None
     assert [r.no for r in ledger.rows] == list(range(1, 89))
     assert empty_year == 2026

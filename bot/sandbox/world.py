@@ -37,8 +37,8 @@ from db import people
 from db.models import AppState, InboxUpdate, OutboxMessage, ReportDraft
 from db.register import import_register
 from db.tasks import latest_year
-from handlers.commands import set_menu_for
 from handlers.context import Services
+from handlers.menu import set_menu_for
 from jobs.reminders import OverrideSync
 from jobs.schedule import run_planning, run_summaries
 from jobs.sender import OutboxSender

@@ -239,46 +239,34 @@ def already_bound(role: Role) -> str:
 
 HELP_HEADER = "督办助手使用说明"
 
-HELP_BY_ROLE: dict[Role, str] = {
-    Role.LIAISON: (
-        "<b>联络员</b>\n"
-        "/tasks 查看本单位任务及本期报送状态\n"
-        "/report 报送任务进展（也可直接回复提醒消息）\n"
-        "/history 查看本单位近期报送记录，可更正本期报送\n"
-        "/cancel 取消正在进行的报送"
-    ),
-    Role.OFFICE: (
-        "<b>督导办</b>\n"
-        "/overdue 逾期未报事项（可按单位、领导筛选，如 /overdue 发改局）\n"
-        "/task 序号 任务详情与报送记录\n"
-        "/units 各单位联络员绑定及本期报送率\n"
-        "/summary 全市进展摘要\n"
-        "/export 导出督查台账（Excel）"
-    ),
-    Role.LEADER: (
-        "<b>分管领导</b>\n"
-        "/summary 分管任务进展摘要（工作日每天自动推送）\n"
-        "/overdue 分管任务逾期事项\n"
-        "/task 序号 任务详情"
-    ),
-    Role.ADMIN: (
-        "<b>管理员</b>\n"
-        "/invite 生成邀请链接（联络员、督导办、领导、管理员）\n"
-        "/contacts 查看联络人，撤销或更换绑定\n"
-        "将本助手拉入工作群即可登记该群，用于发布每日通报"
-    ),
+HELP_ROLE_TITLES: dict[Role, str] = {
+    Role.LIAISON: "联络员",
+    Role.LEADER: "分管领导",
+    Role.OFFICE: "督导办",
+    Role.ADMIN: "管理员",
 }
+GROUP_HELP = "将本助手拉入工作群即可登记该群，用于发布通报"
 
 
-def help_text(principal: Principal) -> str:
-    """Help for the roles the account holds, or how to bind."""
+def help_text(principal: Principal, sections: Sequence[tuple[Role, Sequence[str]]]) -> str:
+    """Help for the roles the account holds (`sections`: handlers.menu.help_sections), or how
+    to bind."""
     if not principal.bound:
         return UNBOUND
     parts = [f"<b>{HELP_HEADER}</b>", f"您的身份：{who(principal)}"]
-    for role in (Role.LIAISON, Role.LEADER, Role.OFFICE, Role.ADMIN):
-        if role in principal.roles:
-            parts.append(HELP_BY_ROLE[role])
+    for role, lines in sections:
+        extra = [GROUP_HELP] if role is Role.ADMIN else []
+        parts.append("\n".join([f"<b>{HELP_ROLE_TITLES[role]}</b>", *lines, *extra]))
     return "\n\n".join(parts)
+
+
+def text_hint(principal: Principal, sections: Sequence[tuple[Role, Sequence[str]]]) -> str:
+    """The answer to free text the bot did not take: what this person can do instead."""
+    if Role.LIAISON in principal.roles:
+        return TEXT_HINT
+    names = dict.fromkeys(line.split(" ", 1)[0] for _, lines in sections for line in lines)
+    names.pop("/cancel", None)
+    return f"本助手不处理文字留言。您可使用：{'、'.join(names)}；发送 /help 查看说明。"
 
 
 # --- Admin --------------------------------------------------------------------------------------
@@ -378,7 +366,14 @@ BAD_TASK_NO = "任务序号应为数字，例如：/history 6。"
 
 TASK_DONE = "该任务已标记为完成，无需继续报送。"
 
-STATE_LABELS = {"reported": "已报", "unreported": "未报", "overdue": "逾期", "support": "配合"}
+STATE_LABELS = {
+    "reported": "已报",
+    "unreported": "未报",
+    "overdue": "逾期",
+    "done": "已完成",
+    "support": "配合",
+}
+STATE_ORDER = {"overdue": 0, "unreported": 1, "reported": 2, "done": 3, "support": 4}
 
 
 def ask_progress(no: int, text: str, correcting: bool) -> str:
@@ -463,7 +458,9 @@ def task_line(no: int, text: str, state: str, deadline: date | None) -> str:
     tail = ""
     if deadline is not None and state in ("unreported", "overdue"):
         tail = f"，截止{deadline.month}月{deadline.day}日"
-    mark = {"reported": "✅", "unreported": "⬜", "overdue": "🔴", "support": "▫️"}[state]
+    mark = {"reported": "☑️", "unreported": "⬜", "overdue": "🔴", "done": "✅", "support": "▫️"}[
+        state
+    ]
     return f"{mark} 第{no}项 {esc(short(text, 28))}（{label}{tail}）"
 
 
@@ -474,7 +471,9 @@ def tasks_page(
     head = (
         f"<b>{esc(unit)}任务</b>（第{page}/{pages}页）\n"
         f"牵头：已报{counts.get('reported', 0)}项，未报{counts.get('unreported', 0)}项，"
-        f"逾期{counts.get('overdue', 0)}项；配合{counts.get('support', 0)}项"
+        f"逾期{counts.get('overdue', 0)}项"
+        + (f"，已完成{counts['done']}项" if counts.get("done") else "")
+        + f"；配合{counts.get('support', 0)}项"
     )
     return head + "\n\n" + "\n".join(lines) + "\n\n报送请发送 /report。"
 
@@ -507,6 +506,7 @@ class ReminderLine:
     deadline: datetime  # aware, local
     step: str  # before | day_before | due | overdue | escalate
     overdue: int = 0
+    earlier: int = 0  # earlier cycles of the task the unit missed (bot.obligations)
 
 
 def line_json(line: ReminderLine) -> dict[str, object]:
@@ -519,6 +519,7 @@ def line_json(line: ReminderLine) -> dict[str, object]:
         "deadline": line.deadline.isoformat(),
         "step": line.step,
         "overdue": line.overdue,
+        "earlier": line.earlier,
     }
 
 
@@ -532,12 +533,14 @@ def line_from_json(data: dict[str, object]) -> ReminderLine:
         deadline=datetime.fromisoformat(str(data["deadline"])),
         step=str(data["step"]),
         overdue=int(str(data.get("overdue", 0))),
+        earlier=int(str(data.get("earlier", 0))),
     )
 
 
 def _when(line: ReminderLine) -> str:
     if line.step in ("overdue", "escalate"):
-        return f"截止{day(line.deadline.date())}，已逾期{line.overdue}个工作日"
+        earlier = f"；此前另有{line.earlier}期未报送" if line.earlier else ""
+        return f"截止{day(line.deadline.date())}，已逾期{line.overdue}个工作日{earlier}"
     tail = {"before": "请提前准备", "day_before": "下一工作日截止", "due": "今日截止"}[line.step]
     return f"截止时间{moment(line.deadline)}，{tail}"
 

@@ -40,6 +40,8 @@ from bot.views import (
 )
 
 __all__ = [
+    "CLOSE_YEAR_BUTTON",
+    "CLOSE_YEAR_USAGE",
     "EXPORT_EMPTY",
     "HISTORY_BUTTON",
     "LEDGER_HEADERS",
@@ -48,10 +50,13 @@ __all__ = [
     "OVERDUE_PAGE_ROWS",
     "PREV_PAGE",
     "SUMMARY_NONE",
+    "SUMMARY_NONE_OFFICE",
     "TASK_CARD_BUTTON",
     "TASK_NOT_VISIBLE",
     "TASK_NO_USAGE",
+    "YEAR_ARG_USAGE",
     "circular",
+    "close_year_confirm",
     "export_caption",
     "filter_problem",
     "ledger_filename",
@@ -73,6 +78,11 @@ __all__ = [
     "task_history",
     "task_not_found",
     "units_overview",
+    "year_closed",
+    "year_not_closable",
+    "year_not_closed",
+    "year_note",
+    "year_reopened",
 ]
 
 LIGHT_MARKS: Mapping[Light, str] = {
@@ -90,7 +100,45 @@ TASK_CARD_BUTTON = "返回任务卡片"
 TASK_NO_USAGE = "请在 /task 后输入任务序号，例如：/task 6。"
 TASK_NOT_VISIBLE = "该任务不属于本单位，无法查看。"
 SUMMARY_NONE = "您分管（挂钩）的任务在本年度任务表中暂无记录。如有疑问请联系市大督导办。"
+SUMMARY_NONE_OFFICE = "本年度任务表尚未导入，暂无进展摘要。请管理员导入任务表。"
 EXPORT_EMPTY = "本年度任务表尚未导入，暂无可导出的台账。"
+CLOSE_YEAR_USAGE = "请在 /closeyear 后输入年度，例如：/closeyear 2026。"
+CLOSE_YEAR_BUTTON = "确认结束{year}年度督办"
+YEAR_ARG_USAGE = "年度应为四位数字，例如：/export 2026。"
+
+
+def close_year_confirm(year: int) -> str:
+    """Asked before a year is closed."""
+    return (
+        f"确认结束{year}年度督办？\n结束后该年度任务不再提醒、催办和通报，"
+        f"报送记录和台账仍可查阅（如 /export {year}、/task {year}-6）。"
+    )
+
+
+def year_closed(year: int, working: int) -> str:
+    """A year was closed."""
+    return f"{year}年度督办已结束。各项查询和提醒现按{working}年度任务表进行。"
+
+
+def year_reopened(year: int) -> str:
+    """A closed year was opened again."""
+    return f"{year}年度督办已重新开启。"
+
+
+def year_not_closed(year: int) -> str:
+    """--reopen for a year that is open."""
+    return f"{year}年度督办尚未结束，无需重新开启。"
+
+
+def year_not_closable(year: int) -> str:
+    """A year without a register, or closed already."""
+    return f"{year}年度没有可结束的督办：任务表未导入，或该年度已结束。"
+
+
+def year_note(year: int, today: date) -> str:
+    """Said beside a view that shows a year other than the calendar year."""
+    return f"（{year}年度）" if year != today.year else ""
+
 
 _KIND_LABELS = {"monthly": "月报", "quarterly": "季报", "dates": "节点报送"}
 _COMPARATORS = {"at_least": "不低于", "at_most": "不高于", "exact": ""}
@@ -177,12 +225,12 @@ def nudge_button(no: int, unit: str) -> str:
     return f"催办 第{no}项 {unit}"
 
 
-def overdue_none(label: str, own: bool) -> str:
-    """Nothing overdue (for the filter, if any)."""
-    scope = "您分管的任务" if own else ""
-    if label:
-        return f"{scope}「{esc(label)}」目前没有逾期未报事项。"
-    return f"{scope}目前没有逾期未报事项，各单位均已按期报送。"
+def overdue_none(label: str, own: bool, year: int) -> str:
+    """Nothing overdue now (for the filter, if any). Never "all reported": earlier missed
+    cycles stay on the record (/units)."""
+    scope = "您分管的" if own else ""
+    where = f"「{esc(label)}」" if label else ""
+    return f"{year}年度{scope}任务{where}目前没有待报送的逾期事项。往期缺报情况请发送 /units 查看。"
 
 
 def filter_problem(problem: FilterProblem) -> str:
@@ -233,9 +281,10 @@ def overdue_page(
     as_of: datetime,
     continued: bool,
     nudged: Mapping[tuple[int, int], datetime],
+    year: int,
 ) -> str:
     """One page of /overdue, grouped by unit, worst first."""
-    title = "分管任务逾期未报事项" if own else "逾期未报事项"
+    title = f"{year}年度" + ("分管任务逾期未报事项" if own else "逾期未报事项")
     where = f"（筛选：{esc(label)}）" if label else ""
     lines = [
         f"<b>{title}</b>{where}",
@@ -252,7 +301,11 @@ def overdue_page(
         done = nudged.get((row.task_id, row.unit_id))
         mark = f"（今日{done:%H:%M}已催办）" if done is not None else ""
         leaders = esc("、".join(row.leaders) or "—")
-        line = f"· 第{row.task_no}项{role} {esc(short(row.task_text, 20))}｜分管：{leaders}{mark}"
+        earlier = f"（此前另有{row.earlier}期未报）" if row.earlier else ""
+        line = (
+            f"· 第{row.task_no}项{role} {esc(short(row.task_text, 20))}{earlier}"
+            f"｜分管：{leaders}{mark}"
+        )
         lines.append(line if shared else f"{line}\n　{_row_when(row)}")
     return "\n".join(lines)
 
@@ -317,28 +370,32 @@ def target_plain(target: TargetInfo) -> str:
     return f"{target.metric}{verb}{cmp}{pct(target.value)}{target.unit}"
 
 
+def _duty_flag(s: Standing) -> str:
+    """What the unit owes now, and the earlier cycles it missed."""
+    earlier = f"（此前另有{s.earlier_missed}期未报）" if s.earlier_missed else ""
+    if s.done:
+        return f"✅本单位已完成{earlier}"
+    if s.missed is not None:
+        return f"⚠️{cycle_label(s.missed.key)}逾期未报{earlier}"
+    if s.current is not None and not s.reported_current:
+        return f"{cycle_label(s.current.key)}待报{earlier}"
+    return f"往期{s.earlier_missed}期未报" if s.earlier_missed else ""
+
+
 def _latest_line(s: Standing, tz: tzinfo) -> str:
     role = "牵头" if s.unit.lead else "责任"
     name = f"{esc(s.unit.name)}（{role}）"
     if s.latest is None:
-        if s.missed is not None:
-            tail = f"，⚠️{cycle_label(s.missed.key)}逾期未报"
-        elif s.current is not None and not s.reported_current:
-            tail = f"，{cycle_label(s.current.key)}待报"
-        else:
-            tail = ""
-        return f"· {name}：暂无报送{tail}"
+        flag = _duty_flag(s)
+        return f"· {name}：暂无报送{'，' + flag if flag else ''}"
     r = s.latest.report
     bits = [moment(r.created_at.astimezone(tz)), f"{cycle_label(r.cycle_key)}报送"]
     if r.percent is not None:
         bits.append(f"{pct(r.percent)}%")
     if r.version > 1:
         bits.append(f"第{r.version}版")
-    flag = ""
-    if s.missed is not None:
-        flag = f"　⚠️{cycle_label(s.missed.key)}逾期未报"
-    elif s.current is not None and not s.reported_current:
-        flag = f"　{cycle_label(s.current.key)}待报"
+    flag = _duty_flag(s)
+    flag = f"　{flag}" if flag else ""
     return f"· {name} {' · '.join(bits)}{flag}\n　{esc(short(r.text, 70))}"
 
 
@@ -383,7 +440,8 @@ def task_card(card: Card, tz: tzinfo) -> str:
     lines += ["", "<b>各单位最新报送</b>"]
     silent = 0
     for s in card.board.units:
-        if not s.unit.lead and s.latest is None and s.unreported is None:
+        owing_now = s.missed is not None or (s.current is not None and not s.reported_current)
+        if not s.unit.lead and s.latest is None and not owing_now:
             silent += 1
             continue
         lines.append(_latest_line(s, tz))
@@ -422,26 +480,35 @@ def _unit_line(u: UnitLine) -> str:
         who = f"联络员无法送达（{u.liaisons.active}人）"
     else:
         who = f"联络员{u.liaisons.reachable}人"
-    if u.owed:
-        rate = f"本期已报{u.reported}/{u.owed}（{round(100 * u.reported / u.owed)}%）"
-    else:
-        rate = "本期无报送任务"
-    late = f" · 逾期{u.overdue}项" if u.overdue else ""
-    return f"· {esc(u.name)}：{who} · {rate}{late}"
+    parts = [who]
+    parts.append(f"当期已报{u.reported}/{u.owed}" if u.owed else "当期无报送任务")
+    if u.overdue:
+        parts.append(f"逾期未报{u.overdue}项")
+    record = u.record
+    if record.owed:
+        rate = record.rate or 0.0
+        missed = f"，缺报{record.missed}项次" if record.missed else ""
+        parts.append(f"全年报送率{round(100 * rate)}%{missed}")
+    return f"· {esc(u.name)}：{'｜'.join(parts)}"
 
 
-def units_overview(lines: Sequence[UnitLine], as_of: datetime) -> str:
-    """/units: which units can be reminded, and each unit's reporting rate this cycle."""
+def units_overview(
+    lines: Sequence[UnitLine], as_of: datetime, *, year: int, open_key: str | None
+) -> str:
+    """/units: which units can be reminded, the open cycle's reporting, the year's record."""
     cannot = [u for u in lines if not u.reachable]
     can = [u for u in lines if u.reachable]
     owed = sum(u.owed for u in lines)
     reported = sum(u.reported for u in lines)
     overall = f"{reported}/{owed}（{round(100 * reported / owed)}%）" if owed else "—"
+    missed = sum(u.record.missed for u in lines)
+    period = f"（{cycle_label(open_key)}）" if open_key else ""
     out = [
-        "<b>各单位联络员绑定及本期报送情况</b>",
+        f"<b>{year}年度各单位联络员绑定及报送情况</b>",
         f"截至{moment(as_of)}。可提醒{len(can)}个单位，无法提醒{len(cannot)}个单位；"
-        f"全市本期已报{overall}。",
-        "（本期指各任务当前报送周期，月报即本月。）",
+        f"全市当期{period}已报{overall}，全年累计缺报{missed}项次。",
+        "（当期：各任务正在报送的一期；逾期未报：上一期截止已过仍未报送；"
+        "报送率与缺报按各期应报的单位·任务计。）",
     ]
     if cannot:
         out += ["", f"<b>无法提醒（未绑定或无法送达，{len(cannot)}个）</b>"]
@@ -463,13 +530,18 @@ def _counts(summary: Summary) -> str:
     return "　".join(parts)
 
 
-def summary_text(summary: Summary, tz: tzinfo, *, limit: int = 5) -> str:
-    """The daily summary: counts by light, red tasks with why, new reports, due this week."""
+def summary_text(summary: Summary, tz: tzinfo, *, limit: int = 5, year: int | None = None) -> str:
+    """The daily summary: counts by light, red tasks with why, new reports, due this week.
+
+    `year`: the register's year, named in the title when it is not the calendar year (January
+    of the next year, before the office closes the year).
+    """
+    note = year_note(year, summary.day) if year is not None else ""
     if summary.leader is not None:
-        title = f"<b>分管任务进展摘要</b>（{esc(summary.leader)}，{day(summary.day)}）"
+        title = f"<b>分管任务进展摘要</b>{note}（{esc(summary.leader)}，{day(summary.day)}）"
         scope = f"分管任务{summary.total}项"
     else:
-        title = f"<b>全市重点任务进展摘要</b>（{day(summary.day)}）"
+        title = f"<b>全市重点任务进展摘要</b>{note}（{day(summary.day)}）"
         scope = f"全市任务{summary.total}项"
     lines = [title, f"{scope}：{_counts(summary)}"]
     if summary.overdue_rows:

@@ -125,7 +125,7 @@ async def test_overdue_lists_pages_and_filters(h: Harness) -> None:
     first = await h.command(office, "overdue")
     check_limits(first)
     body = first.plain or ""
-    assert body.startswith("逾期未报事项")
+    assert body.startswith("2026年度逾期未报事项")
     assert "截至3月27日（周五）10:00，共" in body
     total = int(body.split("，共")[1].split("项")[0])
     pages = await all_pages(h, office, first)
@@ -161,7 +161,8 @@ async def test_overdue_lists_pages_and_filters(h: Harness) -> None:
     march = await h.command(office, "overdue", "2026-03")
     assert f"共{total}项" in (march.plain or "")
     february = await h.command(office, "overdue", "2026-02")
-    assert february.plain == "「2026-02」目前没有逾期未报事项。"
+    assert february.plain == texts.overdue_none("2026-02", False, 2026)
+    assert "均已按期报送" not in (february.plain or "")
     unknown = await h.command(office, "overdue", "火星局")
     assert "未找到与「火星局」对应的单位、领导、板块或报送期" in (unknown.plain or "")
     towns = await h.command(office, "overdue", "镇")
@@ -177,6 +178,12 @@ async def test_nudge_from_overdue_reaches_the_liaison_who_reports(h: Harness) ->
     assert edited.message_id == page.message_id
     assert "第3项" in (edited.plain or "") and "（今日10:00已催办）" in (edited.plain or "")
     assert "催办 第3项 发改局" not in buttons(edited)
+    # The same unit and task again today: refused, nothing recorded.
+    tasks, units = await ids(h)
+    again = await h.press_data(
+        office, edited.message_id, encode("ovn", tasks[3], units["发改局"], "o", 0, "")
+    )
+    assert again == "今日已催办发改局（10:00），请勿重复催办。"
 
     tasks, units = await ids(h)
     nudges = await h.rows(Nudge)
@@ -203,11 +210,11 @@ async def test_nudge_from_overdue_reaches_the_liaison_who_reports(h: Harness) ->
     after = await h.command(office, "overdue", "发改局")
     assert "第3项" not in (after.plain or "")
 
-    # The same unit and task again today: refused, nothing recorded.
+    # Reported now, and April's report is not due yet: nothing to urge.
     again = await h.press_data(
         office, after.message_id, encode("ovn", tasks[3], units["发改局"], "o", 0, "")
     )
-    assert again == "今日已催办发改局（10:00），请勿重复催办。"
+    assert again == "发改局本期进展已报送，无需催办。"
     # A unit nobody can reach, and a unit that is not on the task.
     nobody = await h.press_data(
         office, after.message_id, encode("ovn", tasks[2], units["财政局"], "c")
@@ -225,7 +232,7 @@ async def test_leader_sees_own_tasks_and_cannot_nudge(h: Harness) -> None:
     leader = people["leader"]
     first = await h.command(leader, "overdue")
     check_limits(first)
-    assert (first.plain or "").startswith("分管任务逾期未报事项")
+    assert (first.plain or "").startswith("2026年度分管任务逾期未报事项")
     assert not any(b.startswith("催办") for b in buttons(first))
     for page in await all_pages(h, leader, first):
         for line in page.splitlines():
@@ -259,7 +266,8 @@ async def test_task_card_history_and_access(h: Harness) -> None:
     assert "完成投资不低于800亿元：最新320亿元（40%），发改局 3月16日" in body
     assert "发改局（牵头） 3月16日（周一）10:00 · 3月报送 · 40%" in body
     assert REPLY in body
-    assert buttons(card) == ["报送记录（1条）", "催办 第6项 发改局"]  # April not yet reported
+    # March reported; April's report is not due yet (its reminders begin 4-21): no 催办.
+    assert buttons(card) == ["报送记录（1条）"]
 
     _, history = await h.press(office, card, "报送记录（1条）")
     assert "第6项任务报送记录（共1条，第1/1页）" in (history.plain or "")
@@ -323,15 +331,17 @@ async def test_units_shows_who_can_be_reminded_and_rates(h: Harness) -> None:
     overview = await h.command(people["office"], "units")
     check_limits(overview)
     body = overview.plain or ""
-    assert body.startswith("各单位联络员绑定及本期报送情况")
+    assert body.startswith("2026年度各单位联络员绑定及报送情况")
+    assert "全市当期（4月）已报0/151（0%），全年累计缺报146项次" in body
     assert "可提醒1个单位，无法提醒79个单位" in body
-    assert "工信局：联络员无法送达（1人） · 本期无报送任务" not in body
+    assert "工信局：联络员无法送达（1人）｜当期无报送任务" not in body
     assert "工信局：联络员无法送达（1人）" in body
     assert "财政局：未绑定联络员" in body
-    assert "发改局：联络员1人 · 本期已报0/14（0%） · 逾期12项" in body
+    # April is open (none due yet); 12 of March's 14 are overdue, 2 were reported.
+    assert "发改局：联络员1人｜当期已报0/14｜逾期未报12项｜全年报送率14%，缺报12项次" in body
     assert body.index("无法提醒（") < body.index("发改局：联络员1人")
     admin = await h.bound("管理员", Role.ADMIN)
-    assert ((await h.command(admin, "units")).plain or "").startswith("各单位联络员绑定")
+    assert ((await h.command(admin, "units")).plain or "").startswith("2026年度各单位联络员绑定")
     for who in (people["leader"], people["fgj"]):
         assert (await h.command(who, "units")).plain == texts.DENIED
 

@@ -44,6 +44,7 @@ COMMAND_ACCESS: dict[str, set[str]] = {
     "units": {OFFICE, ADMIN},
     "summary": {OFFICE, LEADER},
     "export": {OFFICE, ADMIN},
+    "closeyear": {OFFICE},
 }
 
 # Who may press each kind of button (by the prefix of its callback data).
@@ -65,6 +66,7 @@ BUTTON_ACCESS: dict[str, set[str]] = {
     "ovn": {OFFICE},
     "tkh": BOUND,
     "tkc": BOUND,
+    "cy": {OFFICE},
 }
 
 SKIP_TABLES = {"audit_log", "inbox"}  # these record the attempt itself
@@ -147,6 +149,8 @@ def forged(prefix: str, task_id: int, shared_task_id: int) -> str:
         # Task 31 is led by both liaisons' units, so both may open it.
         "tkh": (shared_task_id, 0),
         "tkc": (shared_task_id,),
+        # A year with no register: an allowed press must not close anything.
+        "cy": (1999,),
     }
     return encode(prefix, *args.get(prefix, (1,)))
 
