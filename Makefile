@@ -20,11 +20,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-## lint: ruff, ruff format --check, mypy
+## lint: ruff, ruff format --check, mypy, and the layer contracts (import-linter)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 ## bench: every benchmark, one after the other; each prints its table and PASS/FAIL lines
 bench: $(STAMP)

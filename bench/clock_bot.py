@@ -17,7 +17,7 @@ import time
 from datetime import datetime, timedelta
 
 from bot.config import load_settings
-from bot.runtime import BotRuntime, tune_collector
+from bot.runtime.run import BotRuntime, tune_collector
 
 
 class OffsetClock:

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.register import load_json
-from bot.roles import Role
+from bot.domain.register import load_json
+from bot.domain.roles import Role
 from db.engine import create_engine
 from db.migrate import upgrade
 from db.models import Contact, TaskUnit, Unit

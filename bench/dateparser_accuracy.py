@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dateparser.search import search_dates
 
-from bot.dates import parse_due_date
-from bot.workcal import WorkCalendar
+from bot.domain.dates import parse_due_date
+from bot.domain.workcal import WorkCalendar
 from tests.date_cases import CASES, CATEGORIES
 
 

@@ -58,9 +58,9 @@ from bench.common import (
     steal_share,
 )
 from bot.config import Settings
+from bot.domain.workcal import WorkCalendar
 from bot.emulator import Emulator, EmulatorServer
-from bot.runtime import tune_collector
-from bot.workcal import WorkCalendar
+from bot.runtime.run import tune_collector
 from db.engine import create_engine, make_sessionmaker
 from db.models import OutboxMessage
 from jobs.reminders import plan_reminders
@@ -178,7 +178,7 @@ async def run_sender(
     # cycle collector re-walked the 10,000 users and chats made above and paused the server
     # for milliseconds at a time; at 10x (30 sends per 100 ms window) a pause of about 7 ms
     # pushes a 31st arrival into one window, and most 429s measured were that (15 -> 3 of
-    # 10,000 at 10x). Tuned as the bot tunes its own process (bot.runtime.tune_collector).
+    # 10,000 at 10x). Tuned as the bot tunes its own process (bot.runtime.run.tune_collector).
     tune_collector()
     async with EmulatorServer(emu) as server:
         me = psutil.Process()

@@ -7,7 +7,8 @@ Modes (each sends the pending outbox of the database it is given, then prints on
   rates scaled by `--speedup`) wrapping a plain loop over the same messages;
 - `raw`: the same loop with no limiter at all (the HTTP path's physical ceiling).
 
-All three use the bot's HTTP transport (`bot.http.AiohttpRequest`), so the modes differ only in
+All three use the bot's HTTP transport (`bot.transport.http.AiohttpRequest`), so the modes
+differ only in
 how they pace.
 """
 
@@ -28,9 +29,9 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.clock import ManualClock
 from bot.config import Settings
-from bot.http import AiohttpRequest
+from bot.domain.clock import ManualClock
+from bot.transport.http import AiohttpRequest
 from db.engine import create_engine, make_sessionmaker
 from db.models import OutboxMessage
 from jobs.sender import OutboxSender, RateGate

@@ -47,17 +47,17 @@ from bench.people import (
     bot_messages_with,
     report_once,
 )
-from bot.app import transient
-from bot.clock import ManualClock
 from bot.config import Settings
+from bot.domain.clock import ManualClock
+from bot.domain.roles import Role
+from bot.domain.workcal import WorkCalendar
 from bot.emulator import Emulator, EmulatorRequest, FaultRule
 from bot.emulator.faults import FaultKind
-from bot.roles import Role
-from bot.runtime import BotRuntime
-from bot.workcal import WorkCalendar
+from bot.runtime.app import transient
+from bot.runtime.run import BotRuntime
+from bot.runtime.scheduling import run_planning
 from db.engine import create_engine, make_sessionmaker
 from db.models import Contact, InboxUpdate, Leader, OutboxMessage, Report
-from jobs.schedule import run_planning
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 IMPORTED = datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI)

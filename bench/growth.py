@@ -9,8 +9,8 @@ PostgreSQL; the clock at 2026-11-20 10:00. The two generated sets differ only in
 is the cost of volume: indexes, not scans.
 
 Each operation does what its handler in handlers/office.py does, minus Telegram: the queries
-of db/views.py in one session, the assembly of bot/views.py, and the reply text of
-bot/texts (or, for the export, the .xlsx bytes of bot/ledger.py):
+of db/views/ in one session, the assembly of bot/domain/, and the reply text of
+bot/texts (or, for the export, the .xlsx bytes of bot/services/workbook.py):
 - /overdue: the office's first page (every overdue task and unit counted, 15 rows shown);
 - task card: /task N for a different task each run;
 - leader summary: /summary for a supervising leader (the daily digest's content);
@@ -42,15 +42,16 @@ from bench.common import Verdicts, database, print_table
 from bench.datagen import NOW, YEAR, Generated, real_register, synthetic
 from bot import texts
 from bot.config import Settings
-from bot.export import export_ledger
-from bot.runtime import tune_collector
-from bot.views import ALL, SummaryBuilder, build_card
-from bot.workcal import WorkCalendar
+from bot.domain.cards import build_card
+from bot.domain.overdue import ALL
+from bot.domain.summaries import SummaryBuilder, previous_summary
+from bot.domain.workcal import WorkCalendar
+from bot.runtime.run import tune_collector
+from bot.services.export import export_ledger
 from db import views
 from db.engine import create_engine, make_sessionmaker
 from db.models import Leader, Task, TaskLeader
 from db.register_cache import RegisterCache
-from jobs.summaries import previous_summary
 
 OPERATIONS = ("/overdue", "task card", "leader summary", "export")
 TARGET_MS = 100.0

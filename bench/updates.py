@@ -20,7 +20,7 @@ waits, without the simulated person's own overhead. Two loads:
 - paced: conversations start at a fixed rate below every bot's capacity (20 updates/s); gives
   the latency a person sees when the bot is not saturated.
 
-The deployed bot answers through its reply rate limiter (`bot.app.reply_rate_limiter`:
+The deployed bot answers through its reply rate limiter (`bot.runtime.app.reply_rate_limiter`:
 python-telegram-bot's AIORateLimiter with its 20 a minute per group and its 429 handling,
 without the overall 30 messages/s cap: that is Telegram's limit for bulk notifications, which
 only the outbox sends, paced by jobs.sender; on answers it made this benchmark measure the cap
@@ -61,8 +61,8 @@ from bench.common import (
     percentile,
     print_table,
 )
-from bot.clock import SystemClock
 from bot.config import Settings
+from bot.domain.clock import SystemClock
 from bot.emulator import Emulator, EmulatorServer
 from bot.emulator.state import StoredMessage
 from db.engine import create_engine, make_sessionmaker

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.register import TargetData
+from bot.domain.register import TargetData
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEED = ROOT / "seed_tasks.json"
@@ -50,8 +50,8 @@ def _sheet_year(path: Path, explicit: int | None) -> int:
 
 async def cmd_import_tasks(args: argparse.Namespace, settings: Settings) -> int:
     """Import the year's task register (seed_tasks.json, or the office's .xlsx/.csv sheet)."""
-    from bot.clock import SystemClock
-    from bot.register import RegisterError, load_json, load_sheet
+    from bot.domain.clock import SystemClock
+    from bot.domain.register import RegisterError, load_json, load_sheet
     from db.engine import create_engine, make_sessionmaker
     from db.migrate import upgrade
     from db.register import import_register
@@ -94,7 +94,7 @@ async def cmd_import_tasks(args: argparse.Namespace, settings: Settings) -> int:
 
 def _sheet_targets(text: str) -> list[TargetData]:
     """The notice parser's target extraction, so a sheet's tasks get targets too."""
-    from bot.notice import NoticeError, extract_targets
+    from bot.domain.notice import NoticeError, extract_targets
 
     try:
         found, _excluded = extract_targets(text)
@@ -126,7 +126,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print("未配置 BOT_TOKEN：启动本地沙盒（不连接 Telegram）。")
         await run_sandbox(settings)
         return 0
-    from bot.runtime import BotRuntime, tune_collector
+    from bot.runtime.run import BotRuntime, tune_collector
 
     if await _import_seed_if_empty(settings):
         print(f"数据库中没有任务，已导入 {DEFAULT_SEED.name}。")
@@ -151,8 +151,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _import_seed_if_empty(settings: Settings) -> bool:
     """A new installation starts with the register beside the code."""
-    from bot.clock import SystemClock
-    from bot.register import load_json
+    from bot.domain.clock import SystemClock
+    from bot.domain.register import load_json
     from db.engine import create_engine, make_sessionmaker
     from db.migrate import upgrade
     from db.register import import_register
@@ -190,12 +190,11 @@ async def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
     """Create invite links (one, or one per unit into a CSV for bulk onboarding)."""
     from datetime import timedelta
 
-    from bot.clock import SystemClock
-    from bot.roles import LeaderRef, Role, UnitRef
+    from bot.domain.clock import SystemClock
+    from bot.domain.roles import LeaderRef, Role, UnitRef, invite_link
     from db import people
     from db.engine import create_engine, make_sessionmaker
     from db.migrate import upgrade
-    from handlers.admin import invite_link
 
     username = await _bot_username(settings)
     ttl = timedelta(hours=settings.invite_ttl_hours)
@@ -261,8 +260,8 @@ async def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_build_seed(args: argparse.Namespace, settings: Settings) -> int:
-    """Turn the notice's text into seed_tasks.json (python -m bot.notice does the work)."""
-    from bot import notice
+    """Turn the notice's text into seed_tasks.json (python -m bot.domain.notice does the work)."""
+    from bot.domain import notice
 
     argv = [args.notice] if args.notice else []
     if args.output:
@@ -275,9 +274,9 @@ async def cmd_build_seed(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the ledger (督查台账) of the working year (or --year) to an .xlsx file."""
     from bot import texts
-    from bot.clock import SystemClock
-    from bot.export import export_ledger
-    from bot.runtime import load_calendar
+    from bot.domain.clock import SystemClock
+    from bot.runtime.run import load_calendar
+    from bot.services.export import export_ledger
     from db.engine import create_engine, make_sessionmaker
     from db.migrate import upgrade
 
@@ -304,7 +303,7 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_close_year(args: argparse.Namespace, settings: Settings) -> int:
     """Close a year (the office's /closeyear), or open it again with --reopen."""
     from bot import texts
-    from bot.clock import SystemClock
+    from bot.domain.clock import SystemClock
     from db import years
     from db.engine import create_engine, make_sessionmaker
     from db.migrate import upgrade
@@ -355,10 +354,10 @@ async def cmd_calendar(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy import select
 
     from bot import texts
-    from bot.calendar_view import render_month
-    from bot.clock import SystemClock
-    from bot.runtime import load_calendar
-    from bot.schedule import rule_for, year_cycles
+    from bot.domain.calendar_view import render_month
+    from bot.domain.clock import SystemClock
+    from bot.domain.deadlines import rule_for, year_cycles
+    from bot.runtime.run import load_calendar
     from db import people
     from db.engine import create_engine, make_sessionmaker
     from db.migrate import upgrade

@@ -178,16 +178,6 @@ async def waiting_senders(session: AsyncSession) -> set[int]:
     return {p for p in rows.all() if p is not None}
 
 
-async def next_retry_at(session: AsyncSession) -> datetime | None:
-    """When the earliest postponed update is due again."""
-    return await session.scalar(
-        select(InboxUpdate.next_attempt_at)
-        .where(InboxUpdate.status == "new", InboxUpdate.next_attempt_at.is_not(None))
-        .order_by(InboxUpdate.next_attempt_at)
-        .limit(1)
-    )
-
-
 async def highest_id(session: AsyncSession) -> int | None:
     """The newest update id ever stored (to resume getUpdates after it)."""
     return await session.scalar(

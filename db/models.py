@@ -307,7 +307,8 @@ class ReportCycle(Base):
     """Per (task, unit, cycle) reported: when its first report was stored.
 
     Kept by a trigger on `reports` (migration 0006): the record of on-time, late and missed
-    cycles (bot.obligations) reads one row per reported cycle, not every report and correction.
+    cycles (bot.domain.obligations) reads one row per reported cycle, not every report and
+    correction.
     """
 
     __tablename__ = "report_cycles"

@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select, u
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from bot.roles import ContactView, LeaderRef, NewInvite, Principal, Role, UnitRef
+from bot.domain.roles import ContactView, LeaderRef, NewInvite, Principal, Role, UnitRef
 from db.engine import core_connection
-from db.models import AuditEntry, Contact, Invite, Leader, Unit, WorkGroup
+from db.models import AuditEntry, Contact, Invite, Leader, Unit, UnitAlias, WorkGroup
 
 CODE_BYTES = 18  # 144 random bits; base64url gives 24 characters, within /start's 64
 
@@ -459,8 +459,6 @@ async def count_admins(session: AsyncSession) -> int:
 
 async def find_unit(session: AsyncSession, name: str) -> UnitRef | None:
     """A reportable unit (not a group) by its name or an alias."""
-    from db.models import UnitAlias
-
     unit = await session.scalar(select(Unit).where(Unit.name == name, Unit.kind != "group"))
     if unit is None:
         alias = await session.scalar(select(UnitAlias).where(UnitAlias.alias == name))

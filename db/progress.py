@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.obligations import completed_at
+from bot.domain.obligations import completed_at
 from db.engine import core_connection
 from db.models import (
     AppState,
@@ -101,7 +101,7 @@ async def reported_keys(
     session: AsyncSession, pairs: Iterable[Pair], cycle_keys: Iterable[str] | None = None
 ) -> dict[Pair, dict[str, datetime]]:
     """The cycles each (task, unit) has reported (only `cycle_keys`, when given), each with
-    its first report's time (`bot.obligations.Reported`).
+    its first report's time (`bot.domain.obligations.Reported`).
 
     Read from report_cycles (one row per reported cycle, kept by a trigger on reports), so
     the cost does not grow with corrections and repeated reports.
@@ -132,7 +132,7 @@ async def done_at(session: AsyncSession, pairs: Iterable[Pair], tz: tzinfo) -> d
     """When each (task, unit)'s part was completed, for the pairs that are complete now.
 
     From the task's completion mark and the unit's newest stated percentage
-    (`bot.obligations.completed_at`); pairs not complete are left out.
+    (`bot.domain.obligations.completed_at`); pairs not complete are left out.
     """
     pairs = list(pairs)
     if not pairs:

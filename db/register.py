@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.register import Register, guess_kind
+from bot.domain.register import Register, guess_kind
 from db.models import (
     AppState,
     Base,

@@ -8,7 +8,8 @@ reads one row, the version every import bumps (`REGISTER_VERSION`): another vers
 import by another process included — drops everything kept. As a backstop for edits made
 outside an import (SQL by hand), nothing is kept longer than `max_age` seconds.
 
-Updates of different people may be handled at once (bot.app.UpdatePump's lanes): one may still
+Updates of different people may be handled at once (bot.runtime.app.UpdatePump's lanes): one
+may still
 be reading in a transaction that validated the old version after another dropped it. What such
 a transaction reads is answered but not kept: every `clear` starts a new epoch, each task
 remembers the epoch it validated in (a context variable), and only reads made in the current
@@ -33,7 +34,7 @@ from db.models import AppState, Unit
 from db.years import REGISTER_VERSION
 
 if TYPE_CHECKING:
-    from bot.views import TaskInfo
+    from bot.domain.model import TaskInfo
 
 NOT_READ: Any = object()  # `validate` without a version read by the caller
 _CACHES = itertools.count()

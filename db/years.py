@@ -1,4 +1,4 @@
-"""Registered and closed years (bot.years), kept in app_state."""
+"""Registered and closed years (bot.domain.years), kept in app_state."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import years as rules
+from bot.domain import years as rules
 from db.models import AppState, Task
 
 IMPORTED = "register_imported:"  # + year: when the year's register first reached the database
@@ -47,7 +47,7 @@ async def years(session: AsyncSession) -> Years:
 
 
 async def working_year(session: AsyncSession, today_year: int) -> int:
-    """The year the bot serves by default (bot.years.working_year)."""
+    """The year the bot serves by default (bot.domain.years.working_year)."""
     found = await years(session)
     return rules.working_year(found.registered, found.closed, today_year)
 

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
 
 from bot import texts as tx
-from bot.roles import LeaderRef, Principal, Role, UnitRef
+from bot.domain.roles import LeaderRef, Principal, Role, UnitRef, invite_link
 from db import people
 from handlers.base import answer, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
@@ -24,11 +24,6 @@ KINDS: dict[str, tuple[Role, bool]] = {
     "g": (Role.LEADER, False),
     "a": (Role.ADMIN, False),
 }
-
-
-def invite_link(bot_username: str, code: str) -> str:
-    """The deep link that binds an account."""
-    return f"https://t.me/{bot_username}?start={code}"
 
 
 async def cmd_invite(update: Update, context: BotContext) -> None:

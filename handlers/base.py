@@ -12,8 +12,9 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
-from bot import api, texts
-from bot.roles import Principal, Role
+from bot import texts
+from bot.domain.roles import Principal, Role
+from bot.transport import api
 from db import people
 from handlers.context import BotContext
 

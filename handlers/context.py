@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
-from bot.clock import Clock
 from bot.config import Settings
-from bot.roles import Principal
-from bot.workcal import WorkCalendar
-from bot.years import working_year
+from bot.domain.clock import Clock
+from bot.domain.roles import Principal
+from bot.domain.workcal import WorkCalendar
+from bot.domain.years import working_year
 from db import people
 from db.register_cache import NOT_READ, RegisterCache
 
@@ -92,7 +92,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         SCOPE.get().accounts.pop(user_id, None)
 
     async def year(self) -> int:
-        """The working year (bot.years): the oldest registered year the office has not closed."""
+        """The working year (bot.domain.years): the oldest registered year not closed."""
         found = await (await self.register()).years(self.session)
         today = self.now().astimezone(self.services.settings.tz)
         return working_year(found.registered, found.closed, today.year)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.roles import Principal, Role
+from bot.domain.roles import Principal, Role
 from handlers.base import ADMIN, ANYONE, BOUND, LEADER, LIAISON, OFFICE
 
 log = logging.getLogger(__name__)

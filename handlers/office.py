@@ -1,7 +1,8 @@
 """/overdue, /task, /units, /summary, /export and their buttons (催办, pages, report history).
 
-Thin glue: queries in db/views.py, assembly in bot/views.py, texts in bot/texts/office.py, the
-nudge in jobs/nudge.py. Every button re-checks what its ids point to: the task must exist and
+Thin glue: queries in db/views/, assembly in bot/domain/ (overdue, cards, units, summaries),
+texts in bot/texts/office.py, the nudge in bot/services/nudge.py. Every button re-checks what
+its ids point to: the task must exist and
 be visible to the caller, the unit must owe the task a report.
 """
 
@@ -16,24 +17,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot import texts
-from bot.export import export_ledger
-from bot.roles import Principal
-from bot.views import (
-    ALL,
-    FilterProblem,
-    OverdueFilter,
-    SummaryBuilder,
-    UnitTally,
-    build_card,
-    decode_filter,
-    parse_filter,
-    unit_lines,
-)
+from bot.domain.cards import build_card
+from bot.domain.overdue import ALL, FilterProblem, OverdueFilter, decode_filter, parse_filter
+from bot.domain.roles import Principal
+from bot.domain.summaries import previous_summary
+from bot.domain.units import UnitTally, unit_lines
+from bot.services.export import export_ledger
+from bot.services.nudge import NudgeOutcome, nudge_unit
+from bot.services.summaries import build_summaries
 from db import people, tasks, views, years
 from handlers.base import answer, clean_text, deny, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
-from jobs.nudge import NudgeOutcome, nudge_unit
-from jobs.summaries import previous_summary
 
 log = logging.getLogger(__name__)
 
@@ -427,28 +421,41 @@ async def cmd_summary(update: Update, context: BotContext) -> None:
     now = context.now()
     year = await context.year()
     since = previous_summary(now, settings, services.calendar)
-    who: list[tuple[str | None, views.Scope]]
     if principal.office:
-        who = [(None, views.Scope(year))]
-    else:
-        who = [(x.name, views.Scope(year, leader_ids=(x.id,))) for x in principal.leaders]
-    for leader, scope in who:
-        builder = SummaryBuilder(leader=leader, now=now, since=since, tz=settings.tz)
-        async for found in views.board_chunks(
+        built = await build_summaries(
             context.session,
-            scope=scope,
+            scope=views.Scope(year),
+            leaders=(),
+            city=True,
+            overdue=False,
             now=now,
+            since=since,
             settings=settings,
             calendar=services.calendar,
-            details=False,  # a summary shows statuses, not the latest reports' text
             register=await context.register(),
-        ):
-            builder.add(found.boards, found.statuses)
-        if not builder.total:
-            await reply(update, texts.SUMMARY_NONE_OFFICE if leader is None else texts.SUMMARY_NONE)
+        )
+        found = [built.city]
+        none = texts.SUMMARY_NONE_OFFICE
+    else:
+        mine = [(x.id, x.name) for x in principal.leaders]
+        built = await build_summaries(
+            context.session,
+            scope=views.Scope(year, leader_ids=tuple(sorted(i for i, _ in mine))),
+            leaders=mine,
+            city=False,
+            overdue=False,
+            now=now,
+            since=since,
+            settings=settings,
+            calendar=services.calendar,
+            register=await context.register(),
+        )
+        found = [built.leaders.get(i) for i, _ in mine]
+        none = texts.SUMMARY_NONE
+    for summary in found:
+        if summary is None:
+            await reply(update, none)
             continue
-        reports = await views.reports_between(context.session, scope, since, now, limit=5000)
-        summary = builder.build(reports)
         await reply(
             update,
             texts.summary_text(summary, settings.tz, limit=settings.summary_items, year=year),

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot import texts
-from bot.progress import Understood, understand
-from bot.quantities import Target
-from bot.roles import Principal, UnitRef
+from bot.domain.quantities import Target
+from bot.domain.replies import Understood, understand
+from bot.domain.roles import Principal, UnitRef
 from bot.services import duties
 from db import outbox, people, progress, tasks
 from db.models import Report
@@ -49,7 +49,7 @@ def _ref(task: tasks.UnitTask | tasks.TaskView, year: int) -> duties.TaskRef:
 
 
 async def _unit_states(context: BotContext, principal: Principal) -> list[TaskState]:
-    """Every task of the caller's units with its state now (bot.obligations)."""
+    """Every task of the caller's units with its state now (bot.domain.obligations)."""
     year = await context.year()
     tracking = await _tracking(context, year)
     register = await context.register()

@@ -8,10 +8,11 @@ from datetime import timedelta
 from telegram import Update
 
 from bot import texts
-from bot.roles import Role
-from bot.schedule import next_due, rule_for
+from bot.domain.deadlines import next_due, rule_for
+from bot.domain.roles import Role
 from db import people, tasks
 from db.people import BindOutcome
+from handlers import report
 from handlers.base import clean_text, private_chat, reply
 from handlers.context import BotContext
 from handlers.menu import help_sections, set_menu_for
@@ -133,8 +134,6 @@ async def on_unknown_command(update: Update, context: BotContext) -> None:
 
 async def on_text(update: Update, context: BotContext) -> None:
     """Free text in a private chat: a report in progress, a reply to a reminder, or a hint."""
-    from handlers import report
-
     user = update.effective_user
     message = update.effective_message
     if user is None or message is None or not private_chat(update):

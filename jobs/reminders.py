@@ -1,6 +1,6 @@
 """Plan reminders and escalations into the outbox. Safe to run any number of times.
 
-Which steps are due comes from `bot.ladder.steps_to_send`; this job only gathers the
+Which steps are due comes from `bot.domain.ladder.steps_to_send`; this job only gathers the
 obligations (lead units' reports, per cycle), asks the ladder, and writes what is due under
 unique (task, unit, cycle, step, recipient) items — merged into one message per person (chat)
 and kind, split past Telegram's 4096 characters.
@@ -21,13 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
-from bot.cycles import Cycle, CycleRule
-from bot.ladder import Audience, Step, StepKind, overdue_workdays, steps_to_send
-from bot.obligations import Duty, Terms, duty, last_passed, open_cycle
-from bot.roles import Role
-from bot.schedule import rule_for, year_cycles
-from bot.workcal import WorkCalendar
-from bot.years import open_years
+from bot.domain.cycles import Cycle, CycleRule
+from bot.domain.deadlines import rule_for, year_cycles
+from bot.domain.ladder import Audience, Step, StepKind, overdue_workdays, steps_to_send
+from bot.domain.obligations import Duty, Terms, duty, last_passed, open_cycle
+from bot.domain.roles import Role
+from bot.domain.workcal import WorkCalendar
+from bot.domain.years import open_years
 from db import outbox, people, progress, years
 from db.models import AppState, CalendarOverride, Contact, Leader, Task, TaskLeader
 from db.outbox import ItemKey
@@ -79,7 +79,7 @@ async def plan_reminders(
 async def _due_items(
     session: AsyncSession, year: int, now: datetime, settings: Settings, calendar: WorkCalendar
 ) -> list[DueItem]:
-    """The steps due at `now` for the obligations of `year`'s tasks (bot.obligations)."""
+    """The steps due at `now` for the obligations of `year`'s tasks (bot.domain.obligations)."""
     since = await progress.tracking_since(session, year)
     # Plain rows, not ORM objects: at 10,000 tasks the objects and their identity map cost ~20 MB.
     tasks = (

@@ -9,33 +9,18 @@ workday's summary time. The group gets the 通报 only when something is overdue
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
-from bot.roles import Role
-from bot.views import Board, OverdueRow, SummaryBuilder, group_overdue, overdue_rows
-from bot.workcal import WorkCalendar
+from bot.domain.roles import Role
+from bot.domain.summaries import previous_summary, summary_due
+from bot.domain.workcal import WorkCalendar
+from bot.services.summaries import build_summaries
 from db import outbox, people, views, years
 from db.register_cache import RegisterCache
-
-
-def previous_summary(now: datetime, settings: Settings, calendar: WorkCalendar) -> datetime:
-    """The summary time of the workday before `now`'s day."""
-    today = now.astimezone(settings.tz).date()
-    before = calendar.previous_workday(today - timedelta(days=1))
-    return datetime.combine(before, settings.summary_time, tzinfo=settings.tz)
-
-
-def summary_due(now: datetime, settings: Settings, calendar: WorkCalendar) -> bool:
-    """True on a workday between summary_time and summary_latest."""
-    local = now.astimezone(settings.tz)
-    if not calendar.is_workday(local.date()):
-        return False
-    return settings.summary_time <= local.time().replace(tzinfo=None) < settings.summary_latest
 
 
 async def send_daily_summaries(
@@ -57,55 +42,41 @@ async def send_daily_summaries(
     year = await years.working_year(session, today.year)
     scope = views.Scope(year)
     since = previous_summary(now, settings, calendar)
-    leaders = [
-        (contact, leader_id, SummaryBuilder(leader=leader, now=now, since=since, tz=tz))
-        for contact, leader_id, leader in await views.leader_contacts(session)
-        if contact.reachable
-    ]
-    city = SummaryBuilder(leader=None, now=now, since=since, tz=tz)
-    overdue: list[OverdueRow] = []
-    # A chunk of tasks at a time: the whole year's boards at once took ~45 MB at 10,000 tasks.
     if register is not None:
         await register.validate(session)
-    async for found in views.board_chunks(
+    contacts = [c for c in await views.leader_contacts(session) if c[0].reachable]
+    built = await build_summaries(
         session,
         scope=scope,
+        leaders=sorted({(leader_id, name) for _, leader_id, name in contacts}),
+        city=True,
+        overdue=True,
         now=now,
+        since=since,
         settings=settings,
         calendar=calendar,
-        details=False,
         register=register,
-    ):
-        city.add(found.boards, found.statuses)
-        overdue.extend(overdue_rows(found.boards, calendar, today))
-        by_leader: dict[int, list[Board]] = defaultdict(list)
-        for board in found.boards:
-            for leader_id in board.task.leader_ids:
-                by_leader[leader_id].append(board)
-        for _, leader_id, builder in leaders:
-            builder.add(by_leader.get(leader_id, ()), found.statuses)
-    if not city.total:
+    )
+    if built.city is None:
         return 0
-    reports = await views.reports_between(session, scope, since, now, limit=5000)
     stamp = today.isoformat()
     added = 0
 
-    for contact, _, builder in leaders:
-        if not builder.total:
+    for contact, leader_id, _ in contacts:
+        summary = built.leaders.get(leader_id)
+        if summary is None:
             continue
-        text = texts.summary_text(
-            builder.build(reports), tz, limit=settings.summary_items, year=year
-        )
+        text = texts.summary_text(summary, tz, limit=settings.summary_items, year=year)
         added += await _enqueue(session, f"summary:{contact.id}:{stamp}", contact.chat_id,
                                 contact.id, text, now)  # fmt: skip
 
-    city_text = texts.summary_text(city.build(reports), tz, limit=settings.summary_items, year=year)
+    city_text = texts.summary_text(built.city, tz, limit=settings.summary_items, year=year)
     for contact in await people.contacts_with_role(session, Role.OFFICE):
         if contact.reachable:
             added += await _enqueue(session, f"summary:{contact.id}:{stamp}", contact.chat_id,
                                     contact.id, city_text, now)  # fmt: skip
 
-    groups = group_overdue(overdue)
+    groups = built.overdue
     if groups:
         circular = texts.circular(groups, now.astimezone(tz))
         for group in await people.active_groups(session):

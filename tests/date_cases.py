@@ -1,6 +1,6 @@
 """Deadline expressions with the date each must give, shared by the tests and the benchmark.
 
-Every expected date was worked out by hand from the rules in `bot/dates.py`'s docstring.
+Every expected date was worked out by hand from the rules in `bot/domain/dates.py`'s docstring.
 Reference days: 2026-05-13 is a Wednesday, 2026-07-01 a Wednesday, 2026-01-31 a Saturday,
 2026-09-30 a Wednesday, 2026-12-20 a Sunday. 2026 days off/on by the statutory calendar that
 the workday cases cross: 05-01, 05-04, 05-05 off and 05-09 (Sat) on; 02-16..02-20, 02-23 off

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.clock import ManualClock
 from bot.config import Settings
+from bot.domain.clock import ManualClock
+from bot.domain.register import load_json
+from bot.domain.roles import LeaderRef, Role, UnitRef
 from bot.emulator import ControlClient, EmulatorServer, Person, TranscriptMessage
-from bot.register import load_json
-from bot.roles import LeaderRef, Role, UnitRef
-from bot.runtime import BotRuntime
+from bot.runtime.run import BotRuntime
 from db import inbox, people
 from db.engine import create_engine, make_sessionmaker
 from db.models import Base

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.cli import COMMANDS, build_parser, main
 from bot.config import ConfigError
-from bot.register import load_json
-from bot.runtime import load_calendar
+from bot.domain.register import load_json
+from bot.runtime.run import load_calendar
 from db.models import AuditEntry, CalendarOverride
 from db.register import import_register
 from tests.harness import SEED, make_settings

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot.calendar_view import render_month
-from bot.workcal import WorkCalendar
+from bot.domain.calendar_view import render_month
+from bot.domain.workcal import WorkCalendar
 
 
 def width(line: str) -> int:

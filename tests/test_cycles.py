@@ -5,17 +5,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cycles import (
+from bot.domain.cycles import (
     Cycle,
     CycleRule,
-    current_and_next,
-    cycle_at,
-    cycle_for_report,
     cycles_for_year,
-    previous_cycle,
-    task_active,
 )
-from bot.workcal import WorkCalendar
+from bot.domain.obligations import Terms, credit, last_passed, open_cycle
+from bot.domain.workcal import WorkCalendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 DUE = time(17, 0)
@@ -129,7 +125,8 @@ def test_an_override_made_later_changes_the_cycles_already_worked_out() -> None:
     assert year_of(MONTHLY, cal=cal)[2].deadline == date(2026, 3, 25)
     cal.set_override(date(2026, 3, 25), False)
     assert year_of(MONTHLY, cal=cal)[2].deadline == date(2026, 3, 24)
-    assert cycle_at(MONTHLY, at(2026, 3, 25), 2026, cal, TZ, DUE).key == "2026-04"  # type: ignore[union-attr]
+    moved = open_cycle(year_of(MONTHLY, cal=cal), at(2026, 3, 25))
+    assert moved is not None and moved.key == "2026-04"
     cal.clear_override(date(2026, 3, 25))
     assert year_of(MONTHLY, cal=cal)[2].deadline == date(2026, 3, 25)
 
@@ -171,32 +168,24 @@ def test_2027_without_statutory_data_falls_back_to_monday_to_friday() -> None:
         (datetime(2026, 1, 23, 9, 1, tzinfo=UTC), "2026-02"),
     ],
 )
-def test_cycle_at(moment: datetime, key: str | None) -> None:
-    found = cycle_at(MONTHLY, moment, 2026, WorkCalendar(), TZ, DUE)
+def test_open_cycle(moment: datetime, key: str | None) -> None:
+    found = open_cycle(year_of(MONTHLY), moment)
     assert (found.key if found else None) == key
 
 
-def test_naive_moment_is_refused() -> None:
-    with pytest.raises(ValueError, match="naive"):
-        cycle_at(MONTHLY, datetime(2026, 3, 1, 9, 0), 2026, WorkCalendar(), TZ, DUE)  # noqa: DTZ001
-
-
 @pytest.mark.parametrize(
-    ("moment", "current", "following", "previous"),
+    ("moment", "current", "previous"),
     [
-        (at(2026, 1, 10), "2026-01", "2026-02", None),
-        (at(2026, 9, 24, 18), "2026-10", "2026-11", "2026-09"),
-        (at(2026, 12, 1), "2026-12", None, "2026-11"),
-        (at(2026, 12, 28), None, None, "2026-12"),
+        (at(2026, 1, 10), "2026-01", None),
+        (at(2026, 9, 24, 18), "2026-10", "2026-09"),
+        (at(2026, 12, 1), "2026-12", "2026-11"),
+        (at(2026, 12, 28), None, "2026-12"),
     ],
 )
-def test_current_next_and_previous(
-    moment: datetime, current: str | None, following: str | None, previous: str | None
-) -> None:
-    cur, nxt = current_and_next(MONTHLY, moment, 2026, WorkCalendar(), TZ, DUE)
-    prev = previous_cycle(MONTHLY, moment, 2026, WorkCalendar(), TZ, DUE)
-    assert (cur.key if cur else None, nxt.key if nxt else None) == (current, following)
-    assert (prev.key if prev else None) == previous
+def test_open_and_last_passed(moment: datetime, current: str | None, previous: str | None) -> None:
+    cur = open_cycle(year_of(MONTHLY), moment)
+    prev = last_passed(year_of(MONTHLY), moment)
+    assert (cur.key if cur else None, prev.key if prev else None) == (current, previous)
 
 
 @pytest.mark.parametrize(
@@ -207,28 +196,13 @@ def test_current_next_and_previous(
         (at(2026, 3, 27, 10), {"2026-03"}, "2026-04"),
         (at(2026, 4, 20), {"2026-01"}, "2026-03"),  # Feb stays missed; March is chased
         (at(2026, 12, 28), set(), "2026-12"),
-        (at(2026, 12, 28), {"2026-12"}, None),
+        (at(2026, 12, 28), {"2026-12"}, "2026-12"),  # past the year's end: its last cycle
     ],
 )
-def test_cycle_for_report(moment: datetime, reported: set[str], key: str | None) -> None:
-    found = cycle_for_report(MONTHLY, moment, reported, 2026, WorkCalendar(), TZ, DUE)
+def test_credit(moment: datetime, reported: set[str], key: str | None) -> None:
+    terms = Terms(year_of(MONTHLY))
+    found = credit(terms, dict.fromkeys(reported, moment), moment)
     assert (found.key if found else None) == key
-
-
-@pytest.mark.parametrize(
-    ("today", "completed_on", "active"),
-    [
-        (date(2025, 12, 20), None, True),
-        (date(2026, 6, 1), None, True),
-        (date(2026, 12, 31), None, True),
-        (date(2027, 1, 1), None, False),  # the task's year is over
-        (date(2026, 6, 9), date(2026, 6, 10), True),
-        (date(2026, 6, 10), date(2026, 6, 10), False),  # completed: no reminder that day
-        (date(2026, 11, 1), date(2026, 6, 10), False),
-    ],
-)
-def test_task_active(today: date, completed_on: date | None, active: bool) -> None:
-    assert task_active(today, 2026, completed_on) is active
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import bot.dates
-from bot.dates import add_months, parse_due_date
-from bot.workcal import WorkCalendar
+import bot.domain.dates
+from bot.domain.dates import add_months, parse_due_date
+from bot.domain.workcal import WorkCalendar
 from tests.date_cases import CASES, CATEGORIES, DateCase
 
 _CALENDAR = WorkCalendar()
@@ -48,7 +48,7 @@ def test_rules_that_match_never_call_dateparser(monkeypatch: pytest.MonkeyPatch)
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("dateparser called although a rule matched")
 
-    monkeypatch.setattr(bot.dates, "search_dates", refuse)
+    monkeypatch.setattr(bot.domain.dates, "search_dates", refuse)
     for case in CASES:
         if case.expected is not None or any(ch in case.text for ch in "月/-"):
             assert parse_due_date(case.text, case.today, _CALENDAR) == case.expected
@@ -61,7 +61,7 @@ def test_dateparser_is_the_fallback_when_no_rule_matches(monkeypatch: pytest.Mon
         seen.append({"text": text, "languages": languages, **settings})
         return [("下午3点", datetime(2026, 5, 13, 15, 0))]  # noqa: DTZ001
 
-    monkeypatch.setattr(bot.dates, "search_dates", fake)
+    monkeypatch.setattr(bot.domain.dates, "search_dates", fake)
     assert parse_due_date("下午3点前", date(2026, 5, 13)) == date(2026, 5, 13)
     assert seen[0]["languages"] == ["zh"]
     assert seen[0]["RELATIVE_BASE"] == datetime(2026, 5, 13)  # noqa: DTZ001
@@ -72,7 +72,7 @@ def test_dateparser_hit_without_a_date_word_is_ignored(monkeypatch: pytest.Monke
     def fake(text: str, languages: list[str], settings: dict[str, Any]) -> list[Any]:
         return [("12.5", datetime(2026, 12, 5))]  # noqa: DTZ001
 
-    monkeypatch.setattr(bot.dates, "search_dates", fake)
+    monkeypatch.setattr(bot.domain.dates, "search_dates", fake)
     assert parse_due_date("完成投资12.5亿元", date(2026, 5, 13)) is None
 
 

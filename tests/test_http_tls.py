@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from telegram.error import NetworkError
 
-from bot.http import AiohttpRequest
+from bot.transport.http import AiohttpRequest
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
 

@@ -13,7 +13,8 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.register import (
+from bot.domain.model import TaskInfo
+from bot.domain.register import (
     COLUMNS,
     AliasData,
     GroupData,
@@ -25,7 +26,6 @@ from bot.register import (
     load_sheet,
     split_names,
 )
-from bot.views import TaskInfo
 from db import views
 from db.models import (
     Base,

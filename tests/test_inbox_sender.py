@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from db import inbox, people
 from db.engine import create_engine, make_sessionmaker
 from db.migrate import upgrade

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cycles import CycleRule, cycles_for_year, task_active
-from bot.ladder import (
+from bot.domain.cycles import CycleRule, cycles_for_year
+from bot.domain.ladder import (
     Audience,
     Step,
     StepKind,
@@ -24,7 +24,7 @@ from bot.ladder import (
     steps_due,
     steps_to_send,
 )
-from bot.workcal import WorkCalendar
+from bot.domain.workcal import WorkCalendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 DUE_TIME = time(17, 0)
@@ -33,6 +33,11 @@ WEEKDAYS = "一二三四五六日"
 # The bot's loop in the simulation wakes at these times every day, to show that only the
 # 09:00 run sends and that re-running never sends twice.
 TICKS = (time(0, 0), time(8, 59), time(9, 0), time(9, 5), time(12, 0), time(17, 0), time(23, 59))
+
+
+def task_active(today: date, year: int, completed_on: date | None) -> bool:
+    """The simulation's task: reminded within its year until completed."""
+    return (completed_on is None or today < completed_on) and today.year <= year
 
 
 def at(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> datetime:

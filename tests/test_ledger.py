@@ -18,9 +18,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot import texts
-from bot.ledger import FILLS, HEADER_ROW, WIDTHS, LedgerWriter, build_ledger, cell_text
-from bot.status import Light, MarkedComplete, OnTrack, Overdue, ScheduleCheck, Status
-from bot.views import LedgerRow, ReportInfo
+from bot.domain.ledger import LedgerRow
+from bot.domain.model import ReportInfo
+from bot.domain.status import Light, MarkedComplete, OnTrack, Overdue, ScheduleCheck, Status
+from bot.services.workbook import FILLS, HEADER_ROW, WIDTHS, LedgerWriter, build_ledger, cell_text
 from tests.harness import SEED
 
 SH = ZoneInfo("Asia/Shanghai")

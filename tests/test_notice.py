@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.notice import (
+from bot.domain.notice import (
     NoticeError,
     base_quantity,
     extract_targets,
@@ -23,7 +23,7 @@ from bot.notice import (
     split_names,
     unit_kind,
 )
-from bot.notice_data import NANAN
+from bot.domain.notice_data import NANAN
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTICE = ROOT / "register" / "notice-2026.txt"

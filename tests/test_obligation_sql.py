@@ -1,5 +1,5 @@
 """The SQL kept for speed (db.views' /overdue anti-join) agrees with the obligation model
-(bot.obligations, through the boards) over a generated year, on SQLite and PostgreSQL."""
+(bot.domain.obligations, through the boards) over a generated year, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.views import overdue_rows
-from bot.workcal import WorkCalendar
+from bot.domain.overdue import overdue_rows
+from bot.domain.workcal import WorkCalendar
 from db import views
 from tests.harness import import_seed
 from tests.test_views import _ids, add_report

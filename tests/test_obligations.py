@@ -1,13 +1,13 @@
-"""The obligation model (bot.obligations) on the real 2026 calendar."""
+"""The obligation model (bot.domain.obligations) on the real 2026 calendar."""
 
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cycles import Cycle, CycleRule, cycles_for_year
-from bot.obligations import Record, Terms, correctable, credit, duty, record
-from bot.workcal import WorkCalendar
+from bot.domain.cycles import Cycle, CycleRule, cycles_for_year
+from bot.domain.obligations import Record, Terms, correctable, credit, duty, record
+from bot.domain.workcal import WorkCalendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 CYCLES: list[Cycle] = cycles_for_year(CycleRule(), 2026, WorkCalendar(), TZ, time(17, 0))

@@ -13,9 +13,9 @@ from typing import Any, cast
 
 import pytest
 
-from bot.app import UpdatePump
-from bot.clock import ManualClock
-from bot.workcal import WorkCalendar
+from bot.domain.clock import ManualClock
+from bot.domain.workcal import WorkCalendar
+from bot.runtime.app import UpdatePump
 from db.engine import create_engine, make_sessionmaker
 from handlers.context import Services
 from tests.flows.conftest import START

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.numerals import cn_to_int, parse_number, replace_cn_numerals
-from bot.quantities import (
+from bot.domain.numerals import cn_to_int, parse_number, replace_cn_numerals
+from bot.domain.quantities import (
     Target,
     convert,
     detect_difficulty,

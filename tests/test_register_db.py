@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.register import load_json
+from bot.domain.register import load_json
 from db.models import Leader, Target, Task, TaskLeader, TaskUnit, Unit, UnitAlias
 from db.register import import_register
 

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
 from bot.config import Settings
-from bot.register import load_json
-from bot.roles import Role
-from bot.workcal import WorkCalendar
+from bot.domain.register import load_json
+from bot.domain.roles import Role
+from bot.domain.workcal import WorkCalendar
 from db import years
 from db.models import (
     AppState,

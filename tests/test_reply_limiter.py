@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter
 
-from bot.app import reply_rate_limiter
+from bot.runtime.app import reply_rate_limiter
 
 
 async def _call(limiter: AIORateLimiter, chat_id: int | None, sent: list[float]) -> None:

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.config import ConfigError, Settings
+from bot.domain.workcal import WorkCalendar
 from bot.sandbox import run_sandbox
 from bot.sandbox.server import make_app
 from bot.sandbox.steps import (
@@ -30,7 +31,6 @@ from bot.sandbox.steps import (
     target_for,
 )
 from bot.sandbox.world import PERSONAS, Sandbox
-from bot.workcal import WorkCalendar
 from db.models import Report
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from telegram import Bot
 from telegram.error import ChatMigrated
 
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
+from bot.domain.roles import Role
 from bot.emulator import ControlClient, Emulator, EmulatorRequest, EmulatorServer
-from bot.roles import Role
 from db import outbox
 from db.models import AuditEntry, Contact, OutboxMessage, Task, Unit
 from jobs.sender import (
@@ -38,8 +38,8 @@ from jobs.sender import (
     DeliveryStats,
     OutboxSender,
     RateGate,
-    _Run,
 )
+from jobs.sender._sender import _Run
 from tests.test_reminders_job import ADMIN, DEPUTY, LIAISON, OFFICE, World, at, make_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -436,7 +436,7 @@ SENDER_PROCESS = """
 import asyncio, sys
 from datetime import datetime
 from telegram import Bot
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
 from db.engine import create_engine, make_sessionmaker
 from jobs.sender import OutboxSender, RateGate
 from tests.harness import make_settings
@@ -604,7 +604,7 @@ async def test_a_message_without_lines_is_sent_whole_or_not_at_all(rig: Rig) -> 
 class _FakeBot:
     """Answers sendMessage from a script of outcomes (exceptions or message ids).
 
-    It stands in at `Bot._post`, the call `bot.api` makes, and answers as Telegram does.
+    It stands in at `Bot._post`, the call `bot.transport.api` makes, and answers as Telegram does.
     """
 
     def __init__(self, script: list[BaseException | int]) -> None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import Settings
-from bot.status import (
+from bot.domain.status import (
     LIGHT_LABELS,
     REASON_LIGHT,
     AllReported100,
@@ -41,7 +41,7 @@ from bot.status import (
     schedule_percent,
     task_status,
 )
-from bot.workcal import WorkCalendar
+from bot.domain.workcal import WorkCalendar
 
 FGJ = "发改局"
 ZJJ = "住建局"

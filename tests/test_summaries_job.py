@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.workcal import WorkCalendar
+from bot.domain.summaries import previous_summary, summary_due
+from bot.domain.workcal import WorkCalendar
 from db.models import Contact, Leader, OutboxMessage, Report, Task, Unit, WorkGroup
-from jobs.summaries import previous_summary, send_daily_summaries, summary_due
+from jobs.summaries import send_daily_summaries
 from tests.harness import import_seed
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -1,4 +1,4 @@
-"""Office and leader views: pure assembly (bot/views.py, texts) and the queries (db/views.py).
+"""Office and leader views: pure assembly (bot/domain/, texts) and the queries (db/views/).
 
 Dates on the real 2026 calendar: the March deadline is Wed 25 March 17:00; Fri 27 March is two
 workdays after it; the April deadline is Fri 24 April. The register is imported on 16 March, so
@@ -17,7 +17,31 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
 from bot.config import Settings
-from bot.status import (
+from bot.domain.boards import (
+    Board,
+    CountingCalendar,
+    CycleBook,
+    Standing,
+    board_status,
+    build_board,
+)
+from bot.domain.cards import build_card
+from bot.domain.ledger import ledger_rows
+from bot.domain.model import Latest as LatestInfo
+from bot.domain.model import ReportInfo, TargetInfo, TaskInfo, UnitOnTask
+from bot.domain.overdue import (
+    ALL,
+    Catalogue,
+    FilterProblem,
+    OverdueFilter,
+    decode_filter,
+    flatten,
+    group_overdue,
+    overdue_rows,
+    page_of,
+    parse_filter,
+)
+from bot.domain.status import (
     AllReported100,
     Behind,
     CycleDue,
@@ -35,37 +59,9 @@ from bot.status import (
     Status,
     StatusThresholds,
 )
-from bot.views import (
-    ALL,
-    Board,
-    Catalogue,
-    CountingCalendar,
-    CycleBook,
-    FilterProblem,
-    LiaisonCount,
-    OverdueFilter,
-    ReportInfo,
-    Standing,
-    SummaryBuilder,
-    TargetInfo,
-    TaskInfo,
-    UnitOnTask,
-    UnitTally,
-    board_status,
-    build_board,
-    build_card,
-    decode_filter,
-    flatten,
-    group_overdue,
-    ledger_rows,
-    overdue_rows,
-    page_of,
-    parse_filter,
-    summarize,
-    unit_lines,
-)
-from bot.views import Latest as LatestInfo
-from bot.workcal import WorkCalendar
+from bot.domain.summaries import SummaryBuilder, summarize
+from bot.domain.units import LiaisonCount, UnitTally, unit_lines
+from bot.domain.workcal import WorkCalendar
 from db import people, views, years
 from db.models import Contact, Report, Task, Unit
 from db.register_cache import RegisterCache
@@ -433,7 +429,7 @@ def test_reason_line_escapes_unit_names() -> None:
 
 
 def test_card_targets_latest_quantity_and_escaping() -> None:
-    from bot.views import QuantityInfo
+    from bot.domain.model import QuantityInfo
 
     t = task(
         6,

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from bot.workcal import WorkCalendar
+from bot.domain.workcal import WorkCalendar
 
 # Every 2026 day whose status differs from plain Monday-Friday, per the State Council's notice
 # (国办发明电〔2025〕7号) as carried by chinesecalendar 1.11.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.emulator import webhook
 from bot.emulator.faults import FaultKind
 from bot.emulator.state import (
     DEFAULT_ALLOWED_UPDATES,
@@ -509,7 +510,7 @@ async def set_webhook(emu: Emulator, params: Params) -> Any:
     if not 1 <= max_connections <= 100:
         raise ApiError.bad_request("bad webhook: max_connections must be between 1 and 100")
     emu.webhook = WebhookConfig(url=url, secret_token=secret, max_connections=max_connections)
-    emu.ensure_webhook_delivery()
+    webhook.ensure_delivery(emu)
     emu.updates_pulse.fire()
     return True
 

@@ -376,7 +376,7 @@ class Emulator:
         self._group_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
-        self._webhook_task: asyncio.Task[None] | None = None
+        self.webhook_task: asyncio.Task[None] | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -386,17 +386,10 @@ class Emulator:
         self.closed_event.set()
         self.updates_pulse.fire()
         self.change_pulse.fire()
-        task, self._webhook_task = self._webhook_task, None
+        task, self.webhook_task = self.webhook_task, None
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-
-    def ensure_webhook_delivery(self) -> None:
-        """Start the webhook delivery task if it is not running (needs a running loop)."""
-        if self._webhook_task is None or self._webhook_task.done():
-            from bot.emulator.webhook import deliver_forever
-
-            self._webhook_task = asyncio.get_running_loop().create_task(deliver_forever(self))
 
     def touch(self) -> None:
         """Record a visible change and wake waiters."""

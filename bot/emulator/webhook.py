@@ -13,6 +13,12 @@ _LOGGER = logging.getLogger(__name__)
 _MAX_BACKOFF = 5.0
 
 
+def ensure_delivery(emu: Emulator) -> None:
+    """Start the webhook delivery task if it is not running (needs a running loop)."""
+    if emu.webhook_task is None or emu.webhook_task.done():
+        emu.webhook_task = asyncio.get_running_loop().create_task(deliver_forever(emu))
+
+
 async def deliver_forever(emu: Emulator) -> None:
     """Deliver pending updates in order while a webhook is set; runs until the emulator closes."""
     delay = emu.webhook_retry_delay

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
-from bot.workcal import WorkCalendar
+from bot.domain.workcal import WorkCalendar
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 # A jump longer than this runs the jobs once, at its end, as a bot that was down would.

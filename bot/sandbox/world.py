@@ -25,14 +25,15 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from bot.clock import ManualClock
 from bot.config import Settings
+from bot.domain.clock import ManualClock
+from bot.domain.register import load_json
+from bot.domain.roles import LeaderRef, Role, UnitRef
+from bot.domain.workcal import WorkCalendar
 from bot.emulator import ControlClient, EmulatorServer, TranscriptMessage
-from bot.register import load_json
-from bot.roles import LeaderRef, Role, UnitRef
-from bot.runtime import BotRuntime
+from bot.runtime.run import BotRuntime
+from bot.runtime.scheduling import run_planning, run_summaries
 from bot.sandbox.steps import Step, checkpoints, describe, target_for
-from bot.workcal import WorkCalendar
 from db import people
 from db.models import AppState, InboxUpdate, OutboxMessage, ReportDraft
 from db.register import import_register
@@ -40,7 +41,6 @@ from db.tasks import latest_year
 from handlers.context import Services
 from handlers.menu import set_menu_for
 from jobs.reminders import OverrideSync
-from jobs.schedule import run_planning, run_summaries
 from jobs.sender import OutboxSender
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""A unit's obligations as the report conversation and /tasks need them (bot.obligations)."""
+"""A unit's obligations as the report conversation and /tasks need them (bot.domain.obligations)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.cycles import Cycle
-from bot.obligations import Duty, Reported, Terms, correctable, credit, duty
-from bot.schedule import rule_for, year_cycles
-from bot.workcal import WorkCalendar
+from bot.domain.cycles import Cycle
+from bot.domain.deadlines import rule_for, year_cycles
+from bot.domain.obligations import Duty, Reported, Terms, correctable, credit, duty
+from bot.domain.workcal import WorkCalendar
 from db import progress
 from db.tasks import LEAD
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
 
-from bot.progress import Understood
-from bot.roles import ROLE_LABELS, ContactView, NewInvite, Principal, Role
+from bot.domain.replies import Understood
+from bot.domain.roles import ROLE_LABELS, ContactView, NewInvite, Principal, Role
 
 WEEKDAYS = "一二三四五六日"
 LIMIT = 4096
@@ -506,7 +506,7 @@ class ReminderLine:
     deadline: datetime  # aware, local
     step: str  # before | day_before | due | overdue | escalate
     overdue: int = 0
-    earlier: int = 0  # earlier cycles of the task the unit missed (bot.obligations)
+    earlier: int = 0  # earlier cycles of the task the unit missed (bot.domain.obligations)
 
 
 def line_json(line: ReminderLine) -> dict[str, object]:

@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, tzinfo
 
-from bot.status import (
+from bot.domain.boards import Standing
+from bot.domain.cards import Card
+from bot.domain.model import ReportInfo, TargetInfo
+from bot.domain.overdue import FilterProblem, OverdueGroup, OverdueRow
+from bot.domain.status import (
     AllReported100,
     Behind,
     CycleDue,
@@ -26,18 +30,9 @@ from bot.status import (
     ScheduleCheck,
     Status,
 )
+from bot.domain.summaries import Summary
+from bot.domain.units import UnitLine
 from bot.texts.common import cycle_label, day, day_with_year, esc, moment, short
-from bot.views import (
-    Card,
-    FilterProblem,
-    OverdueGroup,
-    OverdueRow,
-    ReportInfo,
-    Standing,
-    Summary,
-    TargetInfo,
-    UnitLine,
-)
 
 __all__ = [
     "CLOSE_YEAR_BUTTON",

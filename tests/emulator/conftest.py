@@ -9,7 +9,7 @@ from telegram import Bot
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.emulator import ControlClient, Emulator, EmulatorRequest, EmulatorServer, Person
-from bot.http import AiohttpRequest
+from bot.transport.http import AiohttpRequest
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def people(server: EmulatorServer) -> ControlClient:
 
 
 def transport(kind: str, *, read_timeout: float = 5.0, connect_timeout: float = 5.0) -> BaseRequest:
-    """python-telegram-bot's own HTTP transport, or the bot's (bot.http)."""
+    """python-telegram-bot's own HTTP transport, or the bot's (bot.transport.http)."""
     if kind == "aiohttp":
         return AiohttpRequest(
             connection_pool_size=4, read_timeout=read_timeout, connect_timeout=connect_timeout

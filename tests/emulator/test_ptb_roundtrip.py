@@ -25,7 +25,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 
 from bot.emulator import ControlClient, EmulatorServer, FaultKind, Person
-from bot.http import AiohttpRequest
+from bot.transport.http import AiohttpRequest
 from tests.emulator.conftest import transport
 
 KEYBOARD = InlineKeyboardMarkup(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from db.models import AuditEntry, Contact, Invite
 from tests.harness import LINK, Harness
 

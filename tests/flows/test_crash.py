@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import SystemClock
 from bot.config import Settings
+from bot.domain.clock import SystemClock
+from bot.domain.roles import Role
 from bot.emulator import ControlClient, EmulatorServer, TranscriptMessage
-from bot.roles import Role
 from db import people
 from db.engine import make_sessionmaker
 from db.models import Report

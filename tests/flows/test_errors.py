@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from telegram import Bot
 
 from bot import texts
-from bot.app import MAX_ATTEMPTS
-from bot.roles import Role
+from bot.domain.roles import Role
+from bot.runtime.app import MAX_ATTEMPTS
+from bot.runtime.scheduling import run_planning
 from db import progress
 from db.models import InboxUpdate, Report, ReportDraft
 from db.sqlite_driver import OneTripConnection
-from jobs.schedule import run_planning
 from tests.flows.conftest import START
 from tests.flows.test_report import pick_task
 from tests.harness import Harness, start_harness, stop_harness

@@ -11,7 +11,7 @@ import asyncio
 from sqlalchemy import select
 
 from bot import texts
-from bot.roles import Role
+from bot.domain.roles import Role
 from db.models import Report, ReportDraft, Task, TaskUnit, Unit
 from tests.flows.test_report import REPLY
 from tests.harness import WAIT, Harness

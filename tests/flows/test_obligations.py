@@ -11,11 +11,11 @@ from io import BytesIO
 from openpyxl import load_workbook
 
 from bot import texts
+from bot.domain.roles import Role
 from bot.emulator import Person
-from bot.roles import Role
+from bot.runtime.scheduling import run_planning
 from db.models import Nudge
 from handlers.base import encode
-from jobs.schedule import run_planning
 from tests.flows.conftest import SHANGHAI
 from tests.flows.test_office import buttons, ids, insert_report
 from tests.flows.test_reminders import drain, sender_of

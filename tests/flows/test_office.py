@@ -20,11 +20,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 
 from bot import texts
+from bot.domain.roles import Role
 from bot.emulator import Person, TranscriptMessage
-from bot.roles import Role
+from bot.runtime.scheduling import run_summaries
 from db.models import AuditEntry, Contact, Nudge, OutboxMessage, Report, Task, Unit
 from handlers.base import decode, encode
-from jobs.schedule import run_summaries
 from tests.flows.conftest import SHANGHAI
 from tests.harness import SEED, Harness
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from bot import texts
+from bot.domain.roles import Role
 from bot.emulator import Person
-from bot.roles import Role
 from db.models import AuditEntry, Base, Task
 from handlers.base import encode
 from handlers.commands import BUTTONS, COMMANDS

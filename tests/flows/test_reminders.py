@@ -16,15 +16,15 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.cli import build_parser, cmd_calendar
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
+from bot.domain.roles import Role
 from bot.emulator import EmulatorServer, Person
-from bot.roles import Role
-from bot.runtime import BotRuntime
+from bot.runtime.run import BotRuntime
+from bot.runtime.scheduling import JOB_KWARGS, PLAN_EVERY, run_planning
 from db import outbox
 from db.engine import make_sessionmaker
 from db.models import Contact, OutboxMessage, Unit
 from jobs.reminders import OverrideSync
-from jobs.schedule import JOB_KWARGS, PLAN_EVERY, run_planning
 from jobs.sender import OutboxSender, RateGate
 from tests.flows.conftest import SHANGHAI
 from tests.harness import Harness, import_seed, make_settings

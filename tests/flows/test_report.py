@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from bot import texts
-from bot.roles import Role
+from bot.domain.roles import Role
+from bot.runtime.scheduling import run_planning
 from db.models import Report, ReportDraft, Task
-from jobs.schedule import run_planning
 from tests.flows.conftest import SHANGHAI
 from tests.harness import Harness
 

@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from bot.roles import Principal
+from bot.domain.roles import Principal
 from db.models import WorkGroup
 from handlers.base import MAX_TEXT, clean_text, decode
 from handlers.commands import BUTTONS, COMMANDS

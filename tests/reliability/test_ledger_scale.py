@@ -13,8 +13,8 @@ from unittest import mock
 
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.ledger import build_ledger
-from bot.views import LedgerRow
+from bot.domain.ledger import LedgerRow
+from bot.services.workbook import build_ledger
 from tests.test_ledger import AS_OF, SH, rows_from_seed, sheet, task_rows
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from db import inbox
 from db.models import InboxUpdate
 from tests.flows.conftest import START

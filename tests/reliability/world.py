@@ -25,11 +25,11 @@ from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, RequestData
 
 from bench.common import database, import_seed
-from bot.clock import ManualClock
 from bot.config import Settings
+from bot.domain.clock import ManualClock
+from bot.domain.roles import Principal, Role
 from bot.emulator import Emulator, EmulatorRequest
-from bot.roles import Principal, Role
-from bot.runtime import BotRuntime
+from bot.runtime.run import BotRuntime
 from db import people
 from db.engine import create_engine, make_sessionmaker
 from db.models import Base, Contact, InboxUpdate, Leader, OutboxMessage, ReportDraft, Unit

@@ -4,7 +4,7 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-03 18:00:00
 
-The obligation model (bot.obligations) decides, per unit and task, which cycles were reported
+The obligation model (bot.domain.obligations) decides, per unit and task, which cycles were reported
 on time, late or not at all over the whole year: the record behind 报送率 and the missed counts,
 and the "此前另有N期未报送" beside a chased cycle. Reading that from `reports` would read every
 report of the year; this table holds one row per reported (task, unit, cycle) with the time of

@@ -1,0 +1,113 @@
+"""What the bot understood from a progress reply: percent, measured quantities, date, difficulty.
+
+Rules: an explicit percentage (完成45%, 过半, 已全面完成) is the task's progress. Without one,
+the quantities measured against the task's *amount* targets give it — their mean, each capped
+at 100 (320亿元 of 800亿元 → 40%). Growth and level targets are measured and shown, but a
+growth rate achieved is not progress through the year, so they never set the percentage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from bot.domain.dates import parse_due_date
+from bot.domain.quantities import (
+    Target,
+    detect_difficulty,
+    measure_against_targets,
+    parse_percent,
+)
+from bot.domain.workcal import WorkCalendar
+
+
+@dataclass(frozen=True)
+class MeasuredQuantity:
+    """A quantity in the reply, and what it is against a target if one matched."""
+
+    source: str
+    value: float
+    unit: str
+    metric: str | None
+    target_metric: str | None = None
+    target_value: float | None = None
+    target_unit: str | None = None
+    target_kind: str | None = None
+    percent_of_target: float | None = None
+
+
+@dataclass(frozen=True)
+class Understood:
+    """The bot's reading of one reply."""
+
+    text: str
+    percent: float | None
+    percent_from: str | None  # "explicit" | "targets" | None
+    quantities: tuple[MeasuredQuantity, ...]
+    expected: date | None
+    difficulties: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """For storing a draft in the database."""
+        data = asdict(self)
+        data["expected"] = self.expected.isoformat() if self.expected else None
+        data["quantities"] = [asdict(q) for q in self.quantities]
+        data["difficulties"] = list(self.difficulties)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Understood:
+        """Back from the database."""
+        expected = data.get("expected")
+        return cls(
+            text=str(data.get("text", "")),
+            percent=data.get("percent"),
+            percent_from=data.get("percent_from"),
+            quantities=tuple(MeasuredQuantity(**q) for q in data.get("quantities", [])),
+            expected=date.fromisoformat(expected) if expected else None,
+            difficulties=tuple(data.get("difficulties", [])),
+        )
+
+
+def understand(
+    text: str, targets: Sequence[Target], today: date, calendar: WorkCalendar
+) -> Understood:
+    """Read a liaison's reply against the task's targets."""
+    measurements = measure_against_targets(text, list(targets))
+    quantities = tuple(
+        MeasuredQuantity(
+            source=m.quantity.source,
+            value=m.quantity.value,
+            unit=m.quantity.unit,
+            metric=m.quantity.metric,
+            target_metric=m.target.metric if m.target else None,
+            target_value=m.target.value if m.target else None,
+            target_unit=m.target.unit if m.target else None,
+            target_kind=m.target.kind if m.target else None,
+            percent_of_target=m.percent_of_target,
+        )
+        for m in measurements
+    )
+    percent = parse_percent(text)
+    percent_from: str | None = "explicit" if percent is not None else None
+    if percent is None:
+        amounts = [
+            min(100.0, q.percent_of_target)
+            for q in quantities
+            if q.target_kind == "amount" and q.percent_of_target is not None
+        ]
+        if amounts:
+            percent = round(sum(amounts) / len(amounts), 1)
+            percent_from = "targets"
+    if percent is not None:
+        percent = max(0.0, min(100.0, percent))
+    return Understood(
+        text=text,
+        percent=percent,
+        percent_from=percent_from,
+        quantities=quantities,
+        expected=parse_due_date(text, today, calendar),
+        difficulties=tuple(detect_difficulty(text)),
+    )

@@ -1,0 +1,178 @@
+"""The daily summary (a leader's, or the city's) as plain data: counts by light, red tasks, new
+reports, deadlines this week; built from boards a chunk at a time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from bot.config import Settings
+from bot.domain.boards import Board
+from bot.domain.model import ReportInfo
+from bot.domain.status import (
+    Light,
+    Overdue,
+    Reason,
+    Status,
+)
+from bot.domain.workcal import WorkCalendar
+
+# --- Daily summary ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RedItem:
+    """A red task and the worst reason for it."""
+
+    task_no: int
+    task_text: str
+    reason: Reason
+    more: int  # further reasons not shown
+
+
+@dataclass(frozen=True, slots=True)
+class DueDay:
+    """Obligations falling due on one day this week."""
+
+    deadline: date
+    owed: int
+    reported: int
+    unreported_nos: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A leader's (or the city's) day: counts by light, red tasks, new reports, due this week."""
+
+    leader: str | None  # None: city-wide
+    day: date
+    since: datetime
+    counts: Mapping[Light, int]
+    total: int
+    red: tuple[RedItem, ...]
+    reports: tuple[tuple[int, ReportInfo], ...]  # (task no, report), newest first
+    due: tuple[DueDay, ...]
+    next_deadline: date | None
+    overdue_units: int
+    overdue_rows: int
+
+
+class SummaryBuilder:
+    """A summary built from boards fed a chunk at a time (`add`), then the reports (`build`).
+
+    Keeps only what the summary shows: counts, red items, this week's deadlines, the tasks' 序号.
+    """
+
+    def __init__(self, *, leader: str | None, now: datetime, since: datetime, tz: tzinfo) -> None:
+        self.leader = leader
+        self.since = since
+        self.today = now.astimezone(tz).date()
+        self.week_end = self.today + timedelta(days=6 - self.today.weekday())
+        self.counts: dict[Light, int] = {light: 0 for light in Light}
+        self.red: list[tuple[tuple[int, int, int], RedItem]] = []
+        self.due: dict[date, list[tuple[int, bool]]] = defaultdict(list)
+        self.next_deadline: date | None = None
+        self.overdue_units: set[int] = set()
+        self.overdue_count = 0
+        self.nos: dict[int, int] = {}
+
+    @property
+    def total(self) -> int:
+        """How many tasks were added."""
+        return len(self.nos)
+
+    def add(self, boards: Iterable[Board], statuses: Mapping[int, Status]) -> None:
+        """Count these tasks in."""
+        today, week_end, due = self.today, self.week_end, self.due
+        upcoming = self.next_deadline
+        for board in boards:
+            self.nos[board.task.id] = board.task.no
+            status = statuses[board.task.id]
+            self.counts[status.light] += 1
+            if status.light is Light.RED:
+                first = status.reasons[0]
+                worst = first.workdays_overdue if isinstance(first, Overdue) else 0
+                item = RedItem(board.task.no, board.task.text, first, len(status.reasons) - 1)
+                rank = (0 if isinstance(first, Overdue) else 1, -worst, board.task.no)
+                self.red.append((rank, item))
+            for s in board.units:
+                if s.missed is not None:
+                    self.overdue_units.add(s.unit.unit_id)
+                    self.overdue_count += 1
+                current = s.current
+                if current is None:
+                    continue
+                if today <= current.deadline <= week_end:
+                    due[current.deadline].append((board.task.no, s.reported_current))
+                elif (
+                    current.deadline > week_end
+                    and not s.reported_current
+                    and (upcoming is None or current.deadline < upcoming)
+                ):
+                    upcoming = current.deadline
+        self.next_deadline = upcoming
+
+    def build(self, reports: Iterable[ReportInfo]) -> Summary:
+        """The summary, with the reports since `since` on the tasks added."""
+        nos = self.nos
+        newest: dict[tuple[int, int, str], ReportInfo] = {}
+        for r in sorted(reports, key=lambda r: r.id):
+            if r.task_id in nos:
+                newest[(r.task_id, r.unit_id, r.cycle_key)] = r  # a correction replaces it
+        recent = sorted(newest.values(), key=lambda r: r.created_at, reverse=True)
+        self.red.sort(key=lambda x: x[0])
+        return Summary(
+            leader=self.leader,
+            day=self.today,
+            since=self.since,
+            counts=dict(self.counts),
+            total=self.total,
+            red=tuple(item for _, item in self.red),
+            reports=tuple((nos[r.task_id], r) for r in recent),
+            due=tuple(
+                DueDay(
+                    d,
+                    len(items),
+                    sum(1 for _, ok in items if ok),
+                    tuple(sorted({no for no, ok in items if not ok})),
+                )
+                for d, items in sorted(self.due.items())
+            ),
+            next_deadline=self.next_deadline,
+            overdue_units=len(self.overdue_units),
+            overdue_rows=self.overdue_count,
+        )
+
+
+def summarize(
+    boards: Sequence[Board],
+    statuses: Mapping[int, Status],
+    reports: Iterable[ReportInfo],
+    *,
+    leader: str | None,
+    now: datetime,
+    since: datetime,
+    tz: tzinfo,
+) -> Summary:
+    """The summary of some tasks (a leader's, or all) at `now`."""
+    builder = SummaryBuilder(leader=leader, now=now, since=since, tz=tz)
+    builder.add(boards, statuses)
+    return builder.build(reports)
+
+
+def previous_summary(now: datetime, settings: Settings, calendar: WorkCalendar) -> datetime:
+    """The summary time of the workday before `now`'s day."""
+    today = now.astimezone(settings.tz).date()
+    before = calendar.previous_workday(today - timedelta(days=1))
+    return datetime.combine(before, settings.summary_time, tzinfo=settings.tz)
+
+
+def summary_due(now: datetime, settings: Settings, calendar: WorkCalendar) -> bool:
+    """True on a workday between summary_time and summary_latest."""
+    local = now.astimezone(settings.tz)
+    if not calendar.is_workday(local.date()):
+        return False
+    return settings.summary_time <= local.time().replace(tzinfo=None) < settings.summary_latest

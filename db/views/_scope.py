@@ -1,0 +1,365 @@
+"""Which tasks a view covers (`Scope`: a year, a leader's tasks, one task, some ids) and the
+register's tasks as the views read them (`load_tasks`, kept by the RegisterCache).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    bindparam,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
+
+from bot.config import Settings
+from bot.domain.boards import Board
+from bot.domain.model import (
+    LEAD,
+    TargetInfo,
+    TaskInfo,
+    UnitOnTask,
+)
+from bot.domain.overdue import (
+    Catalogue,
+)
+from db.models import (
+    Leader,
+    Target,
+    Task,
+    TaskLeader,
+    TaskUnit,
+    Unit,
+    UnitAlias,
+    UnitGroupMember,
+)
+from db.register_cache import RegisterCache
+
+Shape = tuple[bool, bool, bool, bool, bool]  # see Scope.shape
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which tasks a view covers: a year, optionally one leader's tasks or a single task."""
+
+    year: int
+    leader_ids: tuple[int, ...] = ()
+    task_id: int | None = None
+    only_kind: str | None = None  # only tasks with this cycle kind
+    not_kind: str | None = None  # tasks with any other cycle kind
+    ids: tuple[int, ...] = ()  # only these tasks (one chunk of a larger scope, `board_chunks`)
+
+    def task_ids(self) -> Select[Any]:
+        """The ids of the tasks in scope, as a subquery."""
+        return _task_ids(self.shape(), self.params())
+
+    def shape(self) -> Shape:
+        """Which filters the scope has: scopes of one shape share one (cached) statement."""
+        return (
+            bool(self.leader_ids),
+            self.task_id is not None,
+            self.only_kind is not None,
+            self.not_kind is not None,
+            bool(self.ids),
+        )
+
+    def params(self) -> dict[str, Any]:
+        """The values of the named parameters of `task_ids` (see `_task_ids`)."""
+        return {
+            "scope_year": self.year,
+            "scope_leaders": list(self.leader_ids),
+            "scope_task": self.task_id,
+            "scope_only_kind": self.only_kind,
+            "scope_not_kind": self.not_kind,
+            "scope_ids": list(self.ids),
+        }
+
+
+# Placeholders: a cached statement gets its values when it runs.
+
+CHUNK = 1000  # tasks per chunk in `board_chunks`
+
+_NO_VALUES: dict[str, Any] = Scope(0).params()
+
+
+def _task_ids(shape: Shape, values: dict[str, Any]) -> Select[Any]:
+    """The task ids of a scope of `shape`, with named parameters holding `values`.
+
+    The names let a statement built once for a shape run for any scope of that shape with
+    `Scope.params()` as execution parameters (building the larger statements costs more than
+    running them).
+    """
+    leaders, one_task, only_kind, not_kind, some = shape
+    query = select(Task.id).where(Task.year == bindparam("scope_year", values["scope_year"]))
+    if leaders:
+        wanted: BindParameter[list[int]] = bindparam(
+            "scope_leaders", values["scope_leaders"], expanding=True
+        )
+        query = query.where(
+            Task.id.in_(select(TaskLeader.task_id).where(TaskLeader.leader_id.in_(wanted)))
+        )
+    if one_task:
+        query = query.where(Task.id == bindparam("scope_task", values["scope_task"]))
+    if only_kind:
+        query = query.where(
+            Task.cycle_kind == bindparam("scope_only_kind", values["scope_only_kind"])
+        )
+    if not_kind:
+        query = query.where(
+            Task.cycle_kind != bindparam("scope_not_kind", values["scope_not_kind"])
+        )
+    if some:
+        query = query.where(
+            Task.id.in_(bindparam("scope_ids", values["scope_ids"], expanding=True))
+        )
+    return query
+
+
+async def _rows(
+    session: AsyncSession, statement: Any, params: dict[str, Any] | None = None
+) -> Sequence[Any]:
+    """All rows of a statement, through the session's connection (its transaction).
+
+    Core rows, without the ORM's per-row result processing: the views read tens of thousands
+    of plain column tuples and never ORM objects.
+    """
+    connection = await session.connection()
+    return (await connection.execute(statement, params or {})).all()
+
+
+# --- The register -------------------------------------------------------------------------------
+
+
+async def load_tasks(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    responsible_report: bool,
+    register: RegisterCache | None = None,
+    ids: Sequence[int] | None = None,
+) -> list[TaskInfo]:
+    """The tasks in scope with leaders, units (groups expanded) and targets, by 序号.
+
+    With `register` (validated in this session), tasks read before are taken from memory and
+    only the scope's ids are queried (not even those, when the caller read them: `ids`): the
+    register changes only with an import, and reading a leader's 800 tasks took 35-60 ms of a
+    100 ms summary at 10,000 tasks.
+    """
+    if register is None:
+        return await _load_tasks(session, scope, responsible_report, {})
+    if ids is None:
+        ids = [r[0] for r in await _rows(session, scope.task_ids())]
+    found = register.task_infos(ids, responsible_report)
+    missing = [t for t in ids if t not in found]
+    for start in range(0, len(missing), CHUNK):
+        some = Scope(scope.year, ids=tuple(missing[start : start + CHUNK]))
+        loaded = await _load_tasks(session, some, responsible_report, register.shared)
+        register.keep_task_infos(loaded, responsible_report)
+        found.update((info.id, info) for info in loaded)
+    tasks = [info for t in ids if (info := found.get(t)) is not None and info.year == scope.year]
+    tasks.sort(key=lambda info: info.no)
+    return tasks
+
+
+async def _load_tasks(
+    session: AsyncSession, scope: Scope, responsible_report: bool, shared: dict[Any, Any]
+) -> list[TaskInfo]:
+    """`load_tasks` from the database; equal strings and tuples are kept once, in `shared`."""
+    ids = scope.task_ids()
+    tasks = await _rows(
+        session,
+        select(
+            Task.id,
+            Task.year,
+            Task.no,
+            Task.section,
+            Task.subsection,
+            Task.text,
+            Task.cycle_kind,
+            Task.cycle_dates,
+            Task.completed_on,
+        )
+        .where(Task.id.in_(ids))
+        .order_by(Task.no),
+    )
+    if not tasks:
+        return []
+
+    # Each name, label and tuple of them once: the rows bring a new copy of each string per
+    # task, and at 10,000 tasks the copies were 60% of the tasks' memory.
+    def one(value: Any) -> Any:
+        return shared.setdefault(value, value)
+
+    leaders: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for task_id, leader_id, name in await _rows(
+        session,
+        select(TaskLeader.task_id, Leader.id, Leader.name)
+        .join(Leader, Leader.id == TaskLeader.leader_id)
+        .where(TaskLeader.task_id.in_(ids))
+        .order_by(TaskLeader.task_id, TaskLeader.position),
+    ):
+        leaders[task_id].append(one((leader_id, one(name))))
+    unit_rows = await _rows(
+        session,
+        select(TaskUnit.task_id, TaskUnit.role, TaskUnit.label, Unit.id, Unit.name, Unit.kind)
+        .join(Unit, Unit.id == TaskUnit.unit_id)
+        .where(TaskUnit.task_id.in_(ids))
+        .order_by(TaskUnit.task_id, TaskUnit.role, TaskUnit.position),
+    )
+    members = await _members(session, {r[3] for r in unit_rows if r[5] == "group"})
+    targets: dict[int, list[TargetInfo]] = defaultdict(list)
+    for t in await _rows(
+        session,
+        select(
+            Target.task_id,
+            Target.metric,
+            Target.kind,
+            Target.value,
+            Target.unit,
+            Target.comparator,
+        )
+        .where(Target.task_id.in_(ids))
+        .order_by(Target.task_id, Target.position),
+    ):
+        targets[t[0]].append(one(TargetInfo(*(one(v) for v in t[1:]))))
+    by_task: dict[int, list[tuple[str, str, int, str, str]]] = defaultdict(list)
+    # Plain tuples: attribute access on tens of thousands of rows is measurably slower.
+    for task_id, role, label, uid, name, kind in unit_rows:
+        by_task[task_id].append((one(role), one(label), uid, one(name), one(kind)))
+    # A unit has the same part on many tasks: one (immutable) UnitOnTask per part.
+    parts: dict[tuple[int, str, str | None], UnitOnTask] = {}
+    out = []
+    for task_id, year, no, section, subsection, text, kind, dates, completed_on in tasks:
+        rows = by_task[task_id]
+        units: list[UnitOnTask] = []
+        seen: set[int] = set()
+        for role, _, uid, name, unit_kind in rows:
+            expanded = members.get(uid, []) if unit_kind == "group" else [(uid, name)]
+            via = name if unit_kind == "group" else None
+            for member_id, member in expanded:
+                if member_id not in seen:
+                    seen.add(member_id)
+                    part = parts.get((member_id, role, via))
+                    if part is None:
+                        owes = role == LEAD or responsible_report
+                        part = parts[(member_id, role, via)] = UnitOnTask(
+                            member_id, member, role, owes, via
+                        )
+                    units.append(part)
+        out.append(
+            TaskInfo(
+                id=task_id,
+                year=year,
+                no=no,
+                section=one(section),
+                subsection=one(subsection),
+                text=text,
+                cycle_kind=one(kind),
+                cycle_dates=one(tuple(dates or ())),
+                completed_on=completed_on,
+                leaders=one(tuple(leaders[task_id])),
+                lead_labels=one(tuple(r[1] for r in rows if r[0] == LEAD)),
+                responsible_labels=one(tuple(r[1] for r in rows if r[0] != LEAD)),
+                units=one(tuple(units)),
+                targets=one(tuple(targets[task_id])),
+            )
+        )
+    return out
+
+
+async def _members(session: AsyncSession, group_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
+    """The members of some collective names, by unit id."""
+    out: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    if not group_ids:
+        return out
+    for gid, uid, name in await _rows(
+        session,
+        select(UnitGroupMember.group_id, Unit.id, Unit.name)
+        .join(Unit, Unit.id == UnitGroupMember.member_id)
+        .where(UnitGroupMember.group_id.in_(group_ids))
+        .order_by(Unit.id),
+    ):
+        out[gid].append((uid, name))
+    return out
+
+
+async def task_year(session: AsyncSession, task_id: int) -> int | None:
+    """The year of a task, or None if there is no such task."""
+    return await session.scalar(select(Task.year).where(Task.id == task_id))
+
+
+async def catalogue(session: AsyncSession, year: int) -> Catalogue:
+    """Names a /overdue filter may use: units, aliases, groups, leaders, headings of `year`."""
+    units = await _rows(session, select(Unit.id, Unit.name, Unit.kind))
+    names = {u.id: u.name for u in units if u.kind != "group"}
+    lookup = {u.name: u.id for u in units if u.kind != "group"}
+    for alias, unit_id in await _rows(session, select(UnitAlias.alias, UnitAlias.unit_id)):
+        if unit_id in names:
+            lookup.setdefault(alias, unit_id)
+    group_ids = {u.id: u.name for u in units if u.kind == "group"}
+    members = await _members(session, set(group_ids))
+    groups = {
+        name: (gid, tuple(uid for uid, _ in members.get(gid, [])))
+        for gid, name in group_ids.items()
+    }
+    leaders = {name: lid for lid, name in await _rows(session, select(Leader.id, Leader.name))}
+    # Names in the notice are sometimes spaced (周  全): match them without spaces too.
+    leaders.update({"".join(name.split()): lid for name, lid in list(leaders.items())})
+    headings: list[str] = []
+    for section, subsection in await _rows(
+        session,
+        select(Task.section, Task.subsection).where(Task.year == year).order_by(Task.no),
+    ):
+        for heading in (section, subsection):
+            if heading and heading not in headings:
+                headings.append(heading)
+    return Catalogue(lookup, names, groups, leaders, tuple(headings))
+
+
+def _pairs(scope: Scope, roles: Sequence[str] | None = None) -> CompoundSelect[Any]:
+    """(task_id, unit_id, role) of the units on the tasks in scope, collective names expanded."""
+    return _pairs_of(scope.task_ids(), roles)
+
+
+def _pairs_of(ids: Select[Any], roles: Sequence[str] | None = None) -> CompoundSelect[Any]:
+    """(task_id, unit_id, role) of the units on the tasks `ids`, collective names expanded."""
+    direct = (
+        select(TaskUnit.task_id, TaskUnit.unit_id, TaskUnit.role)
+        .join(Unit, Unit.id == TaskUnit.unit_id)
+        .where(TaskUnit.task_id.in_(ids), Unit.kind != "group")
+    )
+    members = (
+        select(TaskUnit.task_id, UnitGroupMember.member_id.label("unit_id"), TaskUnit.role)
+        .join(UnitGroupMember, UnitGroupMember.group_id == TaskUnit.unit_id)
+        .where(TaskUnit.task_id.in_(ids))
+    )
+    if roles is not None:
+        direct = direct.where(TaskUnit.role.in_(roles))
+        members = members.where(TaskUnit.role.in_(roles))
+    return union_all(direct, members)
+
+
+def _leader_ids(packed: str | None) -> tuple[int, ...]:
+    """Leader ids in position order from 'position:leader_id,...' (any order; None: none)."""
+    if not packed:
+        return ()
+    found = sorted(tuple(int(x) for x in item.split(":")) for item in packed.split(","))
+    return tuple(leader_id for _, leader_id in found)
+
+
+def local_day(moment: datetime, settings: Settings) -> date:
+    """The local date of a moment."""
+    return moment.astimezone(settings.tz).date()
+
+
+def by_id(boards: Sequence[Board]) -> dict[int, Board]:
+    """Boards by task id."""
+    return {b.task.id: b for b in boards}
