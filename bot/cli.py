@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.domain.register import TargetData
+from bot.domain.model import Target
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEED = ROOT / "seed_tasks.json"
@@ -92,7 +92,7 @@ async def cmd_import_tasks(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _sheet_targets(text: str) -> list[TargetData]:
+def _sheet_targets(text: str) -> list[Target]:
     """The notice parser's target extraction, so a sheet's tasks get targets too."""
     from bot.domain.notice import NoticeError, extract_targets
 
@@ -102,7 +102,7 @@ def _sheet_targets(text: str) -> list[TargetData]:
         # A number the rules cannot place: import the task without targets rather than refuse.
         return []
     return [
-        TargetData(
+        Target(
             metric=t["metric"],
             kind=t["kind"],
             value=float(t["value"]),

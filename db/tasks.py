@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import model
 from db.models import Leader, Target, Task, TaskLeader, TaskUnit, Unit, UnitGroupMember
 
 LEAD = "lead"
@@ -30,18 +31,6 @@ class UnitTask:
 
 
 @dataclass(frozen=True)
-class TargetView:
-    """A target of a task."""
-
-    metric: str
-    kind: str
-    value: float
-    unit: str
-    comparator: str
-    source: str
-
-
-@dataclass(frozen=True)
 class TaskView:
     """Everything the register says about one task."""
 
@@ -56,7 +45,7 @@ class TaskView:
     lead_units: tuple[tuple[int, str], ...]  # (unit id, canonical name)
     responsible_units: tuple[tuple[int, str], ...]
     leaders: tuple[tuple[int, str], ...]
-    targets: tuple[TargetView, ...]
+    targets: tuple[model.Target, ...]
     cycle_kind: str
     cycle_dates: tuple[str, ...]
     completed_on: date | None
@@ -161,7 +150,7 @@ async def task_views(session: AsyncSession, task_ids: Sequence[int]) -> dict[int
             responsible_units=tuple((u.id, u.name) for u in mine if u.role == RESPONSIBLE),
             leaders=tuple((x.id, x.name) for x in leaders if x.task_id == t.id),
             targets=tuple(
-                TargetView(g.metric, g.kind, g.value, g.unit, g.comparator, g.source)
+                model.Target(g.metric, g.kind, g.value, g.unit, g.comparator, g.source)
                 for g in targets
                 if g.task_id == t.id
             ),

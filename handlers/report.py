@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot import texts
-from bot.domain.quantities import Target
 from bot.domain.replies import Understood, understand
 from bot.domain.roles import Principal, UnitRef
 from bot.services import duties
@@ -380,7 +379,7 @@ async def _to_card(update: Update, context: BotContext, draft: Draft) -> None:
     register = await context.register()
     view = (await register.task_views(context.session, [draft.task_id]))[draft.task_id]
     cycle_key = await _cycle_key(context, draft, view)
-    targets = [Target(t.metric, t.kind, t.value, t.unit, t.comparator) for t in view.targets]
+    targets = list(view.targets)
     understood = understand(draft.text, targets, context.now().date(), context.services.calendar)
     draft.parsed = understood.to_json()
     draft.state = CONFIRM

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain import model
 from bot.domain.model import TaskInfo
 from bot.domain.register import (
     COLUMNS,
@@ -20,7 +21,6 @@ from bot.domain.register import (
     GroupData,
     Register,
     RegisterError,
-    TargetData,
     TaskData,
     UnitData,
     load_sheet,
@@ -59,7 +59,7 @@ def small_register(text2: str = "新建公共充电桩230个") -> Register:
                 lead_units=("发改局",),
                 responsible_units=("各乡镇（街道）", "开发区"),
                 leaders=("吴振强",),
-                targets=(TargetData("地区生产总值", "growth", 5, "%", "at_least", "增长5%"),),
+                targets=(model.Target("地区生产总值", "growth", 5, "%", "at_least", "增长5%"),),
             ),
             TaskData(
                 no=2,

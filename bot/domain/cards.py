@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.boards import Board, CycleBook, Standing
-from bot.domain.model import TargetInfo
+from bot.domain.model import Target
 from bot.domain.status import (
     CycleDue,
     Status,
@@ -23,7 +23,7 @@ from bot.domain.status import (
 class TargetLine:
     """A target and the newest quantity a unit reported against it."""
 
-    target: TargetInfo
+    target: Target
     value: float | None = None
     unit: str | None = None
     percent: float | None = None

@@ -26,14 +26,16 @@ Pair = tuple[int, int]  # (task id, unit id)
 
 
 @dataclass(frozen=True, slots=True)
-class TargetInfo:
-    """A quantitative target of a task (完成投资 ≥ 800 亿元)."""
+class Target:
+    """A quantitative target of a task (完成投资 ≥ 800 亿元): the one target type of the domain,
+    read from the notice, stored, measured against and shown."""
 
     metric: str
     kind: str  # amount | growth | level
     value: float
     unit: str
-    comparator: str  # at_least | exact | at_most
+    comparator: str = "at_least"  # at_least | exact | at_most
+    source: str = ""  # the notice's words it was read from
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +71,7 @@ class TaskInfo:
     lead_labels: tuple[str, ...] = ()
     responsible_labels: tuple[str, ...] = ()
     units: tuple[UnitOnTask, ...] = ()
-    targets: tuple[TargetInfo, ...] = ()
+    targets: tuple[Target, ...] = ()
 
     @property
     def leader_names(self) -> tuple[str, ...]:

@@ -40,6 +40,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from bot.domain.model import Target
 from bot.domain.numerals import BIG_UNITS, DIGITS, SMALL_UNITS, has_cn_digit, parse_number
 
 
@@ -52,17 +53,6 @@ class Quantity:
     unit: str
     source: str
     span: tuple[int, int]
-
-
-@dataclass(frozen=True)
-class Target:
-    """A task's target: kind is amount, growth or level; comparator at_least or at_most."""
-
-    metric: str
-    kind: str
-    value: float
-    unit: str
-    comparator: str = "at_least"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.domain.model import Target
+
 COLUMNS = ("序号", "具体目标任务", "牵头单位", "责任单位", "市政府分管（挂钩）领导")
 UNIT_KINDS = ("department", "town", "enterprise", "other")
 TARGET_KINDS = ("amount", "growth", "level")
@@ -32,23 +34,11 @@ _OPEN = "（("
 _CLOSE = "）)"
 
 
-TargetExtractor = Callable[[str], Iterable["TargetData"]]
+TargetExtractor = Callable[[str], Iterable[Target]]
 
 
 class RegisterError(ValueError):
     """A register file is malformed; the message names the row, the column and the problem."""
-
-
-@dataclass(frozen=True)
-class TargetData:
-    """A quantitative target of a task."""
-
-    metric: str
-    kind: str
-    value: float
-    unit: str
-    comparator: str
-    source: str
 
 
 @dataclass(frozen=True)
@@ -62,7 +52,7 @@ class TaskData:
     lead_units: tuple[str, ...]
     responsible_units: tuple[str, ...]
     leaders: tuple[str, ...]
-    targets: tuple[TargetData, ...] = ()
+    targets: tuple[Target, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,7 +153,7 @@ def register_from_json(data: dict[str, Any]) -> Register:
         for j, t in enumerate(raw.get("targets", []), start=1):
             twhere = f"{where}.targets[{j}]"
             targets.append(
-                TargetData(
+                Target(
                     metric=_need(t, "metric", str, twhere),
                     kind=_need(t, "kind", str, twhere),
                     value=float(_need(t, "value", (int, float), twhere)),
@@ -374,7 +364,7 @@ def register_from_rows(
                     raise RegisterError(f"第{line}行「{COLUMNS[col]}」列: 含有控制字符")
         if not section:
             raise RegisterError(f"第{line}行: 任务之前缺少大类标题（如「一、…」）")
-        targets: tuple[TargetData, ...] = ()
+        targets: tuple[Target, ...] = ()
         if extract_targets is not None:
             targets = tuple(extract_targets(text_cell))
         tasks.append(

@@ -11,7 +11,7 @@ from datetime import date, datetime, tzinfo
 
 from bot.domain.boards import Standing
 from bot.domain.cards import Card
-from bot.domain.model import ReportInfo, TargetInfo
+from bot.domain.model import ReportInfo, Target
 from bot.domain.overdue import FilterProblem, OverdueGroup, OverdueRow
 from bot.domain.status import (
     AllReported100,
@@ -358,7 +358,7 @@ def task_not_found(no: int, year: int) -> str:
     return f"{year}年任务表中没有第{no}项任务。"
 
 
-def target_plain(target: TargetInfo) -> str:
+def target_plain(target: Target) -> str:
     """A target as the notice would say it (完成投资不低于800亿元)."""
     cmp = _COMPARATORS.get(target.comparator, "")
     verb = "增长" if target.kind == "growth" else ""

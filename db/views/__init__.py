@@ -17,7 +17,7 @@ the summaries ask for the latest reports without text and quantities (`details=F
 """
 
 from db.tasks import task_id_by_no
-from db.views._boards import CHUNK, Boards, Ledger, board_chunks, boards, ledger, ledger_chunks
+from db.views._boards import CHUNK, Boards, board_chunks, boards, ledger_chunks
 from db.views._nudges import (
     add_nudge,
     day_start,
@@ -40,7 +40,6 @@ from db.views._scope import Scope, Shape, by_id, catalogue, load_tasks, local_da
 __all__ = [
     "CHUNK",
     "Boards",
-    "Ledger",
     "OverduePage",
     "Scope",
     "Shape",
@@ -53,7 +52,6 @@ __all__ = [
     "done_at",
     "latest",
     "leader_contacts",
-    "ledger",
     "ledger_chunks",
     "liaison_counts",
     "load_tasks",

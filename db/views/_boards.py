@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +15,7 @@ from bot.domain.boards import Board, CountingCalendar, CycleBook, board_status, 
 from bot.domain.ledger import LedgerRow, ledger_rows
 from bot.domain.status import Status, StatusThresholds
 from bot.domain.workcal import WorkCalendar
-from db import progress, years
+from db import progress
 from db.models import (
     Task,
 )
@@ -130,15 +130,6 @@ async def board_chunks(
 # --- Ledger -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Ledger:
-    """The ledger's rows for a year, as of a day."""
-
-    year: int
-    as_of: date
-    rows: list[LedgerRow]
-
-
 async def ledger_chunks(
     session: AsyncSession,
     *,
@@ -163,25 +154,3 @@ async def ledger_chunks(
         register=register,
     ):
         yield ledger_rows(found.boards, found.statuses, nudges, calendar, today)
-
-
-async def ledger(
-    session: AsyncSession,
-    *,
-    now: datetime,
-    settings: Settings,
-    calendar: WorkCalendar,
-    year: int | None = None,
-) -> Ledger | None:
-    """The ledger of `year` (default: the working year); None if it has no tasks."""
-    today = now.astimezone(settings.tz).date()
-    if year is None:
-        year = await years.working_year(session, today.year)
-    rows = [
-        row
-        async for chunk in ledger_chunks(
-            session, year=year, now=now, settings=settings, calendar=calendar
-        )
-        for row in chunk
-    ]
-    return Ledger(year, today, rows) if rows else None

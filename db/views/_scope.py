@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
 from bot.config import Settings
+from bot.domain import model
 from bot.domain.boards import Board
 from bot.domain.model import (
     LEAD,
-    TargetInfo,
     TaskInfo,
     UnitOnTask,
 )
@@ -215,7 +215,7 @@ async def _load_tasks(
         .order_by(TaskUnit.task_id, TaskUnit.role, TaskUnit.position),
     )
     members = await _members(session, {r[3] for r in unit_rows if r[5] == "group"})
-    targets: dict[int, list[TargetInfo]] = defaultdict(list)
+    targets: dict[int, list[model.Target]] = defaultdict(list)
     for t in await _rows(
         session,
         select(
@@ -229,7 +229,7 @@ async def _load_tasks(
         .where(Target.task_id.in_(ids))
         .order_by(Target.task_id, Target.position),
     ):
-        targets[t[0]].append(one(TargetInfo(*(one(v) for v in t[1:]))))
+        targets[t[0]].append(one(model.Target(*(one(v) for v in t[1:]))))
     by_task: dict[int, list[tuple[str, str, int, str, str]]] = defaultdict(list)
     # Plain tuples: attribute access on tens of thousands of rows is measurably slower.
     for task_id, role, label, uid, name, kind in unit_rows:
