@@ -9,10 +9,21 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    CompoundSelect,
+    String,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.obligations import completed_at
+from bot.domain.obligations import COMPLETE, completed_at
 from db.engine import core_connection
 from db.models import (
     AppState,
@@ -126,6 +137,55 @@ async def reported_keys(
         if found is not None:
             found[key] = first_at
     return out
+
+
+# A unit's reported cycles and its stated completion in one statement: the report conversation
+# asks on every picker and confirmation (bench.updates), so one round trip, not two.
+_FACTS: CompoundSelect[Any] = union_all(
+    select(
+        ReportCycle.task_id,
+        ReportCycle.unit_id,
+        ReportCycle.cycle_key,
+        ReportCycle.first_at,
+    ).where(
+        ReportCycle.task_id.in_(bindparam("tasks", expanding=True)),
+        ReportCycle.unit_id.in_(bindparam("units", expanding=True)),
+    ),
+    select(
+        ReportLatest.task_id,
+        ReportLatest.unit_id,
+        literal(None, String).label("cycle_key"),
+        ReportLatest.pct_at,
+    ).where(
+        ReportLatest.task_id.in_(bindparam("tasks", expanding=True)),
+        ReportLatest.unit_id.in_(bindparam("units", expanding=True)),
+        ReportLatest.percent >= COMPLETE,
+    ),
+)
+
+
+async def unit_facts(
+    session: AsyncSession, pairs: Iterable[Pair]
+) -> tuple[dict[Pair, dict[str, datetime]], dict[Pair, datetime]]:
+    """For each (task, unit): its reported cycles with their first reports' times (as
+    `reported_keys`), and when its newest stated percentage completed its part, if it did
+    (the task's own completion mark is the caller's: it keeps the tasks in memory)."""
+    pairs = list(pairs)
+    reported: dict[Pair, dict[str, datetime]] = {p: {} for p in pairs}
+    stated: dict[Pair, datetime] = {}
+    if not pairs:
+        return reported, stated
+    params = {"tasks": sorted({t for t, _ in pairs}), "units": sorted({u for _, u in pairs})}
+    conn = await core_connection(session)  # a report stored in this update included
+    for task_id, unit_id, key, at in (await conn.execute(_FACTS, params)).all():
+        pair = (task_id, unit_id)
+        if pair not in reported:
+            continue
+        if key is None:
+            stated[pair] = at
+        else:
+            reported[pair][key] = at
+    return reported, stated
 
 
 async def done_at(session: AsyncSession, pairs: Iterable[Pair], tz: tzinfo) -> dict[Pair, datetime]:

@@ -28,6 +28,7 @@ class UnitTask:
     cycle_kind: str = "monthly"
     cycle_dates: tuple[str, ...] = ()
     completed: bool = False
+    completed_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ async def unit_tasks(session: AsyncSession, unit_id: int, year: int) -> list[Uni
             cycle_kind=task.cycle_kind,
             cycle_dates=tuple(task.cycle_dates or ()),
             completed=task.completed_on is not None,
+            completed_on=task.completed_on,
         )
         current = best.get(task.id)
         # A direct role beats one through a group; lead beats responsible.

@@ -44,7 +44,7 @@ async def _tracking(context: BotContext, year: int) -> duties.Tracking:
 
 def _ref(task: tasks.UnitTask | tasks.TaskView, year: int) -> duties.TaskRef:
     task_id = task.task_id if isinstance(task, tasks.UnitTask) else task.id
-    return duties.TaskRef(task_id, year, task.cycle_kind, task.cycle_dates)
+    return duties.TaskRef(task_id, year, task.cycle_kind, task.cycle_dates, task.completed_on)
 
 
 async def _unit_states(context: BotContext, principal: Principal) -> list[TaskState]:

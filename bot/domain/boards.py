@@ -23,7 +23,9 @@ from bot.domain.obligations import (
     Terms,
     completed_at,
     duty,
+    last_passed,
     nudge_cycle,
+    open_cycle,
     record,
 )
 from bot.domain.status import (
@@ -71,17 +73,16 @@ class CycleBook:
         return self.cycles_of(self.rule(task), task.year)
 
     def cycles_of(self, rule: CycleRule, year: int) -> tuple[Cycle | None, Cycle | None]:
-        """(current, chased) of a rule in a year; chased only if due after `since`."""
+        """(open, last passed) cycles of a rule in a year (bot.domain.obligations); the last
+        passed one only if it came after `since` (otherwise no unit owes it)."""
         key = (rule, year)
         found = self._cycles.get(key)
         if found is None:
             all_cycles = year_cycles(rule, year, self.settings, self.calendar)
-            current = next((c for c in all_cycles if c.due >= self.now), None)
-            passed = [c for c in all_cycles if c.due < self.now]
-            chased = passed[-1] if passed else None
-            if chased is not None and self.since is not None and chased.due < self.since:
+            chased = last_passed(all_cycles, self.now)
+            if chased is not None and not Terms(all_cycles, since=self.since).owed(chased, {}):
                 chased = None  # before the register was imported: not chased
-            found = self._cycles[key] = (current, chased)
+            found = self._cycles[key] = (open_cycle(all_cycles, self.now), chased)
         return found
 
     def year_cycles(self, task: TaskInfo) -> tuple[Cycle, ...]:
