@@ -348,7 +348,11 @@ class Nudge(Base):
     """A manual nudge (催办) of a unit about a task by the office."""
 
     __tablename__ = "nudges"
-    __table_args__ = (Index("ix_nudges_task_unit", "task_id", "unit_id"),)
+    __table_args__ = (
+        Index("ix_nudges_task_unit", "task_id", "unit_id"),
+        # One nudge per task, unit and local day, whoever presses (migration 0007).
+        Index("ux_nudges_task_unit_day", "task_id", "unit_id", "day", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
@@ -356,6 +360,7 @@ class Nudge(Base):
     cycle_key: Mapped[str | None] = mapped_column(String(20), default=None)
     by_user_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     created_at: Mapped[datetime]
+    day: Mapped[date | None] = mapped_column(Date, default=None)  # local day of created_at
 
 
 # --- Delivery ---------------------------------------------------------------------------------

@@ -809,7 +809,7 @@ async def test_nudges_counted_per_task_and_day(sessionmaker: Maker) -> None:
     await import_seed(sessionmaker, IMPORTED)
     async with sessionmaker() as s, s.begin():
         tasks, units = await _ids(s)
-        for at in (MAR27 - timedelta(days=1), MAR27):
+        for at in (MAR27 - timedelta(days=1), MAR27, MAR27 + timedelta(hours=1)):
             await views.add_nudge(
                 s,
                 task_id=tasks[6],
@@ -817,7 +817,8 @@ async def test_nudges_counted_per_task_and_day(sessionmaker: Maker) -> None:
                 cycle_key="2026-03",
                 by_user_id=1,
                 now=at,
-            )
+                day=at.date(),
+            )  # the third, the same day as the second, is not recorded
     async with sessionmaker() as s:
         counts = await views.nudge_counts(s, views.Scope(2026))
         today = await views.nudged_since(s, views.Scope(2026), views.day_start(MAR27, SETTINGS))

@@ -94,15 +94,26 @@ async def nudge_unit(
     if not liaisons:
         return NudgeResult(NudgeOutcome.NOBODY, unit, task.no)
 
-    nudge = await views.add_nudge(
+    today = views.local_day(now, settings)
+    nudge_id = await views.add_nudge(
         session,
         task_id=task_id,
         unit_id=unit_id,
         cycle_key=cycle.key,
         by_user_id=by_user_id,
         now=now,
+        day=today,
     )
-    today = views.local_day(now, settings)
+    if nudge_id is None:
+        # Another press (another office member) recorded today's nudge since the check above.
+        again = await views.nudged_since(session, scope, views.day_start(now, settings))
+        first = again.get((task_id, unit_id))
+        return NudgeResult(
+            NudgeOutcome.ALREADY,
+            unit,
+            task.no,
+            previous_at=first.astimezone(settings.tz) if first else None,
+        )
     workdays = (
         calendar.workdays_between(cycle.deadline, today) if standing.missed is not None else None
     )
@@ -115,11 +126,11 @@ async def nudge_unit(
             contact_id=contact.id,
             text=body,
             now=now,
-            key=f"nudge:{nudge.id}:{contact.id}",
+            key=f"nudge:{nudge_id}:{contact.id}",
             # Items let the sender drop the nudge once the report is in, and let a reply to it
             # start a report on this task (handlers.report looks replies up by item).
-            items=[ItemKey(task_id, unit_id, cycle.key, f"nudge-{nudge.id}", contact.id)],
-            meta={"kind": "nudge", "nudge_id": nudge.id},
+            items=[ItemKey(task_id, unit_id, cycle.key, f"nudge-{nudge_id}", contact.id)],
+            meta={"kind": "nudge", "nudge_id": nudge_id},
         )
     await people.audit(
         session,
@@ -127,6 +138,6 @@ async def nudge_unit(
         actor=by_user_id,
         action="nudge",
         target=f"task:{task_id}:unit:{unit_id}",
-        detail={"nudge_id": nudge.id, "cycle": cycle.key, "recipients": len(liaisons)},
+        detail={"nudge_id": nudge_id, "cycle": cycle.key, "recipients": len(liaisons)},
     )
-    return NudgeResult(NudgeOutcome.SENT, unit, task.no, len(liaisons), nudge_id=nudge.id)
+    return NudgeResult(NudgeOutcome.SENT, unit, task.no, len(liaisons), nudge_id=nudge_id)

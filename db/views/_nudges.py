@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     case,
@@ -17,6 +17,7 @@ from bot.domain.model import (
 )
 from bot.domain.roles import Role
 from bot.domain.units import LiaisonCount
+from db.engine import conflict_insert
 from db.models import (
     Contact,
     Leader,
@@ -83,14 +84,24 @@ async def add_nudge(
     cycle_key: str | None,
     by_user_id: int | None,
     now: datetime,
-) -> Nudge:
-    """Record a nudge (its id numbers the outbox items it sends)."""
-    nudge = Nudge(
-        task_id=task_id, unit_id=unit_id, cycle_key=cycle_key, by_user_id=by_user_id, created_at=now
+    day: date,
+) -> int | None:
+    """Record a nudge; its id (which numbers the outbox items it sends), or None if the unit was
+    already nudged about the task on `day` (one statement decides, against concurrent presses)."""
+    statement = (
+        conflict_insert(session, Nudge)
+        .values(
+            task_id=task_id,
+            unit_id=unit_id,
+            cycle_key=cycle_key,
+            by_user_id=by_user_id,
+            created_at=now,
+            day=day,
+        )
+        .on_conflict_do_nothing(index_elements=["task_id", "unit_id", "day"])
+        .returning(Nudge.id)
     )
-    session.add(nudge)
-    await session.flush()
-    return nudge
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def leader_contacts(session: AsyncSession) -> list[tuple[Contact, int, str]]:
