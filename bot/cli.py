@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import logging
+import os
 import re
 import signal
 import sys
@@ -509,6 +510,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m bot`."""
+    # Whatever the bot writes (the database, exported ledgers, invite links) is for its owner
+    # only: invites.csv holds live links, the ledger every unit's reports.
+    os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:

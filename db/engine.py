@@ -39,12 +39,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Create the async engine; for a SQLite file, create its folder first."""
+    """Create the async engine; for a SQLite file, create its folder and the file, private."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(Path(database))
         # The URL's own connection arguments, as SQLAlchemy would pass them to aiosqlite.
         args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(parsed)
         engine = create_async_engine(
@@ -64,6 +64,17 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     )
     event.listen(engine.sync_engine, "checkout", _ping_on_checkout)
     return engine
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """The database file (and its WAL and shared-memory files) readable by its owner only:
+    it holds every report and the invite hashes. SQLite gives the WAL and SHM files the
+    database file's permissions when it creates them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if each.exists() and each.stat().st_mode & 0o077:
+            each.chmod(0o600)
 
 
 def _ping_on_checkout(

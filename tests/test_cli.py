@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sqlite3
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from db.engine import create_engine
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _keep_umask() -> Iterator[None]:
+    """`main` makes the process's files private (umask 077): give the other tests theirs back."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield
+    os.umask(old)
 
 
 @pytest.fixture
@@ -113,3 +126,28 @@ def test_bad_setting_is_one_line(
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert "TIMEZONE" in err
+
+
+def test_files_the_bot_writes_are_private(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The database (and its WAL), invite links and the exported ledger: 0600 (issue 19, #4)."""
+    old = os.umask(0o022)  # the usual umask, under which they were 0644
+    try:
+        assert main(["import-tasks", str(ROOT / "seed_tasks.json")]) == 0
+        assert main(["invite", "--all-units", "-o", "links.csv"]) == 0
+        assert main(["export", "-o", "ledger.xlsx"]) == 0
+    finally:
+        os.umask(old)
+    database = Path(os.environ["DATABASE_URL"].split("///", 1)[1])
+    for path in (database, Path("links.csv"), Path("ledger.xlsx")):
+        assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    wal = database.with_name(database.name + "-wal")
+    if wal.exists():
+        assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+
+
+def test_an_existing_world_readable_database_is_made_private(tmp_path: Path) -> None:
+    database = tmp_path / "old.db"
+    database.write_bytes(b"")
+    database.chmod(0o644)
+    create_engine(f"sqlite+aiosqlite:///{database}")
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
