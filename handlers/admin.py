@@ -270,7 +270,8 @@ async def _reset_menu(context: BotContext, user_id: int, chat_id: int) -> None:
 
 
 async def on_my_chat_member(update: Update, context: BotContext) -> None:
-    """The bot was added to or removed from a group: keep it only where an admin put it."""
+    """The bot was added to or removed from a group: keep it only where an admin or the office
+    put it. A promotion or demotion of the bot (any group admin may make one) is no join."""
     change = update.my_chat_member
     if change is None:
         return
@@ -283,11 +284,12 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
     if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
         await people.unregister_group(session, chat_id=chat.id, now=now)
         return
-    if status not in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
+    inside = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
+    if status not in inside or change.old_chat_member.status in inside:
         return
     adder = change.from_user
     principal = await context.principal(adder.id)
-    if principal.admin:
+    if principal.admin or principal.office:
         await people.register_group(
             session, chat_id=chat.id, title=(chat.title or "")[:200], by=adder.id, now=now
         )

@@ -111,6 +111,9 @@ async def _dispatch(emu: Emulator, op: str, p: JSON) -> Any:
     if op == "remove_bot_from_group":
         emu.remove_bot_from_group(int(p["chat_id"]), int(p["by_user_id"]))
         return True
+    if op == "set_bot_rights":
+        emu.set_bot_rights(int(p["chat_id"]), int(p["by_user_id"]), admin=bool(p["admin"]))
+        return True
     if op == "add_member":
         return emu.transcript_json(emu.add_member(int(p["chat_id"]), int(p["user_id"])))
     if op == "send_message":
@@ -528,6 +531,10 @@ class ControlClient:
             "add_bot_to_group", chat_id=chat_id, by_user_id=by_user_id, as_admin=as_admin
         )
         return TranscriptMessage.from_json(data)
+
+    async def set_bot_rights(self, chat_id: int, by_user_id: int, *, admin: bool) -> None:
+        """A group admin promotes the bot (admin=True) or demotes it to a member."""
+        await self.call("set_bot_rights", chat_id=chat_id, by_user_id=by_user_id, admin=admin)
 
     async def remove_bot_from_group(self, chat_id: int, by_user_id: int) -> None:
         """A member removes the bot from a group."""

@@ -670,6 +670,17 @@ class Emulator:
         self.push_update("message", self.message_json(message))
         return message
 
+    def set_bot_rights(self, chat_id: int, by_user_id: int, *, admin: bool) -> None:
+        """A group admin promotes the bot to administrator or demotes it to member."""
+        chat = self.get_chat(chat_id)
+        actor = self.get_user(by_user_id)
+        old = chat.bot_status
+        if old not in ("member", "administrator"):
+            raise ControlError("the bot is not in this group")
+        chat.bot_status = "administrator" if admin else "member"
+        self.bot_member_update(chat, actor, old, chat.bot_status)
+        self.touch()
+
     def remove_bot_from_group(self, chat_id: int, by_user_id: int) -> None:
         """A member removes the bot from a group: my_chat_member (kicked)."""
         chat = self.get_chat(chat_id)

@@ -259,6 +259,24 @@ async def test_group_added_by_admin_is_kept_by_others_left(h: Harness) -> None:
     assert [(g.chat_id, g.active) for g in groups] == [(group, True)]
 
 
+async def test_promoting_the_bot_is_not_a_join(h: Harness) -> None:
+    """Any group admin (a liaison too) may promote or demote the bot: it stays, the group stays
+    registered; a group the office adds is registered like one an admin adds."""
+    office = await h.bound("督导办", Role.OFFICE)
+    liaison = await h.bound("发改局联络员", Role.LIAISON, unit="发改局")
+    group = await h.people.create_group("督办工作群", [office.id, liaison.id])
+    await h.people.add_bot_to_group(group, office.id)
+    notice = await h.people.wait_for_bot_message(group)
+    assert "登记为工作群" in (notice.plain or "")
+    await h.people.set_bot_rights(group, liaison.id, admin=True)
+    await h.people.set_bot_rights(group, liaison.id, admin=False)
+    await h.settle()
+    from db.models import WorkGroup
+
+    assert [(g.chat_id, g.active) for g in await h.rows(WorkGroup)] == [(group, True)]
+    assert not any("leaveChat" in k for k in (await h.people.stats())["calls"])
+
+
 async def test_menu_follows_role(h: Harness) -> None:
     liaison = await h.bound("发改局联络员", Role.LIAISON, unit="发改局")
     admin = await h.bound("管理员", Role.ADMIN)
