@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -75,9 +76,19 @@ class Settings(BaseSettings):
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 90)
     draft_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
-    # Sandbox web page.
+    # Sandbox web page: on the loopback address unless serving it to the network is asked for
+    # explicitly (it acts as the admin and every other persona, with no login).
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8080, ge=1, le=65535)
+    sandbox_allow_remote: bool = False
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty BOT_TOKEN= is a mistake, not a wish for the sandbox (leave the variable out).
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty: set the token from @BotFather, or remove the line")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -96,6 +107,13 @@ class Settings(BaseSettings):
                 "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
                 f"(got {value.split(':', 1)[0]!r})"
             )
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 -- a port that is not a number raises here
+        except ValueError:
+            raise ValueError("has a port that is not a number") from None
+        if parts.scheme.startswith("postgresql") and not (parts.hostname and parts.path.strip("/")):
+            raise ValueError("needs a host and a database: postgresql+asyncpg://user@host/db")
         return value
 
     @property
@@ -106,7 +124,7 @@ class Settings(BaseSettings):
     @property
     def sandbox(self) -> bool:
         """True when no token is configured: the bot runs against the local emulator."""
-        return self.bot_token is None or not self.bot_token.get_secret_value().strip()
+        return self.bot_token is None
 
     def sqlite_path(self) -> Path | None:
         """The SQLite file behind database_url, if it is a file-backed SQLite URL."""

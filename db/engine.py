@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.util import await_
 
+from bot.config import ConfigError
 from db import sqlite_driver
 
 
@@ -44,7 +45,13 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
-            _private_sqlite_file(Path(database))
+            try:
+                _private_sqlite_file(Path(database))
+            except OSError as exc:
+                raise ConfigError(
+                    f"数据库文件无法创建 / cannot create the database file {database}: "
+                    f"{exc.strerror or exc}"
+                ) from None
         # The URL's own connection arguments, as SQLAlchemy would pass them to aiosqlite.
         args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(parsed)
         engine = create_async_engine(
@@ -64,6 +71,18 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     )
     event.listen(engine.sync_engine, "checkout", _ping_on_checkout)
     return engine
+
+
+async def check_reachable(engine: AsyncEngine) -> None:
+    """Connect once: a server that is down, a wrong password or database name, or a file that
+    cannot be opened becomes one readable line (ConfigError) instead of a traceback."""
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (TimeoutError, OSError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        where = engine.url.render_as_string(hide_password=True)
+        raise ConfigError(f"数据库无法连接 / database unreachable: {where}: {reason}") from None
 
 
 def _private_sqlite_file(path: Path) -> None:

@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.engine import check_reachable
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -28,7 +30,9 @@ def _upgrade(connection: Connection, revision: str) -> None:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database schema to `revision` (default: the newest)."""
+    """Bring the database schema to `revision` (default: the newest); an unreachable database
+    is one readable line (bot.config.ConfigError)."""
+    await check_reachable(engine)
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade, revision)
 

@@ -1,8 +1,22 @@
 """Settings: defaults, and one readable line for a bad value."""
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
+from bot.cli import main
 from bot.config import ConfigError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def _keep_umask() -> Iterator[None]:
+    """`main` makes the process's files private: give the other tests their umask back."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield
+    os.umask(old)
 
 
 def test_defaults_are_sandbox_sqlite_shanghai(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -23,6 +37,10 @@ def test_defaults_are_sandbox_sqlite_shanghai(monkeypatch: pytest.MonkeyPatch) -
         ("DUE_DAY", "31", "DUE_DAY"),
         ("REMINDER_TIME", "25:99", "REMINDER_TIME"),
         ("UPDATE_LANES", "9", "UPDATE_LANES"),  # more than the connection pool can serve
+        ("BOT_TOKEN", "", "BOT_TOKEN"),  # empty: a mistake, not a wish for the sandbox
+        ("BOT_TOKEN", "   ", "BOT_TOKEN"),
+        ("DATABASE_URL", "postgresql+asyncpg://u@host:port/db", "DATABASE_URL"),
+        ("DATABASE_URL", "postgresql+asyncpg://", "DATABASE_URL"),
     ],
 )
 def test_malformed_value_is_one_readable_line(
@@ -41,3 +59,27 @@ def test_token_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     s = load_settings(_env_file=None)
     assert not s.sandbox
     assert "123:abc" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("postgresql+asyncpg://postgres:secret@127.0.0.1:1/test", "database unreachable"),
+        ("sqlite+aiosqlite:////proc/no/such/dir/x.db", "cannot create the database file"),
+    ],
+)
+def test_an_unreachable_database_is_one_readable_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    url: str,
+    needle: str,
+) -> None:
+    """`python -m bot migrate` against a server that is down or a path that cannot be written:
+    one line on stderr, exit 2, and no password in it (issue 19, finding 11)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    assert main(["migrate"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and needle in err and "secret" not in err

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from bot.config import ConfigError, Settings
 from bot.domain.workcal import WorkCalendar
 from bot.sandbox import run_sandbox
-from bot.sandbox.server import make_app
+from bot.sandbox.server import PageServer, make_app
 from bot.sandbox.steps import (
     MAX_STEPPED_SPAN,
     Step,
@@ -497,3 +497,32 @@ async def test_run_sandbox_prints_its_address_and_stops_on_sigterm(tmp_path: Pat
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_a_foreign_host_header_is_refused(tmp_path: Path) -> None:
+    """DNS rebinding: a page on another name that resolves to 127.0.0.1 gets 403, the loopback
+    names get the sandbox (issue 19, finding 12)."""
+    sandbox = Sandbox(_settings(), database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    server = PageServer(sandbox, "127.0.0.1", 0)
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            base = f"http://127.0.0.1:{server.port}/"
+            async with session.get(base, headers={"Host": "evil.example:80"}) as resp:
+                assert resp.status == 403
+            async with session.post(
+                base + "api/send", json={}, headers={"Host": f"rebind.example:{server.port}"}
+            ) as resp:
+                assert resp.status == 403
+            for name in ("127.0.0.1", "localhost"):
+                async with session.get(base, headers={"Host": f"{name}:{server.port}"}) as resp:
+                    assert resp.status == 200
+    finally:
+        await server.stop()
+
+
+async def test_the_sandbox_stays_on_the_loopback_address_unless_allowed(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, sandbox_host="0.0.0.0", sandbox_port=1)
+    with pytest.raises(ConfigError, match="SANDBOX_ALLOW_REMOTE"):
+        await run_sandbox(settings, database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    assert not (tmp_path / "x.db").exists()

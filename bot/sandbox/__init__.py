@@ -23,11 +23,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 import webbrowser
 from datetime import datetime
 
 from bot.config import ConfigError, Settings
-from bot.sandbox.server import PageServer
+from bot.sandbox.server import PageServer, is_loopback
 from bot.sandbox.world import DEFAULT_DATABASE_URL, Sandbox
 
 __all__ = ["DEFAULT_DATABASE_URL", "PageServer", "Sandbox", "run_sandbox"]
@@ -48,6 +49,18 @@ async def run_sandbox(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
             handled.append(sig)
+    if not is_loopback(settings.sandbox_host):
+        if not settings.sandbox_allow_remote:
+            raise ConfigError(
+                f"沙盒只在本机地址提供（SANDBOX_HOST={settings.sandbox_host} 不是本机地址）；"
+                "确需在网络上提供，请同时设置 SANDBOX_ALLOW_REMOTE=true。"
+            )
+        print(
+            f"警告：沙盒网页将在 {settings.sandbox_host} 上对网络开放，任何能访问该地址的人"
+            "都可以管理员身份操作沙盒。",
+            file=sys.stderr,
+            flush=True,
+        )
     sandbox = Sandbox(settings, database_url=database_url, start=start)
     # The page's port first: a port in use is reported before anything else starts.
     server = PageServer(sandbox, settings.sandbox_host, settings.sandbox_port)

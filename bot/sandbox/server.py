@@ -16,6 +16,7 @@ Routes:
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,28 @@ from bot.sandbox.world import BOT_USERNAME, Sandbox, SandboxError
 log = logging.getLogger(__name__)
 
 SANDBOX_KEY: web.AppKey[Sandbox] = web.AppKey("sandbox", Sandbox)
+# The Host header values the page answers to (set once the port is known): a web page elsewhere
+# must not drive the sandbox through DNS rebinding (a name of its own that resolves to 127.0.0.1).
+HOSTS_KEY: web.AppKey[set[str]] = web.AppKey("hosts", set)
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def is_loopback(host: str) -> bool:
+    """True for the loopback addresses and localhost."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def allowed_hosts(host: str, port: int) -> set[str]:
+    """Host header values for a page served on host:port (a loopback address)."""
+    names = set(LOOPBACK) | {host}
+    return {f"[{n}]:{port}" if ":" in n else f"{n}:{port}" for n in names}
+
+
 MAX_WAIT = 25.0
 MAX_BODY = 64 * 1024
 
@@ -59,6 +82,9 @@ def _json(data: Any, status: int = 200) -> web.Response:
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Bad input gets a short JSON answer; an unexpected failure is logged with its traceback."""
+    hosts = request.app[HOSTS_KEY]
+    if hosts and request.host not in hosts:
+        return web.Response(text="Forbidden: unknown Host", status=403)
     if request.path.startswith("/api/") and not request.app[SANDBOX_KEY].ready:
         return _json({"ok": False, "error": "沙盒正在启动，请稍候"}, status=503)
     try:
@@ -76,6 +102,7 @@ def make_app(sandbox: Sandbox) -> web.Application:
     """The page and the JSON API for one running sandbox."""
     app = web.Application(middlewares=[errors], client_max_size=MAX_BODY)
     app[SANDBOX_KEY] = sandbox
+    app[HOSTS_KEY] = set()  # filled by PageServer.start once the port is known
     app.router.add_get("/", page)
     app.router.add_get("/api/state", state)
     app.router.add_get("/api/personas", personas)
@@ -320,10 +347,14 @@ class PageServer:
 
     async def start(self) -> None:
         """Bind and serve."""
-        self._runner = web.AppRunner(make_app(self.sandbox), access_log=None, shutdown_timeout=1.0)
+        app = make_app(self.sandbox)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
         self.port = int(self._runner.addresses[0][1])
+        if is_loopback(self.host):
+            # Served to the network on purpose (SANDBOX_ALLOW_REMOTE), its name is not known.
+            app[HOSTS_KEY].update(allowed_hosts(self.host, self.port))
 
     async def stop(self) -> None:
         """Stop serving."""
