@@ -17,7 +17,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from telegram.error import InvalidToken
+
 from bot.config import ConfigError, Settings, load_settings
+from bot.domain import redaction
 from bot.domain.model import Target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -523,9 +526,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = COMMANDS[args.command]
     try:
         settings = load_settings() if command.needs_settings else Settings(_env_file=None)
+        token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+        redaction.install([token])
         return asyncio.run(command.run(args, settings))
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except InvalidToken:
+        # python-telegram-bot's message quotes the token; ours does not.
+        print(
+            "配置错误 / configuration error: BOT_TOKEN 被 Telegram 拒绝，请核对令牌。",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # Through logging, so the traceback is redacted (bot.domain.redaction) like every line.
+        logging.getLogger("bot").exception("python -m bot %s failed", args.command)
+        return 1

@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from bot.domain.redaction import redact
 from db.engine import conflict_insert
 from db.models import OutboxItem, OutboxMessage
 
@@ -223,7 +224,9 @@ _MESSAGES = cast(Table, OutboxMessage.__table__)
 
 
 async def mark(session: AsyncSession, message_id: int, **values: Any) -> None:
-    """Update one message's delivery state."""
+    """Update one message's delivery state (a stored error never holds a secret)."""
+    if values.get("last_error") is not None:
+        values["last_error"] = redact(str(values["last_error"]))[:2000]
     await session.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_id).values(**values))
 
 

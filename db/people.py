@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select, u
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
+from bot.domain.redaction import redact
 from bot.domain.roles import ContactView, LeaderRef, NewInvite, Principal, Role, UnitRef
 from db.engine import core_connection
 from db.models import AuditEntry, Contact, Invite, Leader, Unit, UnitAlias, WorkGroup
@@ -378,7 +379,7 @@ async def mark_unreachable(
             actor=None,
             action="contact_unreachable",
             target=f"contact:{contact.id}",
-            detail={"error": error[:200]},
+            detail={"error": redact(error)[:200]},
         )
     return marked
 

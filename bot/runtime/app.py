@@ -26,6 +26,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defau
 from telegram.request import BaseRequest
 
 from bot import texts
+from bot.domain.redaction import redact
 from bot.transport import api
 from bot.transport.http import AiohttpRequest
 from db import inbox
@@ -340,7 +341,7 @@ class UpdatePump:
                     attempts=attempts,
                     status="new" if retry else "failed",
                     next_attempt_at=now + delay if retry else None,
-                    error=repr(error)[:2000],
+                    error=redact(repr(error))[:2000],
                 )
             )
 

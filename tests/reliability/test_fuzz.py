@@ -350,7 +350,8 @@ def test_other_updates_from_every_role(world: World, who: str, data: st.DataObje
 @FUZZ
 @given(role=st.sampled_from(ROLES))
 def test_adding_the_bot_to_a_group(world: World, role: str) -> None:
-    """Someone adds the bot to a group: only an admin registers it, anyone else is refused."""
+    """Someone adds the bot to a group: an admin or the office registers it, anyone else is
+    refused."""
     user_id = PERSONAS[role]
 
     async def outside() -> None:
@@ -365,4 +366,4 @@ def test_adding_the_bot_to_a_group(world: World, role: str) -> None:
         return [u for u in sorted(world.emu.history) if u > before]
 
     world.run(outside())
-    world.run(exercise(world, user_id, act, lambda p, d: not p.admin))
+    world.run(exercise(world, user_id, act, lambda p, d: not (p.admin or p.office)))
