@@ -22,6 +22,7 @@ from bot.domain.overdue import ALL, FilterProblem, OverdueFilter, decode_filter,
 from bot.domain.roles import Principal
 from bot.domain.summaries import previous_summary
 from bot.domain.units import UnitTally, unit_lines
+from bot.domain.visibility import readable_units
 from bot.services.export import export_ledger
 from bot.services.nudge import NudgeOutcome, nudge_unit
 from bot.services.summaries import build_summaries
@@ -279,12 +280,14 @@ async def _show_card(
     nudged = await views.nudged_since(
         context.session, scope, views.day_start(now, services.settings)
     )
+    readable = readable_units(principal, board.task.units)
     card = build_card(
         board,
         found.statuses[task_id],
         found.book,
-        await views.report_count(context.session, task_id),
+        await views.report_count(context.session, task_id, readable),
         (unit for _, unit in nudged),
+        readable,
     )
     keyboard = [
         [
@@ -355,11 +358,16 @@ async def btn_task_history(
         responsible_report=context.services.settings.responsible_units_report,
         register=await context.register(),
     )
-    total = await views.report_count(context.session, task_id)
+    readable = readable_units(principal, found[0].units)
+    total = await views.report_count(context.session, task_id, readable)
     pages = max(1, (total + HISTORY_PAGE - 1) // HISTORY_PAGE)
     page = min(page, pages - 1)
     reports, total = await views.task_reports(
-        context.session, task_id, offset=page * HISTORY_PAGE, limit=HISTORY_PAGE
+        context.session,
+        task_id,
+        offset=page * HISTORY_PAGE,
+        limit=HISTORY_PAGE,
+        unit_ids=readable,
     )
     await _answer(update)
     keyboard = []

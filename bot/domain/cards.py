@@ -6,7 +6,7 @@ Decision: the quantities on a card are those of each unit's newest report (lead 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain.boards import Board, CycleBook, Standing
@@ -41,6 +41,7 @@ class Card:
     current: CycleDue | None
     history_count: int
     nudged_today: frozenset[int] = frozenset()  # unit ids
+    restricted: bool = False  # only some units' reports shown (bot.domain.visibility)
 
     @property
     def nudgeable(self) -> tuple[Standing, ...]:
@@ -76,9 +77,14 @@ def build_card(
     book: CycleBook,
     history_count: int,
     nudged_today: Iterable[int] = (),
+    readable: frozenset[int] | None = None,
 ) -> Card:
-    """A task card from its board and status."""
+    """A task card from its board and status; `readable`: the only units whose reports (and
+    the figures read from them) the viewer may see (bot.domain.visibility), None for all.
+    The status stays the whole task's."""
     current, _ = book.cycles(board.task)
+    if readable is not None:
+        board = replace(board, units=tuple(s for s in board.units if s.unit.unit_id in readable))
     return Card(
         board,
         status,
@@ -86,4 +92,5 @@ def build_card(
         book.due(current) if current is not None and not board.completed else None,
         history_count,
         frozenset(nudged_today),
+        restricted=readable is not None,
     )

@@ -35,6 +35,7 @@ from bot.domain.units import UnitLine
 from bot.texts.common import cycle_label, day, day_with_year, esc, moment, short
 
 __all__ = [
+    "CARD_RESTRICTED",
     "CLOSE_YEAR_BUTTON",
     "CLOSE_YEAR_USAGE",
     "EXPORT_EMPTY",
@@ -97,6 +98,7 @@ HISTORY_BUTTON = "报送记录（{n}条）"
 TASK_CARD_BUTTON = "返回任务卡片"
 TASK_NO_USAGE = "请在 /task 后输入任务序号，例如：/task 6。"
 TASK_NOT_VISIBLE = "该任务不属于本单位，无法查看。"
+CARD_RESTRICTED = "（其他单位的报送内容仅牵头单位、督导办和分管领导可见。）"
 SUMMARY_NONE = "您分管（挂钩）的任务在本年度任务表中暂无记录。如有疑问请联系市大督导办。"
 SUMMARY_NONE_OFFICE = "本年度任务表尚未导入，暂无进展摘要。请管理员导入任务表。"
 EXPORT_EMPTY = "本年度任务表尚未导入，暂无可导出的台账。"
@@ -445,6 +447,8 @@ def task_card(card: Card, tz: tzinfo) -> str:
         lines.append(_latest_line(s, tz))
     if silent:
         lines.append(f"其余{silent}个责任单位暂无报送。")
+    if card.restricted:
+        lines.append(CARD_RESTRICTED)
     if card.nudged_today:
         names = [s.unit.name for s in card.board.units if s.unit.unit_id in card.nudged_today]
         lines.append(f"\n今日已催办：{esc('、'.join(names))}")

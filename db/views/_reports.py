@@ -219,26 +219,36 @@ async def reports_between(
 
 
 async def task_reports(
-    session: AsyncSession, task_id: int, *, offset: int, limit: int
+    session: AsyncSession,
+    task_id: int,
+    *,
+    offset: int,
+    limit: int,
+    unit_ids: Iterable[int] | None = None,
 ) -> tuple[list[ReportInfo], int]:
-    """A page of a task's reports, newest first, and how many there are."""
-    total = await session.scalar(
-        select(func.count()).select_from(Report).where(Report.task_id == task_id)
-    )
+    """A page of a task's reports, newest first, and how many there are (only those of
+    `unit_ids` when given: bot.domain.visibility)."""
+    condition = _of_task(task_id, unit_ids)
+    total = await session.scalar(select(func.count()).select_from(Report).where(*condition))
     rows = await _rows(
         session,
-        _report_query()
-        .where(Report.task_id == task_id)
-        .order_by(Report.id.desc())
-        .offset(offset)
-        .limit(limit),
+        _report_query().where(*condition).order_by(Report.id.desc()).offset(offset).limit(limit),
     )
     return [_report_info(r) for r in rows], int(total or 0)
 
 
-async def report_count(session: AsyncSession, task_id: int) -> int:
-    """How many reports (every version) a task has."""
-    n = await session.scalar(
-        select(func.count()).select_from(Report).where(Report.task_id == task_id)
-    )
+async def report_count(
+    session: AsyncSession, task_id: int, unit_ids: Iterable[int] | None = None
+) -> int:
+    """How many reports (every version) a task has (of `unit_ids`, when given)."""
+    condition = _of_task(task_id, unit_ids)
+    n = await session.scalar(select(func.count()).select_from(Report).where(*condition))
     return int(n or 0)
+
+
+def _of_task(task_id: int, unit_ids: Iterable[int] | None) -> list[Any]:
+    """Conditions for a task's reports, of some units only if `unit_ids` is given."""
+    condition: list[Any] = [Report.task_id == task_id]
+    if unit_ids is not None:
+        condition.append(Report.unit_id.in_(sorted(unit_ids)))
+    return condition

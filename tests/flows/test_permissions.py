@@ -17,6 +17,7 @@ from bot.emulator import Person
 from db.models import AuditEntry, Base, Task
 from handlers.base import encode
 from handlers.commands import BUTTONS, COMMANDS
+from tests.flows.test_office import buttons, insert_report
 from tests.harness import Harness
 
 UNBOUND = "unbound"
@@ -304,3 +305,35 @@ async def test_help_by_role(h: Harness) -> None:
     text = (await h.command(admin, "help")).plain or ""
     assert "/invite" in text
     assert "/report" not in text
+
+
+async def test_who_reads_which_reports_on_a_task(h: Harness) -> None:
+    """Task 16: lead 发改局 and 资源局, co-responsible 工信局 (issue 19, finding 7). 工信局 sees
+    the status and its own report, not 发改局's text; 发改局 (lead) reads 工信局's report but
+    not 资源局's (another lead unit); the office and the leader read every report."""
+    fgj = await h.bound("发改局联络员", Role.LIAISON, unit="发改局")
+    gxj = await h.bound("工信局联络员", Role.LIAISON, unit="工信局")
+    office = await h.bound("督导办", Role.OFFICE)
+    leader = await h.bound("吴振强", Role.LEADER, leader="吴振强")
+    secret = "资金缺口3亿元，暂勿外传"
+    at = h.clock.now()
+    await insert_report(h, 16, "发改局", at, text=secret)
+    await insert_report(h, 16, "资源局", at, text="资源局用地报批进展")
+    await insert_report(h, 16, "工信局", at, text="工信局配合完成设备更新")
+
+    async def card_and_history(who: Person) -> str:
+        card = await h.command(who, "task", "16")
+        _, history = await h.press(who, card, next(b for b in buttons(card) if "报送记录" in b))
+        return (card.plain or "") + "\n" + (history.plain or "")
+
+    seen_by_gxj = await card_and_history(gxj)
+    assert "工信局配合完成设备更新" in seen_by_gxj
+    assert secret not in seen_by_gxj and "资源局用地报批进展" not in seen_by_gxj
+    assert texts.CARD_RESTRICTED in seen_by_gxj and "状态：" in seen_by_gxj
+    seen_by_fgj = await card_and_history(fgj)
+    assert secret in seen_by_fgj and "工信局配合完成设备更新" in seen_by_fgj
+    assert "资源局用地报批进展" not in seen_by_fgj
+    for who in (office, leader):
+        everything = await card_and_history(who)
+        assert secret in everything and "资源局用地报批进展" in everything
+        assert texts.CARD_RESTRICTED not in everything
