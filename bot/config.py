@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     red_behind_pct: float = Field(default=25.0, ge=0, le=100)
     yellow_due_within_workdays: int = Field(default=3, ge=0, le=30)
 
+    # Retention (days): handled updates, delivered (or given-up) messages, the audit log. A daily
+    # job deletes what is older, so nothing grows without bound.
+    keep_inbox_days: int = Field(default=30, ge=1, le=3650)
+    keep_outbox_days: int = Field(default=180, ge=30, le=3650)
+    keep_audit_days: int = Field(default=730, ge=365, le=36500)
+    retention_time: time = time(3, 30)
+
     # Invites and conversations.
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 90)
     draft_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)

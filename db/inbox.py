@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import conflict_insert
@@ -186,12 +186,13 @@ async def highest_id(session: AsyncSession) -> int | None:
 
 
 async def purge_done(session: AsyncSession, older_than: datetime) -> int:
-    """Forget handled updates older than `older_than` (the newest row is always kept)."""
+    """Forget updates handled (or given up) before `older_than`; the newest row is always
+    kept, since getUpdates resumes after it."""
     newest = await highest_id(session)
     result = await session.execute(
         delete(InboxUpdate).where(
-            InboxUpdate.status == "done",
-            InboxUpdate.processed_at < older_than,
+            InboxUpdate.status.in_(("done", "failed")),
+            func.coalesce(InboxUpdate.processed_at, InboxUpdate.received_at) < older_than,
             InboxUpdate.update_id != (newest or -1),
         )
     )

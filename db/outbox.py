@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.domain.redaction import redact
@@ -228,6 +228,19 @@ async def mark(session: AsyncSession, message_id: int, **values: Any) -> None:
     if values.get("last_error") is not None:
         values["last_error"] = redact(str(values["last_error"]))[:2000]
     await session.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_id).values(**values))
+
+
+async def purge_finished(session: AsyncSession, older_than: datetime) -> int:
+    """Forget messages sent (or given up) and written before `older_than`, with their items.
+
+    Their items' keys stop guarding against a second send, which is safe once the cycles they
+    name are long past chasing (the retention setting is months, the chase is a cycle)."""
+    old = select(_MESSAGES.c.id).where(
+        _MESSAGES.c.status.in_((SENT, FAILED)), _MESSAGES.c.created_at < older_than
+    )
+    await session.execute(delete(OutboxItem).where(OutboxItem.outbox_id.in_(old)))
+    result = await session.execute(delete(_MESSAGES).where(_MESSAGES.c.id.in_(old)))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -344,6 +344,12 @@ async def deactivate_contact(
         detail={"role": contact.role, "unit_id": contact.unit_id, "leader_id": contact.leader_id},
     )
     return contact
+
+
+async def purge_audit(session: AsyncSession, older_than: datetime) -> int:
+    """Forget audit entries made before `older_than`."""
+    result = await session.execute(delete(AuditEntry).where(AuditEntry.at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def mark_unreachable(

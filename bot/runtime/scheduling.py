@@ -13,6 +13,7 @@ from datetime import timedelta
 from handlers.context import BotApp, BotContext, Services
 from jobs.drafts import expire_drafts
 from jobs.reminders import OverrideSync, plan_reminders
+from jobs.retention import Purged, purge_old
 from jobs.sender import OutboxSender
 from jobs.summaries import send_daily_summaries
 
@@ -58,6 +59,16 @@ async def run_summaries(services: Services, sender: OutboxSender | None) -> int:
     return added
 
 
+async def run_retention(services: Services) -> Purged:
+    """Delete what is past its retention period (jobs.retention)."""
+    async with services.sessionmaker() as session, session.begin():
+        purged = await purge_old(
+            now=services.clock.now(), session=session, settings=services.settings
+        )
+    log.info("retention: deleted %s", purged)
+    return purged
+
+
 def schedule_jobs(application: BotApp, sender: OutboxSender | None) -> None:
     """Register the repeating jobs on python-telegram-bot's JobQueue (APScheduler)."""
     queue = application.job_queue
@@ -87,3 +98,15 @@ def schedule_jobs(application: BotApp, sender: OutboxSender | None) -> None:
         job_kwargs=JOB_KWARGS,
     )
     queue.run_once(summaries, when=5.0, name="daily-summaries-catch-up", job_kwargs=JOB_KWARGS)
+
+    async def retention(context: BotContext) -> None:
+        await run_retention(context.services)
+
+    queue.run_daily(
+        retention,
+        time=settings.retention_time.replace(tzinfo=settings.tz),
+        days=tuple(range(7)),
+        name="retention",
+        job_kwargs=JOB_KWARGS,
+    )
+    queue.run_once(retention, when=60.0, name="retention-at-start", job_kwargs=JOB_KWARGS)
