@@ -219,8 +219,9 @@ async def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
                 rows = []
                 for each in units:
                     invite = await people.create_invite(
-                        session, role=Role.LIAISON, now=now, ttl=ttl, unit=each
-                    )
+                        session, role=Role.LIAISON, now=now, ttl=ttl, unit=each,
+                        keep_older=args.keep,
+                    )  # fmt: skip
                     rows.append((each.name, invite_link(username, invite.code), invite.expires_at))
                 out = io.StringIO()
                 writer = csv.writer(out)
@@ -256,12 +257,45 @@ async def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
                 unit=unit,
                 leader=leader,
                 deputy=bool(args.deputy and unit),
+                keep_older=args.keep,
             )
     finally:
         await engine.dispose()
     expires = invite.expires_at.astimezone(settings.tz)
     print(f"邀请链接（仅可使用一次，{expires:%Y-%m-%d %H:%M}前有效）：")
     print(invite_link(username, invite.code))
+    return 0
+
+
+async def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
+    """List the invite links that can still bind someone, or revoke some (or all) of them."""
+    from bot.domain.clock import SystemClock
+    from bot.domain.roles import ROLE_LABELS
+    from db import people
+    from db.engine import create_engine, make_sessionmaker
+    from db.migrate import upgrade
+
+    now = SystemClock(settings.tz).now()
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with make_sessionmaker(engine)() as session, session.begin():
+            if args.revoke or args.revoke_all:
+                ids = None if args.revoke_all else args.revoke
+                count = await people.revoke_invites(session, now=now, by=None, ids=ids)
+                print(f"已撤销 {count} 个邀请链接。")
+                return 0 if count or args.revoke_all else 1
+            found = await people.open_invites(session, now)
+    finally:
+        await engine.dispose()
+    if not found:
+        print("没有未使用的有效邀请链接。")
+        return 0
+    print("编号  身份      对象            有效期至")
+    for each in found:
+        who = ROLE_LABELS[each.role] + ("（副）" if each.deputy else "")
+        expires = each.expires_at.astimezone(settings.tz)
+        print(f"{each.id:<5} {who:<8} {each.target or '—':<14} {expires:%Y-%m-%d %H:%M}")
     return 0
 
 
@@ -453,6 +487,15 @@ def _invite_args(p: argparse.ArgumentParser) -> None:
     who.add_argument("--all-units", action="store_true", help="one liaison link per unit (CSV)")
     p.add_argument("--deputy", action="store_true", help="a deputy liaison (with --unit)")
     p.add_argument("-o", "--output", default="invites.csv", help="CSV file for --all-units")
+    p.add_argument(
+        "--keep", action="store_true", help="keep the older open links of the same role and unit"
+    )
+
+
+def _invites_args(p: argparse.ArgumentParser) -> None:
+    change = p.add_mutually_exclusive_group()
+    change.add_argument("--revoke", type=int, nargs="+", metavar="ID", help="revoke these links")
+    change.add_argument("--revoke-all", action="store_true", help="revoke every open link")
 
 
 def _seed_args(p: argparse.ArgumentParser) -> None:
@@ -489,6 +532,9 @@ COMMANDS: dict[str, CliCommand] = {
         cmd_import_tasks, "导入年度任务表 / import the task register", _import_args
     ),
     "invite": CliCommand(cmd_invite, "生成邀请链接 / create invite links", _invite_args),
+    "invites": CliCommand(
+        cmd_invites, "查看或撤销未使用的邀请链接 / list or revoke open links", _invites_args
+    ),
     "build-seed": CliCommand(
         cmd_build_seed, "由通知全文生成 seed_tasks.json / build the register", _seed_args, False
     ),

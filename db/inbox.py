@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -96,10 +97,35 @@ async def new_update(session: AsyncSession, update_id: int) -> NewUpdate | None:
     return NewUpdate(first.payload, first.received_at, first.register_version, sender, found)
 
 
-async def mark_done(session: AsyncSession, update_id: int, now: datetime) -> None:
-    """Record an update as handled (in the transaction that handled it)."""
+async def mark_done(
+    session: AsyncSession, update_id: int, now: datetime, payload: dict[str, Any] | None = None
+) -> None:
+    """Record an update as handled (in the transaction that handled it); `payload` replaces
+    the stored update when what it held must not be kept (`without_secrets`)."""
     conn = await session.connection()
     await conn.execute(_MARK_DONE, {"id": update_id, "now": now})
+    if payload is not None:
+        await conn.execute(
+            update(InboxUpdate).where(InboxUpdate.update_id == update_id).values(payload=payload)
+        )
+
+
+_START_WITH_CODE = re.compile(r"^/start(@\w+)?\s+\S+")
+
+
+def without_secrets(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The update with an invite code (`/start <code>`) blanked, or None if it holds none.
+
+    A handled /start's code is of no use to anyone but whoever reads the database; a refused
+    one (burnt while its sender was throttled, handlers.start) would otherwise stay readable.
+    """
+    message = payload.get("message")
+    if not isinstance(message, dict):
+        return None
+    text = message.get("text")
+    if not isinstance(text, str) or not _START_WITH_CODE.match(text):
+        return None
+    return {**payload, "message": {**message, "text": "/start <code removed>", "entities": []}}
 
 
 def sender_of(payload: dict[str, Any]) -> int | None:

@@ -162,12 +162,30 @@ async def create_invite(
     leader: LeaderRef | None = None,
     deputy: bool = False,
     created_by: int | None = None,
+    keep_older: bool = False,
 ) -> NewInvite:
-    """Create a single-use invite and return its code (stored only as a hash)."""
+    """Create a single-use invite and return its code (stored only as a hash).
+
+    A new link replaces the open links for the same role and unit, leader or deputy seat (and
+    an admin link every open admin link): they are revoked unless `keep_older`. Office links
+    are for several people, so they are kept.
+    """
     if role == Role.LIAISON and unit is None:
         raise ValueError("a liaison invite needs a unit")
     if role == Role.LEADER and leader is None:
         raise ValueError("a leader invite needs a leader")
+    if not keep_older and role != Role.OFFICE:
+        same: list[ColumnElement[bool]] = [
+            Invite.role == role.value,
+            Invite.used_at.is_(None),
+            Invite.revoked_at.is_(None),
+            Invite.expires_at > now,
+        ]
+        if role != Role.ADMIN:
+            same.append(Invite.unit_id == unit.id if unit else Invite.unit_id.is_(None))
+            same.append(Invite.leader_id == leader.id if leader else Invite.leader_id.is_(None))
+            same.append(Invite.deputy.is_(deputy))
+        await session.execute(update(Invite).where(*same).values(revoked_at=now))
     code = secrets.token_urlsafe(CODE_BYTES)
     invite = Invite(
         code_hash=hash_code(code),
@@ -190,6 +208,68 @@ async def create_invite(
         detail={"invite_id": invite.id, "deputy": deputy},
     )
     return NewInvite(code, invite.id, role, unit, leader, invite.expires_at, deputy)
+
+
+@dataclass(frozen=True)
+class OpenInvite:
+    """An invite that can still bind someone: not used, not revoked, not expired."""
+
+    id: int
+    role: Role
+    target: str  # the unit or leader, or ""
+    deputy: bool
+    created_at: datetime
+    expires_at: datetime
+
+
+async def open_invites(session: AsyncSession, now: datetime, limit: int = 200) -> list[OpenInvite]:
+    """The invites that can still bind someone, newest first."""
+    rows = (
+        await session.execute(
+            select(Invite, Unit.name, Leader.name)
+            .outerjoin(Unit, Unit.id == Invite.unit_id)
+            .outerjoin(Leader, Leader.id == Invite.leader_id)
+            .where(Invite.used_at.is_(None), Invite.revoked_at.is_(None), Invite.expires_at > now)
+            .order_by(Invite.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [
+        OpenInvite(i.id, Role(i.role), unit or leader or "", i.deputy, i.created_at, i.expires_at)
+        for i, unit, leader in rows
+    ]
+
+
+async def revoke_invites(
+    session: AsyncSession, *, now: datetime, by: int | None, ids: Sequence[int] | None = None
+) -> int:
+    """Revoke the open invites with these ids (all open invites when `ids` is None)."""
+    condition = [Invite.used_at.is_(None), Invite.revoked_at.is_(None), Invite.expires_at > now]
+    if ids is not None:
+        condition.append(Invite.id.in_(sorted(ids)))
+    result = await session.execute(update(Invite).where(*condition).values(revoked_at=now))
+    count = int(getattr(result, "rowcount", 0) or 0)
+    if count:
+        await audit(
+            session, at=now, actor=by, action="invites_revoked",
+            detail={"ids": sorted(ids) if ids is not None else "all", "count": count},
+        )  # fmt: skip
+    return count
+
+
+async def burn_invite(session: AsyncSession, *, code: str, now: datetime) -> bool:
+    """Revoke the open invite with this code (a code tried while its sender is throttled must
+    not stay usable by someone else). True if there was one."""
+    result = await session.execute(
+        update(Invite)
+        .where(
+            Invite.code_hash == hash_code(code),
+            Invite.used_at.is_(None),
+            Invite.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
 def _target_label(role: Role, unit: UnitRef | None, leader: LeaderRef | None) -> str:

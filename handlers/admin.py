@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
 
 from bot import texts as tx
-from bot.domain.roles import LeaderRef, Principal, Role, UnitRef, invite_link
+from bot.domain.roles import ROLE_LABELS, LeaderRef, Principal, Role, UnitRef, invite_link
 from db import people
 from handlers.base import answer, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
@@ -24,6 +24,9 @@ KINDS: dict[str, tuple[Role, bool]] = {
     "g": (Role.LEADER, False),
     "a": (Role.ADMIN, False),
 }
+
+
+INVITES_SHOWN = 20  # buttons on the /invites list
 
 
 async def cmd_invite(update: Update, context: BotContext) -> None:
@@ -132,6 +135,53 @@ async def _create_and_show(
 
 
 # --- Contacts -----------------------------------------------------------------------------------
+
+
+async def cmd_invites(update: Update, context: BotContext) -> None:
+    """/invites: the open links, each with a revoke button, and one to revoke them all."""
+    await _show_invites(update, context)
+
+
+async def _show_invites(update: Update, context: BotContext) -> None:
+    found = await people.open_invites(context.session, context.now())
+    if not found:
+        await edit_or_reply(update, tx.NO_OPEN_INVITES)
+        return
+    tz = context.services.settings.tz
+    shown = found[:INVITES_SHOWN]
+    text = tx.open_invites_page(
+        [
+            (i.id, ROLE_LABELS[i.role], i.target, i.deputy, i.expires_at.astimezone(tz))
+            for i in shown
+        ],
+        len(found),
+    )
+    rows = [
+        [InlineKeyboardButton(f"撤销 #{i.id}", callback_data=encode("ivr", i.id))] for i in shown
+    ]
+    rows.append([InlineKeyboardButton(tx.INVITES_REVOKE_ALL, callback_data=encode("ivr", "all"))])
+    await edit_or_reply(update, text, InlineKeyboardMarkup(rows))
+
+
+async def btn_revoke_invite(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """撤销 one open link (or all of them); the list is shown again."""
+    query = update.callback_query
+    assert query is not None
+    every = args[:1] == ("all",)
+    invite_id = None if every else int_arg(args, 0)
+    if not every and invite_id is None:
+        await answer(query, tx.STALE, alert=True)
+        return
+    count = await people.revoke_invites(
+        context.session,
+        now=context.now(),
+        by=principal.user_id,
+        ids=None if every else [invite_id] if invite_id is not None else [],
+    )
+    await answer(query, tx.invites_revoked(count))
+    await _show_invites(update, context)
 
 
 async def cmd_contacts(update: Update, context: BotContext) -> None:

@@ -47,6 +47,7 @@ ENTRIES: tuple[Entry, ...] = (
     # Admin
     Entry("invite", ADMIN, "生成邀请链接", "生成邀请链接（联络员、督导办、领导、管理员）"),
     Entry("contacts", ADMIN, "联络人管理", "查看联络人，撤销或更换绑定"),
+    Entry("invites", ADMIN, "未使用的邀请链接", "查看和撤销未使用的邀请链接"),
     # Office and leaders (a liaison may open only their own unit's task cards)
     Entry(
         "overdue",

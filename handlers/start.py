@@ -40,6 +40,9 @@ async def cmd_start(update: Update, context: BotContext) -> None:
     )
     if failures >= FAIL_LIMIT:
         await people.audit(session, at=now, actor=user.id, action="bind_throttled")
+        if CODE.fullmatch(code):
+            # Refused, so burnt: a code seen by someone guessing must not bind anyone later.
+            await people.burn_invite(session, code=code, now=now)
         await reply(update, texts.too_many_attempts(int(FAIL_WINDOW.total_seconds() // 60)))
         return
     if not CODE.fullmatch(code):

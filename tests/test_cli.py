@@ -151,3 +151,35 @@ def test_an_existing_world_readable_database_is_made_private(tmp_path: Path) -> 
     database.chmod(0o644)
     create_engine(f"sqlite+aiosqlite:///{database}")
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+def _open_links(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    assert main(["invites"]) == 0
+    return [line for line in capsys.readouterr().out.splitlines()[1:] if line.strip()]
+
+
+def test_new_links_replace_old_ones_and_can_be_revoked(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`invite --all-units` twice leaves one open link per unit, a second admin link replaces
+    the first, --keep keeps the older, and links can be listed and revoked (issue 19, #3)."""
+    assert main(["import-tasks", str(ROOT / "seed_tasks.json")]) == 0
+    assert main(["invite", "--all-units", "-o", "a.csv"]) == 0
+    assert main(["invite", "--all-units", "-o", "b.csv"]) == 0
+    capsys.readouterr()
+    assert len(_open_links(capsys)) == 80
+    for _ in range(2):
+        assert main(["invite", "--admin"]) == 0
+    assert main(["invite", "--unit", "发改局", "--keep"]) == 0
+    capsys.readouterr()
+    links = _open_links(capsys)
+    assert sum("管理员" in line for line in links) == 1
+    assert sum("发改局" in line for line in links) == 2  # --keep kept the earlier one
+    first = links[0].split()[0]
+    assert main(["invites", "--revoke", first]) == 0
+    assert "已撤销 1 个邀请链接" in capsys.readouterr().out
+    assert len(_open_links(capsys)) == len(links) - 1
+    assert main(["invites", "--revoke-all"]) == 0
+    capsys.readouterr()
+    assert main(["invites"]) == 0
+    assert "没有未使用的有效邀请链接" in capsys.readouterr().out

@@ -307,7 +307,12 @@ class UpdatePump:
                     await self.application.process_update(update)
                     if scope.error is not None:
                         raise _HandlerFailed(scope.error)
-                    await inbox.mark_done(session, update_id, self.services.clock.now())
+                    await inbox.mark_done(
+                        session,
+                        update_id,
+                        self.services.clock.now(),
+                        inbox.without_secrets(row.payload),
+                    )
             except _HandlerFailed as failed:
                 await self._record_failure(update_id, failed.error)
                 return False
@@ -342,6 +347,8 @@ class UpdatePump:
                     status="new" if retry else "failed",
                     next_attempt_at=now + delay if retry else None,
                     error=redact(repr(error))[:2000],
+                    # Given up: what it held that must not be kept goes now.
+                    payload=(None if retry else inbox.without_secrets(row.payload)) or row.payload,
                 )
             )
 

@@ -276,6 +276,26 @@ STALE = STALE_BUTTON
 INVITE_CHOOSE_ROLE = "请选择邀请对象的身份："
 
 NO_CONTACTS = "没有符合条件的已绑定联络人。"
+NO_OPEN_INVITES = "目前没有未使用的有效邀请链接。"
+INVITES_REVOKE_ALL = "全部撤销"
+
+
+def open_invites_page(invites: Sequence[tuple[int, str, str, bool, datetime]], total: int) -> str:
+    """/invites: the links that can still bind someone: (id, role label, target, deputy, expiry)."""
+    lines = [f"<b>未使用的有效邀请链接</b>（共{total}个）"]
+    for invite_id, role, target, deputy, expires in invites:
+        who = f"{esc(target)}{role}" if target else role
+        lines.append(f"#{invite_id} {who}{'（副）' if deputy else ''}，{moment(expires)}前有效")
+    if total > len(invites):
+        lines.append(f"（另有{total - len(invites)}个，可用命令行 python -m bot invites 查看）")
+    lines.append("新生成的同一单位、同一身份的链接会自动作废旧链接。")
+    return "\n".join(lines)
+
+
+def invites_revoked(count: int) -> str:
+    """After a revoke button."""
+    return f"已撤销{count}个邀请链接。"
+
 
 GROUP_REGISTERED = (
     "本群已由管理员登记为工作群。督办助手将在工作日于此发布逾期事项通报。\n报送进展请与本助手私聊。"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import texts
 from bot.domain.roles import Role
-from db.models import AuditEntry, Contact, Invite
+from db.models import AuditEntry, Contact, InboxUpdate, Invite
+from tests.flows.test_office import buttons
 from tests.harness import LINK, Harness
 
 
@@ -87,5 +89,40 @@ async def test_repeated_failures_are_slowed_down(h: Harness) -> None:
     assert "验证失败次数过多" in (answer.plain or "")
     assert await h.rows(Contact) == []
     h.clock.advance(timedelta(minutes=16))
-    answer = await h.start(guesser, code)
+    # The code was refused while the guesser was throttled, so it is burnt for everyone
+    # (issue 19, finding 3): a new link is needed.
+    burnt = await h.start(guesser, code)
+    assert burnt.plain == texts.BIND_FAILED["revoked"]
+    other = await h.person("另一人")
+    assert (await h.start(other, code)).plain == texts.BIND_FAILED["revoked"]
+    answer = await h.start(guesser, await h.invite_code(Role.LIAISON, unit="工信局"))
     assert "绑定成功" in (answer.plain or "")
+
+
+async def test_links_are_replaced_listed_and_revoked(h: Harness) -> None:
+    """A second link for a unit revokes the first; /invites lists and revokes open links; a
+    handled /start's code is not kept in the inbox (issue 19, finding 3)."""
+    admin = await h.bound("管理员", Role.ADMIN)
+    first = await h.invite_code(Role.LIAISON, unit="工信局")
+    second = await h.invite_code(Role.LIAISON, unit="工信局")
+    other = await h.invite_code(Role.LIAISON, unit="商务局")
+    someone = await h.person("甲")
+    assert (await h.start(someone, first)).plain == texts.BIND_FAILED["revoked"]
+    listing = await h.command(admin, "invites")
+    body = listing.plain or ""
+    assert "工信局" in body and "商务局" in body and body.count("#") == 2
+    newest = body.splitlines()[1]
+    assert "商务局" in newest  # newest first: the 商务局 link
+    button = next(b for b in buttons(listing) if b.startswith("撤销 #"))
+    answer, _ = await h.press(admin, listing, button)
+    assert answer == texts.invites_revoked(1)
+    assert (await h.start(someone, other)).plain == texts.BIND_FAILED["revoked"]
+    assert "绑定成功" in ((await h.start(someone, second)).plain or "")
+    await h.settle()
+    stored = [
+        u.payload["message"].get("text", "")
+        for u in await h.rows(InboxUpdate)
+        if "message" in u.payload
+    ]
+    assert not any(code in text for text in stored for code in (first, second, other))
+    assert "/start <code removed>" in stored

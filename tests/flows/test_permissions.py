@@ -40,6 +40,7 @@ COMMAND_ACCESS: dict[str, set[str]] = {
     "cancel": BOUND,
     "invite": {ADMIN},
     "contacts": {ADMIN},
+    "invites": {ADMIN},
     "overdue": {OFFICE, LEADER},
     "task": BOUND,
     "units": {OFFICE, ADMIN},
@@ -60,6 +61,7 @@ BUTTON_ACCESS: dict[str, set[str]] = {
     "iv": {ADMIN},
     "ivc": {ADMIN},
     "cl": {ADMIN},
+    "ivr": {ADMIN},
     "cr": {ADMIN},
     "crc": {ADMIN},
     "cx": {ADMIN},
@@ -140,6 +142,7 @@ def forged(prefix: str, task_id: int, shared_task_id: int) -> str:
         "iv": ("l", 0),
         "ivc": ("l", 1),
         "cl": (0,),
+        "ivr": (999,),  # an invite nobody has
         # Ids nobody has: an allowed press must not change the population under test.
         "cr": (999,),
         "crc": (999,),
