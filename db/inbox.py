@@ -143,6 +143,9 @@ async def pending(session: AsyncSession, now: datetime, limit: int = 100) -> lis
     return [update_id for update_id, _ in await due(session, now, limit)]
 
 
+PER_SENDER = 4  # a person's updates in one batch of `due`
+
+
 async def due(
     session: AsyncSession, now: datetime, limit: int = 100
 ) -> list[tuple[int, int | None]]:
@@ -166,23 +169,27 @@ async def due(
     ready = (InboxUpdate.status == "new") & or_(
         InboxUpdate.next_attempt_at.is_(None), InboxUpdate.next_attempt_at <= now
     )
-    if not held:
-        rows = await session.execute(
-            select(InboxUpdate.update_id, InboxUpdate.sender_id)
-            .where(ready)
-            .order_by(InboxUpdate.update_id)
-            .limit(limit)
+    # At most PER_SENDER of a person's updates per batch: a flood by one person fills no batch,
+    # so everyone else's updates are in the next one (the pump then takes turns).
+    turn = (
+        func.row_number()
+        .over(
+            partition_by=func.coalesce(InboxUpdate.sender_id, -InboxUpdate.update_id),
+            order_by=InboxUpdate.update_id,
         )
+        .label("turn")
+    )
+    capped = select(InboxUpdate.update_id, InboxUpdate.sender_id, turn).where(ready).subquery()
+    rows_of = select(capped.c.update_id, capped.c.sender_id).where(capped.c.turn <= PER_SENDER)
+    if not held:
+        rows = await session.execute(rows_of.order_by(capped.c.update_id).limit(limit))
         return [(update_id, person) for update_id, person in rows.all()]
     out: list[tuple[int, int | None]] = []
     after = -1
     while len(out) < limit:
         chunk = (
             await session.execute(
-                select(InboxUpdate.update_id, InboxUpdate.sender_id)
-                .where(ready, InboxUpdate.update_id > after)
-                .order_by(InboxUpdate.update_id)
-                .limit(limit)
+                rows_of.where(capped.c.update_id > after).order_by(capped.c.update_id).limit(limit)
             )
         ).all()
         for update_id, person in chunk:

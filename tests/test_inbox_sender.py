@@ -96,3 +96,19 @@ async def test_the_update_comes_with_its_senders_account(
         assert channel is not None and channel.sender_id is None and channel.account is None
         await inbox.mark_done(session, 1, NOW)
         assert await inbox.new_update(session, 1) is None  # handled: nothing to do
+
+
+async def test_one_persons_flood_does_not_fill_a_batch(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """30 updates from a stranger, then one from a liaison: the liaison's is in the first batch
+    of due updates, beside at most PER_SENDER of the stranger's (issue 19, finding 1)."""
+    now = datetime(2026, 3, 16, 2, 0, tzinfo=UTC)
+    flood = [_message(1000 + n, 777) for n in range(30)]
+    async with sessionmaker() as s, s.begin():
+        await inbox.store(s, [*flood, _message(2000, 555)], now)
+    async with sessionmaker() as s:
+        due = await inbox.due(s, now, limit=10)
+    assert (2000, 555) in due
+    assert sum(1 for _, sender in due if sender == 777) == inbox.PER_SENDER
+    assert [u for u, sender in due if sender == 777] == [1000, 1001, 1002, 1003]

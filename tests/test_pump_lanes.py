@@ -72,11 +72,23 @@ async def test_lanes_handle_people_side_by_side_and_each_persons_in_order() -> N
         assert_in_order(p.events, queue)
 
 
-async def test_one_lane_handles_one_update_at_a_time() -> None:
+async def test_one_lane_handles_one_update_at_a_time_taking_turns() -> None:
     p = pump(1)
     assert await p._process_queues([list(q) for q in QUEUES], None) == (8, True)
     assert p.peak_in_flight == 1
-    assert [u for kind, u in p.events if kind == "start"] == [1, 2, 3, 4, 5, 6, 7, 8]
+    # One update of each person in turn, each person's in order.
+    assert [u for kind, u in p.events if kind == "start"] == [1, 4, 6, 7, 2, 5, 8, 3]
+
+
+async def test_a_burst_delays_another_person_by_one_slot_at_most() -> None:
+    """A stranger's 30 queued updates, then a liaison's one: on one lane (SQLite) the liaison's
+    is the second handled, not the 31st (issue 19, finding 1)."""
+    p = pump(1)
+    flood = list(range(100, 130))
+    await p._process_queues([flood, [7]], None)
+    starts = [u for kind, u in p.events if kind == "start"]
+    assert starts.index(7) == 1
+    assert_in_order(p.events, flood)
 
 
 async def test_a_failed_update_holds_back_only_its_senders_later_ones() -> None:

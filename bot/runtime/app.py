@@ -247,7 +247,11 @@ class UpdatePump:
         stops at an update that failed (its sender's later updates wait behind it), and every
         queue stops once `stop` is set or another lane raised (after its current update).
         """
-        waiting = deque(queues)
+        # Round robin: a lane takes the person at the front, handles one of their updates and
+        # sends them to the back of the line. So one person's burst (a stranger's flood) delays
+        # each other person by at most one handling slot, on SQLite's single lane too; each
+        # person's updates stay in order, since a queue is in one lane's hands at a time.
+        waiting = deque(deque(q) for q in queues if q)
         handled = 0
         complete = True
         halt = False
@@ -256,19 +260,21 @@ class UpdatePump:
             nonlocal handled, complete, halt
             while waiting:
                 queue = waiting.popleft()
-                for update_id in queue:
-                    if halt or (stop is not None and stop.is_set()):
-                        complete = False
-                        return
-                    try:
-                        ok = await self.process_one(update_id)
-                    except BaseException:
-                        halt = True
-                        raise
-                    if not ok:
-                        complete = False
-                        break
-                    handled += 1
+                if halt or (stop is not None and stop.is_set()):
+                    complete = False
+                    return
+                update_id = queue.popleft()
+                try:
+                    ok = await self.process_one(update_id)
+                except BaseException:
+                    halt = True
+                    raise
+                if not ok:
+                    complete = False  # the rest of this person's queue waits behind it
+                    continue
+                handled += 1
+                if queue:
+                    waiting.append(queue)
 
         if self.lanes <= 1 or len(waiting) <= 1:
             await lane()
