@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     keep_audit_days: int = Field(default=730, ge=365, le=36500)
     retention_time: time = time(3, 30)
 
+    # Accounts that are not bound get this many answers per window, then silence (a stranger's
+    # flood must not use up Telegram's limits or keep others waiting).
+    unbound_answers: int = Field(default=3, ge=1, le=10_000)
+    unbound_window_minutes: int = Field(default=10, ge=1, le=24 * 60)
+
     # Invites and conversations.
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 90)
     draft_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)

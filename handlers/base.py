@@ -134,8 +134,24 @@ async def edit_or_reply(
     await reply(update, text, markup)
 
 
+async def tell_unbound(update: Update, context: BotContext) -> None:
+    """Tell an account that is not bound how to bind, a few times per window, then nothing
+    (bot.domain.budget); a button press is always answered, without text once silent."""
+    user = update.effective_user
+    allowed = user is not None and context.services.unbound_budget().allow(user.id, context.now())
+    query = update.callback_query
+    if query is not None:
+        await answer(query, texts.UNBOUND if allowed else None, alert=allowed)
+    elif allowed:
+        await reply(update, texts.UNBOUND)
+
+
 async def deny(update: Update, context: BotContext, principal: Principal, what: str) -> None:
     """Refuse, record the denial, change nothing else."""
+    if not principal.bound:
+        # Not recorded: a stranger's flood must not grow the audit log (it is the inbox's).
+        await tell_unbound(update, context)
+        return
     user = update.effective_user
     await people.audit(
         context.session,

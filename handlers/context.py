@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
+from bot.domain.budget import AnswerBudget
 from bot.domain.clock import Clock
 from bot.domain.roles import Principal
 from bot.domain.workcal import WorkCalendar
@@ -29,6 +30,16 @@ class Services:
     calendar: WorkCalendar
     bot_username: str = ""
     register: RegisterCache = field(default_factory=RegisterCache)
+    unbound: AnswerBudget | None = None  # made from the settings on first use
+
+    def unbound_budget(self) -> AnswerBudget:
+        """How often an account that is not bound is answered (bot.domain.budget)."""
+        if self.unbound is None:
+            self.unbound = AnswerBudget(
+                self.settings.unbound_answers,
+                timedelta(minutes=self.settings.unbound_window_minutes),
+            )
+        return self.unbound
 
 
 @dataclass

@@ -13,7 +13,7 @@ from bot.domain.roles import Role
 from db import people, tasks
 from db.people import BindOutcome
 from handlers import report
-from handlers.base import clean_text, private_chat, reply
+from handlers.base import clean_text, private_chat, reply, tell_unbound
 from handlers.context import BotContext
 from handlers.menu import help_sections, set_menu_for
 
@@ -31,7 +31,10 @@ async def cmd_start(update: Update, context: BotContext) -> None:
     code = (context.args or [""])[0] if context.args else ""
     if not code:
         principal = await context.principal(user.id)
-        await reply(update, texts.START_NO_CODE_BOUND if principal.bound else texts.UNBOUND)
+        if principal.bound:
+            await reply(update, texts.START_NO_CODE_BOUND)
+        else:
+            await tell_unbound(update, context)
         return
     now = context.now()
     session = context.session
@@ -123,6 +126,9 @@ async def cmd_help(update: Update, context: BotContext) -> None:
     if user is None:
         return
     principal = await context.principal(user.id)
+    if not principal.bound:
+        await tell_unbound(update, context)
+        return
     await reply(update, texts.help_text(principal, help_sections(principal)))
 
 
@@ -132,7 +138,10 @@ async def on_unknown_command(update: Update, context: BotContext) -> None:
     if user is None or not private_chat(update):
         return
     principal = await context.principal(user.id)
-    await reply(update, texts.UNKNOWN_COMMAND if principal.bound else texts.UNBOUND)
+    if principal.bound:
+        await reply(update, texts.UNKNOWN_COMMAND)
+    else:
+        await tell_unbound(update, context)
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -144,7 +153,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     account = await context.account(user.id)
     principal = account.principal
     if not principal.bound:
-        await reply(update, texts.UNBOUND)
+        await tell_unbound(update, context)
         return
     if account.unreachable:
         # The person wrote to the bot again: they can be reached.
@@ -161,4 +170,7 @@ async def on_other_message(update: Update, context: BotContext) -> None:
     if user is None or not private_chat(update):
         return
     principal = await context.principal(user.id)
-    await reply(update, texts.ONLY_TEXT if principal.bound else texts.UNBOUND)
+    if principal.bound:
+        await reply(update, texts.ONLY_TEXT)
+    else:
+        await tell_unbound(update, context)

@@ -233,9 +233,12 @@ class UpdatePump:
             if stop is not None and stop.is_set():
                 return done
             # A batch cut short (an update failed and waits for a retry, holding its sender's
-            # later ones) asks the inbox again; a whole batch smaller than `limit` was
-            # everything due when asked, and what was fetched since sets `wake`.
-            if complete and len(due) < limit:
+            # later ones) asks the inbox again; so does one where a person had as many updates
+            # as a batch takes of one person (inbox.PER_SENDER: they may have more). Otherwise
+            # a batch smaller than `limit` was everything due when asked, and what was fetched
+            # since sets `wake`.
+            full_turn = any(len(q) >= inbox.PER_SENDER for q in queues.values())
+            if complete and len(due) < limit and not full_turn:
                 return done
 
     async def _process_queues(

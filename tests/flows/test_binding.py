@@ -61,8 +61,10 @@ async def test_unbound_account_sees_only_how_to_bind(h: Harness) -> None:
     answer = await h.start(stranger)
     assert "尚未绑定" in (answer.plain or "")
     for command in ("tasks", "report", "overdue", "invite", "help"):
+        h.clock.advance(timedelta(minutes=11))  # past the quiet window (a few answers each)
         reply = await h.command(stranger, command)
         assert "尚未绑定" in (reply.plain or ""), command
+    h.clock.advance(timedelta(minutes=11))
     reply = await h.say(stranger, "你好")
     assert "尚未绑定" in (reply.plain or "")
     assert await h.rows(Contact) == []
@@ -126,3 +128,19 @@ async def test_links_are_replaced_listed_and_revoked(h: Harness) -> None:
     ]
     assert not any(code in text for text in stored for code in (first, second, other))
     assert "/start <code removed>" in stored
+
+
+async def test_a_stranger_is_answered_a_few_times_then_not(h: Harness) -> None:
+    """An account that is not bound gets UNBOUND_ANSWERS answers per window, then silence;
+    its messages are still taken (and nothing is recorded for them) (issue 19, finding 1)."""
+    stranger = await h.person("陌生人")
+    for word in ("你好", "/tasks", "/report"):
+        assert (await h.say(stranger, word)).plain == texts.UNBOUND
+    before = len(await h.people.bot_messages(stranger.id))
+    for n in range(20):
+        await h.people.send_message(stranger.id, f"第{n}条")
+    await h.settle()
+    assert len(await h.people.bot_messages(stranger.id)) == before
+    assert not [a for a in await h.rows(AuditEntry) if a.action == "denied"]
+    h.clock.advance(timedelta(minutes=11))
+    assert (await h.say(stranger, "还在吗")).plain == texts.UNBOUND

@@ -6,10 +6,12 @@ without deciding who may use it fails this test.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
 from bot.domain.roles import Role
@@ -17,8 +19,9 @@ from bot.emulator import Person
 from db.models import AuditEntry, Base, Task
 from handlers.base import encode
 from handlers.commands import BUTTONS, COMMANDS
+from tests.flows.conftest import START
 from tests.flows.test_office import buttons, insert_report
-from tests.harness import Harness
+from tests.harness import Harness, start_harness, stop_harness
 
 UNBOUND = "unbound"
 LIAISON_A = "liaison_a"  # 发改局
@@ -72,7 +75,21 @@ BUTTON_ACCESS: dict[str, set[str]] = {
     "cy": {OFFICE},
 }
 
-SKIP_TABLES = {"audit_log", "inbox"}  # these record the attempt itself
+SKIP_TABLES = {"audit_log", "inbox"}
+
+
+@pytest.fixture
+async def h(engine: AsyncEngine, database_url: str) -> AsyncIterator[Harness]:
+    """As the flows' `h`, but the unbound account is answered every time: the matrix asks it
+    every command in a row (how often it is answered is tested in test_binding)."""
+    harness = await start_harness(database_url, now=START, settings={"unbound_answers": 10_000})
+    try:
+        yield harness
+    finally:
+        await stop_harness(harness)
+    assert harness.errors == [], (
+        f"handler errors: {harness.errors!r}"
+    )  # these record the attempt itself
 
 
 async def population(h: Harness) -> dict[str, Person]:
