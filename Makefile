@@ -29,7 +29,7 @@ lint: $(STAMP)
 
 ## bench: every benchmark, one after the other; each prints its table and PASS/FAIL lines
 bench: $(STAMP)
-	@status=0; for b in updates fanout growth memory; do \
+	@status=0; for b in updates fanout growth memory fairness; do \
 		$(PY) -m bench.$$b || status=1; \
 	done; exit $$status
 

@@ -31,15 +31,24 @@ class Services:
     bot_username: str = ""
     register: RegisterCache = field(default_factory=RegisterCache)
     unbound: AnswerBudget | None = None  # made from the settings on first use
+    hints: AnswerBudget | None = None
 
     def unbound_budget(self) -> AnswerBudget:
         """How often an account that is not bound is answered (bot.domain.budget)."""
         if self.unbound is None:
-            self.unbound = AnswerBudget(
-                self.settings.unbound_answers,
-                timedelta(minutes=self.settings.unbound_window_minutes),
-            )
+            self.unbound = self._budget()
         return self.unbound
+
+    def hint_budget(self) -> AnswerBudget:
+        """How often a bound person gets a hint for text or a command the bot does not take."""
+        if self.hints is None:
+            self.hints = self._budget()
+        return self.hints
+
+    def _budget(self) -> AnswerBudget:
+        return AnswerBudget(
+            self.settings.unbound_answers, timedelta(minutes=self.settings.unbound_window_minutes)
+        )
 
 
 @dataclass

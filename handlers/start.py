@@ -161,7 +161,10 @@ async def on_text(update: Update, context: BotContext) -> None:
     text = clean_text(message.text or "")
     if await report.handle_text(update, context, principal, text):
         return
-    await reply(update, texts.text_hint(principal, help_sections(principal)))
+    # A hint, not a conversation: a few per window, so a stream of stray text is not answered
+    # line by line (nor keeps the others waiting behind the replies).
+    if context.services.hint_budget().allow(user.id, context.now()):
+        await reply(update, texts.text_hint(principal, help_sections(principal)))
 
 
 async def on_other_message(update: Update, context: BotContext) -> None:

@@ -144,3 +144,18 @@ async def test_a_stranger_is_answered_a_few_times_then_not(h: Harness) -> None:
     assert not [a for a in await h.rows(AuditEntry) if a.action == "denied"]
     h.clock.advance(timedelta(minutes=11))
     assert (await h.say(stranger, "还在吗")).plain == texts.UNBOUND
+
+
+async def test_stray_text_from_a_liaison_gets_a_few_hints_then_none(h: Harness) -> None:
+    """A stream of text that is no report gets the hint a few times per window, not line by
+    line (issue 19, finding 1: a bound person's flood must not keep the others waiting)."""
+    liaison = await h.bound("发改局联络员", Role.LIAISON, unit="发改局")
+    for n in range(3):
+        assert (await h.say(liaison, f"测试{n}")).plain == texts.TEXT_HINT
+    before = len(await h.people.bot_messages(liaison.id))
+    for n in range(10):
+        await h.people.send_message(liaison.id, f"再测{n}")
+    await h.settle()
+    assert len(await h.people.bot_messages(liaison.id)) == before
+    tasks = await h.command(liaison, "tasks")  # commands are answered as ever
+    assert "发改局任务" in (tasks.plain or "")
