@@ -3,7 +3,8 @@
 `python -m bench.fairness [--db sqlite|postgresql] [--reports 60] [--flood-rate 20]`
 
 The real bot (`python -m bot run`) runs as its own process against the HTTP emulator in this
-process, with 20 liaisons bound. The liaisons report at a steady pace (the paced load of
+process, which enforces Telegram's limits (30 messages/s overall, about one a second per chat),
+with 20 liaisons bound. The liaisons report at a steady pace (the paced load of
 bench.updates: conversations started at a fixed rate, well below the bot's capacity), and
 their latency is measured in the emulator as there: from the person's message or press to the
 bot's answer. Four runs, each on the same bot:
@@ -48,6 +49,7 @@ from bench.updates import PACED_UPDATES_PER_SECOND, Person, Run, TimedEmulator, 
 from bot.config import Settings
 from bot.domain.clock import SystemClock
 from bot.emulator import EmulatorServer
+from bot.emulator.limits import RateLimitConfig
 from db.engine import create_engine, make_sessionmaker
 
 LIAISONS = 20
@@ -108,6 +110,9 @@ async def flood(
 async def main_async(args: argparse.Namespace) -> int:
     """Run the four loads and print the table and verdicts."""
     emu = TimedEmulator()
+    # Telegram's limits as they are (30 messages/s overall, about one a second per chat): an
+    # answer to a flooder beyond them costs a 429 and its wait.
+    emu.limiter.configure(RateLimitConfig(enabled=True))
     settings = Settings(_env_file=None)
     now = SystemClock(settings.tz).now()
     rows = []
