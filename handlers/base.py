@@ -140,6 +140,8 @@ async def tell_unbound(update: Update, context: BotContext) -> None:
     user = update.effective_user
     allowed = user is not None and context.services.unbound_budget().allow(user.id, context.now())
     query = update.callback_query
+    if not allowed:
+        context.forget_update()  # a flood's content is not kept (growth stays bounded)
     if query is not None:
         await answer(query, texts.UNBOUND if allowed else None, alert=allowed)
     elif allowed:

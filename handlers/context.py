@@ -61,6 +61,9 @@ class UpdateScope:
     register_checked: bool = False
     # The register's version as this update's transaction first read it (with the update).
     register_version: Any = NOT_READ
+    # Nothing of the update is worth keeping (a stranger's message once they are no longer
+    # answered): the inbox keeps its id and sender, not its content.
+    forget: bool = False
     # When the update reached us (stored in the inbox): a retry after Telegram trouble judges
     # what the person did by when they did it, not by when the bot got round to it.
     received_at: datetime | None = None
@@ -106,6 +109,10 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     async def principal(self, user_id: int) -> Principal:
         """The caller's roles, read from the database once per update."""
         return (await self.account(user_id)).principal
+
+    def forget_update(self) -> None:
+        """Keep nothing of this update's content in the inbox once it is handled."""
+        SCOPE.get().forget = True
 
     def forget_principal(self, user_id: int) -> None:
         """Drop the cached principal after a change of roles within this update."""

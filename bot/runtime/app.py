@@ -320,7 +320,7 @@ class UpdatePump:
                         session,
                         update_id,
                         self.services.clock.now(),
-                        inbox.without_secrets(row.payload),
+                        {} if scope.forget else inbox.without_secrets(row.payload),
                     )
             except _HandlerFailed as failed:
                 await self._record_failure(update_id, failed.error)

@@ -142,6 +142,9 @@ async def test_a_stranger_is_answered_a_few_times_then_not(h: Harness) -> None:
     await h.settle()
     assert len(await h.people.bot_messages(stranger.id)) == before
     assert not [a for a in await h.rows(AuditEntry) if a.action == "denied"]
+    # Their content is not kept: the inbox holds the ids, not the 20 messages.
+    kept = [u.payload for u in await h.rows(InboxUpdate) if u.sender_id == stranger.id]
+    assert sum(1 for p in kept if p == {}) == 20
     h.clock.advance(timedelta(minutes=11))
     assert (await h.say(stranger, "还在吗")).plain == texts.UNBOUND
 
