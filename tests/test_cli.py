@@ -95,7 +95,7 @@ def test_malformed_sheet_refused_and_nothing_imported(
     )
     assert main(["import-tasks", str(sheet)]) == 1
     err = capsys.readouterr().err
-    assert "导入失败，未做任何修改：第4行「序号」列: 「二」不是有效序号" in err
+    assert "导入失败，未做任何修改：tasks-2026.csv: 第4行「序号」列: 「二」不是有效序号" in err
     assert main(["invite", "--all-units", "-o", "x.csv"]) == 1  # still no units at all
 
 

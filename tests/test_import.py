@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import json
+import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,12 +20,14 @@ from bot.domain import model
 from bot.domain.model import TaskInfo
 from bot.domain.register import (
     COLUMNS,
+    MAX_ROWS,
     AliasData,
     GroupData,
     Register,
     RegisterError,
     TaskData,
     UnitData,
+    load_json,
     load_sheet,
     split_names,
 )
@@ -42,6 +47,7 @@ from db.models import (
 from db.register import import_register
 from db.register_cache import RegisterCache
 from db.tasks import TaskView
+from tests.harness import SEED
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 LATER = datetime(2026, 2, 5, 1, 0, tzinfo=UTC)
@@ -272,7 +278,7 @@ async def test_bad_row_refuses_the_whole_file(
     write_xlsx(path, [*GOOD_ROWS, row])
     with pytest.raises(RegisterError) as info:
         load_sheet(path, year=2026)
-    assert str(info.value) == message
+    assert str(info.value) == f"{path.name}: {message}"  # the file, the row, the column
     assert await snapshot(sessionmaker) == before
 
 
@@ -371,3 +377,87 @@ async def test_register_cache_keeps_nothing_read_against_a_version_dropped_meanw
     async with sessionmaker() as session:
         await cache.validate(session)
         assert (await cache.task_views(session, [task_id]))[task_id] is new_view  # this one was
+
+
+# --- Malformed files: one readable line naming the file (issue 19, finding 10) -----------------
+
+
+def _seed() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(SEED.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (
+            lambda d: d["tasks"][0].__setitem__("targets", ["完成投资"]),
+            "tasks[1].targets[1]: 应为对象",
+        ),
+        (lambda d: d.__setitem__("units", "发改局"), "units: 应为列表"),
+        (lambda d: d["units"].__setitem__(0, 7), "units: 应为对象"),
+        (
+            lambda d: d["tasks"][0].__setitem__("subsection", {"a": 1}),
+            "tasks[1].subsection: 应为文字",
+        ),
+        (lambda d: d["tasks"][0].__setitem__("no", 10**20), "序号应为1至9999的整数"),
+    ],
+)
+def test_malformed_json_is_one_line(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None], needle: str
+) -> None:
+    data = _seed()
+    change(data)
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(RegisterError) as info:
+        load_json(path)
+    message = str(info.value)
+    assert message.startswith("seed.json: ") and needle in message and "\n" not in message
+
+
+def test_gbk_json_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "seed.json"
+    path.write_bytes(json.dumps(_seed(), ensure_ascii=False).encode("gbk", errors="replace"))
+    with pytest.raises(RegisterError, match=r"^seed\.json: 文件编码应为 UTF-8$"):
+        load_json(path)
+
+
+def test_a_huge_csv_field_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    header = ",".join(COLUMNS)
+    path.write_text(
+        f'{header}\n,一、目标,,,\n1,"{"长" * 140_000}",发改局,,吴振强\n', encoding="utf-8"
+    )
+    with pytest.raises(RegisterError, match=r"^t\.csv: 第3行: CSV 格式错误"):
+        load_sheet(path, year=2026)
+
+
+def test_broken_sheet_xml_is_one_line(tmp_path: Path) -> None:
+    good = tmp_path / "good.xlsx"
+    write_xlsx(good, GOOD_ROWS)
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data[: len(data) // 2]  # cut in the middle of the XML
+            dst.writestr(item, data)
+    with pytest.raises(RegisterError, match=r"^broken\.xlsx: "):
+        load_sheet(broken, year=2026)
+
+
+def test_a_sheet_without_a_header_is_refused_before_reading_it_all(tmp_path: Path) -> None:
+    """Rows without the header: refused once the first rows are read (a file made to be huge
+    is not read to its end), and a sheet past MAX_ROWS is refused."""
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(f"{n},x,y,z,w" for n in range(100_000)), encoding="utf-8")
+    with pytest.raises(RegisterError, match="未找到表头"):
+        load_sheet(path, year=2026)
+    many = tmp_path / "many.csv"
+    rows = [",".join(COLUMNS), ",一、目标,,,"] + [
+        f"{n},任务{n},发改局,,吴振强" for n in range(1, MAX_ROWS + 5)
+    ]
+    many.write_text("\n".join(rows), encoding="utf-8")
+    with pytest.raises(RegisterError, match=f"超过{MAX_ROWS}行"):
+        load_sheet(many, year=2026)

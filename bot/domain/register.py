@@ -26,6 +26,11 @@ TARGET_KINDS = ("amount", "growth", "level")
 COMPARATORS = ("at_least", "exact", "at_most")
 MAX_TEXT = 2000
 MAX_NAME = 100
+MAX_NO = 9999  # 序号: four digits, as a sheet's cell allows
+MAX_FILE_BYTES = 20 * 1024 * 1024  # a register of thousands of tasks is well under 1 MB
+MAX_ROWS = 20_000  # rows of a sheet read at most
+MAX_COLUMNS = 40  # columns of a sheet read at most (the notice has 5)
+HEADER_WITHIN = 20  # the header is among a sheet's first rows
 
 _SECTION = re.compile(r"^[一二三四五六七八九十]+、")
 _SUBSECTION = re.compile(r"^（[一二三四五六七八九十]+）")
@@ -125,12 +130,26 @@ def split_names(cell: str) -> tuple[str, ...]:
 # --- JSON ---------------------------------------------------------------------------------------
 
 
-def _need(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+def _need(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if not isinstance(obj, dict):
+        raise RegisterError(f"{where}: 应为对象")
     if key not in obj:
         raise RegisterError(f"{where}: 缺少字段 {key}")
     value = obj[key]
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise RegisterError(f"{where}: 字段 {key} 类型不正确")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise RegisterError(f"{where}: 应为列表")
+    return value
+
+
+def _optional_str(value: Any, where: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise RegisterError(f"{where}: 应为文字")
     return value
 
 
@@ -150,7 +169,7 @@ def register_from_json(data: dict[str, Any]) -> Register:
         if not isinstance(raw, dict):
             raise RegisterError(f"{where}: 应为对象")
         targets = []
-        for j, t in enumerate(raw.get("targets", []), start=1):
+        for j, t in enumerate(_list(raw.get("targets", []), f"{where}.targets"), start=1):
             twhere = f"{where}.targets[{j}]"
             targets.append(
                 Target(
@@ -166,7 +185,7 @@ def register_from_json(data: dict[str, Any]) -> Register:
             TaskData(
                 no=_need(raw, "no", int, where),
                 section=_need(raw, "section", str, where),
-                subsection=raw.get("subsection"),
+                subsection=_optional_str(raw.get("subsection"), f"{where}.subsection"),
                 text=_need(raw, "text", str, where),
                 lead_units=_names(raw.get("lead_units"), f"{where}.lead_units"),
                 responsible_units=_names(
@@ -178,15 +197,15 @@ def register_from_json(data: dict[str, Any]) -> Register:
         )
     units = tuple(
         UnitData(name=_need(u, "name", str, "units"), kind=_need(u, "kind", str, "units"))
-        for u in data.get("units", [])
+        for u in _list(data.get("units", []), "units")
     )
     groups = tuple(
         GroupData(
             name=_need(g, "name", str, "unit_groups"),
-            members=_names(g.get("members", []), f"unit_groups[{g.get('name')}]"),
+            members=_names(g.get("members", []), f"unit_groups[{g['name']}]"),
             comment=str(g.get("comment", "")),
         )
-        for g in data.get("unit_groups", [])
+        for g in _list(data.get("unit_groups", []), "unit_groups")
     )
     aliases = tuple(
         AliasData(
@@ -194,9 +213,11 @@ def register_from_json(data: dict[str, Any]) -> Register:
             unit=_need(a, "unit", str, "unit_aliases"),
             comment=str(a.get("comment", "")),
         )
-        for a in data.get("unit_aliases", [])
+        for a in _list(data.get("unit_aliases", []), "unit_aliases")
     )
-    leaders = tuple(_need(x, "name", str, "leaders") for x in data.get("leaders", []))
+    leaders = tuple(
+        _need(x, "name", str, "leaders") for x in _list(data.get("leaders", []), "leaders")
+    )
     register = Register(
         year=year,
         tasks=tuple(tasks),
@@ -215,8 +236,8 @@ def validate(register: Register) -> None:
     seen: set[int] = set()
     for t in register.tasks:
         where = f"第{t.no}项"
-        if t.no <= 0:
-            raise RegisterError(f"{where}: 序号应为正整数")
+        if not 0 < t.no <= MAX_NO:
+            raise RegisterError(f"{where}: 序号应为1至{MAX_NO}的整数")
         if t.no in seen:
             raise RegisterError(f"{where}: 序号重复")
         seen.add(t.no)
@@ -245,17 +266,38 @@ def validate(register: Register) -> None:
             raise RegisterError(f"别名 {a.alias}: 指向的单位 {a.unit} 不在单位列表中")
 
 
-def load_json(path: Path) -> Register:
-    """Read seed_tasks.json."""
+def _read(path: Path) -> bytes:
+    """The file's bytes, refused past MAX_FILE_BYTES (a register is far smaller)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise RegisterError(f"{path.name}: 文件过大（超过{MAX_FILE_BYTES // 1024 // 1024}MB）")
+        return path.read_bytes()
+    except OSError as exc:
+        raise RegisterError(f"{path.name}: 无法读取（{exc.strerror or exc}）") from None
+
+
+def load_json(path: Path) -> Register:
+    """Read seed_tasks.json; every problem is one RegisterError naming the file."""
+    raw = _read(path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RegisterError(f"{path.name}: 文件编码应为 UTF-8") from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RegisterError(
             f"{path.name}: 第{exc.lineno}行第{exc.colno}列: JSON 格式错误"
         ) from None
+    except RecursionError:
+        raise RegisterError(f"{path.name}: JSON 嵌套过深") from None
     if not isinstance(data, dict):
         raise RegisterError(f"{path.name}: 顶层应为对象")
-    return register_from_json(data)
+    try:
+        return register_from_json(data)
+    except RegisterError as exc:
+        raise RegisterError(f"{path.name}: {exc}") from None
 
 
 # --- Sheets -------------------------------------------------------------------------------------
@@ -267,8 +309,26 @@ def _rows_from_csv(raw: bytes) -> list[list[str]]:
             decoded = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return [list(r) for r in csv.reader(io.StringIO(decoded))]
+        reader = csv.reader(io.StringIO(decoded))
+        rows: list[list[str]] = []
+        try:
+            for row in reader:
+                _check_size(rows, row)
+                rows.append(row[:MAX_COLUMNS])
+        except csv.Error as exc:
+            # A field past the csv module's limit (131,072 characters), a NUL, a broken quote.
+            raise RegisterError(f"第{reader.line_num}行: CSV 格式错误（{exc}）") from None
+        return rows
     raise RegisterError("CSV 文件编码无法识别（应为 UTF-8 或 GB18030）")
+
+
+def _check_size(rows: list[list[str]], row: Sequence[object]) -> None:
+    """Refuse a sheet past MAX_ROWS, and one whose header is not among its first rows (before
+    reading the rest: a file made to be huge is not read to its end)."""
+    if len(rows) >= MAX_ROWS:
+        raise RegisterError(f"第{MAX_ROWS + 1}行: 超过{MAX_ROWS}行，请检查文件")
+    if len(rows) == HEADER_WITHIN:
+        _find_header(rows)
 
 
 def _rows_from_xlsx(path: Path) -> list[list[str]]:
@@ -282,9 +342,15 @@ def _rows_from_xlsx(path: Path) -> list[list[str]]:
     try:
         ws = wb.worksheets[0]
         rows: list[list[str]] = []
-        for row in ws.iter_rows(values_only=True):
+        # Streamed (read-only mode), at most MAX_COLUMNS cells a row and MAX_ROWS rows.
+        for row in ws.iter_rows(values_only=True, max_col=MAX_COLUMNS):
+            _check_size(rows, row)
             rows.append(["" if v is None else _cell_str(v) for v in row])
         return rows
+    except RegisterError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any broken sheet XML: one readable line
+        raise RegisterError(f"{path.name}: Excel 文件内容损坏（{type(exc).__name__}）") from None
     finally:
         wb.close()
 
@@ -389,13 +455,30 @@ def load_sheet(
 ) -> Register:
     """Read the office's .xlsx or .csv sheet."""
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = _rows_from_csv(path.read_bytes())
-    elif suffix in {".xlsx", ".xlsm"}:
-        rows = _rows_from_xlsx(path)
-    else:
-        raise RegisterError(f"{path.name}: 不支持的文件类型（应为 .json、.xlsx 或 .csv）")
-    return register_from_rows(rows, year=year, extract_targets=extract_targets)
+    try:
+        if suffix == ".csv":
+            rows = _rows_from_csv(_read(path))
+        elif suffix in {".xlsx", ".xlsm"}:
+            _read_size_only(path)
+            rows = _rows_from_xlsx(path)
+        else:
+            raise RegisterError("不支持的文件类型（应为 .json、.xlsx 或 .csv）")
+        return register_from_rows(rows, year=year, extract_targets=extract_targets)
+    except RegisterError as exc:
+        message = str(exc)
+        raise RegisterError(
+            message if message.startswith(path.name) else f"{path.name}: {message}"
+        ) from None
+
+
+def _read_size_only(path: Path) -> None:
+    """Refuse a file past MAX_FILE_BYTES without reading it."""
+    try:
+        too_big = path.stat().st_size > MAX_FILE_BYTES
+    except OSError as exc:
+        raise RegisterError(f"无法读取（{exc.strerror or exc}）") from None
+    if too_big:
+        raise RegisterError(f"文件过大（超过{MAX_FILE_BYTES // 1024 // 1024}MB）")
 
 
 def all_names(tasks: Iterable[TaskData]) -> tuple[set[str], set[str]]:
