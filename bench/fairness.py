@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import random
 import sqlite3
 import sys
 import tempfile
@@ -47,7 +46,14 @@ from bench.common import (
     percentile,
     print_table,
 )
-from bench.updates import PACED_UPDATES_PER_SECOND, Person, Run, TimedEmulator, duban_report
+from bench.updates import (
+    PACED_UPDATES_PER_SECOND,
+    Person,
+    Run,
+    TimedEmulator,
+    duban_report,
+    paced,
+)
 from bot.config import Settings
 from bot.domain.clock import SystemClock
 from bot.emulator import EmulatorServer
@@ -78,28 +84,6 @@ async def db_bytes(url: str) -> int:
         return int(await conn.fetchval("SELECT pg_database_size(current_database())"))
     finally:
         await conn.close()
-
-
-async def paced_reports(people: list[Person], reports: int, run: Run) -> None:
-    """Reports started at a fixed rate, round robin over the liaisons (bench.updates' paced)."""
-    interval = 4 / PACED_UPDATES_PER_SECOND
-    busy = {p.user_id: asyncio.Lock() for p in people}
-    rng = random.Random(11)
-
-    async def one(person: Person) -> None:
-        async with busy[person.user_id]:
-            run.samples.extend(await duban_report(person, rng))
-            run.reports += 1
-
-    t0 = time.perf_counter()
-    tasks = []
-    for n in range(reports):
-        delay = t0 + n * interval - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(people[n % len(people)])))
-    await asyncio.gather(*tasks)
-    run.elapsed = time.perf_counter() - t0
 
 
 async def flood(
@@ -159,7 +143,7 @@ async def main_async(args: argparse.Namespace) -> int:
             await proc.start()
             try:
                 warm = Run("warm-up", "paced")
-                await paced_reports(people, LIAISONS, warm)
+                await paced(people, LIAISONS, duban_report, warm, proc.pid)
                 loads: list[tuple[str, Sequence[int]]] = [
                     ("no flood", ()),
                     ("1 stranger", strangers[:1]),
@@ -176,7 +160,7 @@ async def main_async(args: argparse.Namespace) -> int:
                         if senders
                         else None
                     )
-                    await paced_reports(people, args.reports, run)
+                    await paced(people, args.reports, duban_report, run, proc.pid)
                     stop.set()
                     sent = await flooding if flooding is not None else 0
                     await asyncio.sleep(2.0)  # what the bot still has to handle of the flood
