@@ -60,6 +60,16 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _keep_umask() -> Iterator[None]:
+    """`bot.cli.main` makes the process's files private (umask 077): every test gets back the
+    umask it started with."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield
+    os.umask(old)
+
+
 @pytest.fixture(scope="session")
 def pg_database_url() -> Iterator[str]:
     """A freshly migrated PostgreSQL database for this test run."""

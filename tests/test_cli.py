@@ -7,7 +7,6 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,6 @@ from bot.cli import main
 from db.engine import create_engine
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True)
-def _keep_umask() -> Iterator[None]:
-    """`main` makes the process's files private (umask 077): give the other tests theirs back."""
-    old = os.umask(0o022)
-    os.umask(old)
-    yield
-    os.umask(old)
 
 
 @pytest.fixture

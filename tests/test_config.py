@@ -1,22 +1,11 @@
 """Settings: defaults, and one readable line for a bad value."""
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from bot.config import ConfigError, load_settings
-
-
-@pytest.fixture(autouse=True)
-def _keep_umask() -> Iterator[None]:
-    """`main` makes the process's files private: give the other tests their umask back."""
-    old = os.umask(0o022)
-    os.umask(old)
-    yield
-    os.umask(old)
 
 
 def test_defaults_are_sandbox_sqlite_shanghai(monkeypatch: pytest.MonkeyPatch) -> None:
