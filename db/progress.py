@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.model import LEAD, RESPONSIBLE
 from bot.domain.obligations import COMPLETE, completed_at
 from db.engine import core_connection
 from db.models import (
@@ -36,7 +37,6 @@ from db.models import (
     Unit,
     UnitGroupMember,
 )
-from db.tasks import LEAD, RESPONSIBLE
 
 Pair = tuple[int, int]  # (task id, unit id)
 

@@ -23,21 +23,20 @@ import time
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.model import TaskInfo
 from db import progress, tasks
 from db import years as _years
 from db.models import AppState, Unit
 from db.years import REGISTER_VERSION
 
-if TYPE_CHECKING:
-    from bot.domain.model import TaskInfo
-
 NOT_READ: Any = object()  # `validate` without a version read by the caller
 _CACHES = itertools.count()
+CHUNK = 1000  # tasks read per statement
 
 
 async def register_version(session: AsyncSession) -> Any:
@@ -46,7 +45,7 @@ async def register_version(session: AsyncSession) -> Any:
 
 
 class RegisterCache:
-    """Register lookups as in `db.tasks`, answered from memory while the register is unchanged.
+    """The register's tasks (`db.tasks.read_tasks`) and lookups, kept while it is unchanged.
 
     `validate(session)` must be called (once per update, before the lookups) in the session the
     lookups then use; the answers are never older than that call.
@@ -60,13 +59,12 @@ class RegisterCache:
         self.loads = 0  # how many times it was (re)filled, for tests
         self._version: Any = None
         self._loaded_at: float | None = None
-        self._unit_tasks: dict[tuple[int, int], list[tasks.UnitTask]] = {}
-        self._views: dict[int, tasks.TaskView] = {}
+        self._unit_tasks: dict[tuple[int, int], list[int]] = {}
         self._since: dict[int, datetime | None] = {}
         self._years: _years.Years | None = None
         self._unit_names: dict[int, str] | None = None
-        # The views' tasks (db.views.load_tasks), per task id and per reading of the
-        # co-responsible units' duty; `shared` holds each string and tuple they share once.
+        # The tasks, per task id and per reading of the co-responsible units' duty; `shared`
+        # holds each string and tuple they share once.
         self._infos: dict[tuple[int, bool], TaskInfo] = {}
         self.shared: dict[Any, Any] = {}
         self._epoch = 0
@@ -81,26 +79,11 @@ class RegisterCache:
         self._epoch += 1
         self._loaded_at = None
         self._unit_tasks.clear()
-        self._views.clear()
         self._since.clear()
         self._years = None
         self._unit_names = None
         self._infos.clear()
         self.shared.clear()
-
-    def task_infos(self, task_ids: Sequence[int], responsible_report: bool) -> dict[int, TaskInfo]:
-        """Those of the tasks kept (see `keep_task_infos`)."""
-        infos = self._infos
-        return {
-            t: info for t in task_ids if (info := infos.get((t, responsible_report))) is not None
-        }
-
-    def keep_task_infos(self, infos: Sequence[TaskInfo], responsible_report: bool) -> None:
-        """Keep tasks read by db.views.load_tasks."""
-        if not self._current():
-            return
-        for info in infos:
-            self._infos[(info.id, responsible_report)] = info
 
     async def validate(self, session: AsyncSession, version: Any = NOT_READ) -> None:
         """Drop what is kept if the register was imported since, or it is too old.
@@ -118,33 +101,40 @@ class RegisterCache:
             self.loads += 1
         self._validated.set(self._epoch)
 
-    async def unit_tasks(
-        self, session: AsyncSession, unit_id: int, year: int
-    ) -> list[tasks.UnitTask]:
-        """As `db.tasks.unit_tasks`."""
-        key = (unit_id, year)
-        found = self._unit_tasks.get(key)
-        if found is None:
-            found = await tasks.unit_tasks(session, unit_id, year)
+    async def tasks(
+        self, session: AsyncSession, task_ids: Sequence[int], responsible_report: bool
+    ) -> dict[int, TaskInfo]:
+        """Some tasks by id (`db.tasks.read_tasks`); unknown ids are left out."""
+        infos = self._infos
+        found = {t: info for t in task_ids if (info := infos.get((t, responsible_report)))}
+        missing = sorted({t for t in task_ids if t not in found})
+        for start in range(0, len(missing), CHUNK):
+            chunk = missing[start : start + CHUNK]
+            loaded = await tasks.read_tasks(session, chunk, responsible_report, self.shared)
             if self._current():
-                self._unit_tasks[key] = found
-        return list(found)
+                for info in loaded:
+                    infos[(info.id, responsible_report)] = info
+            found.update((info.id, info) for info in loaded)
+        return found
 
-    async def task_views(
-        self, session: AsyncSession, task_ids: Sequence[int]
-    ) -> dict[int, tasks.TaskView]:
-        """As `db.tasks.task_views`."""
-        missing = sorted({t for t in task_ids if t not in self._views})
-        read = await tasks.task_views(session, missing) if missing else {}
-        if read and self._current():
-            self._views.update(read)
-        views = self._views
-        return {t: view for t in task_ids if (view := read.get(t) or views.get(t)) is not None}
+    async def task(
+        self, session: AsyncSession, task_id: int, responsible_report: bool
+    ) -> TaskInfo | None:
+        """One task by id (None for an unknown id)."""
+        return (await self.tasks(session, [task_id], responsible_report)).get(task_id)
 
-    async def task_no(self, session: AsyncSession, task_id: int) -> int | None:
-        """As `db.tasks.task_no`."""
-        view = (await self.task_views(session, [task_id])).get(task_id)
-        return view.no if view is not None else None
+    async def unit_tasks(
+        self, session: AsyncSession, unit_id: int, year: int, responsible_report: bool
+    ) -> list[TaskInfo]:
+        """The unit's lead and co-responsible tasks of `year` (groups too), by 序号."""
+        key = (unit_id, year)
+        ids = self._unit_tasks.get(key)
+        if ids is None:
+            ids = await tasks.unit_task_ids(session, unit_id, year)
+            if self._current():
+                self._unit_tasks[key] = ids
+        found = await self.tasks(session, ids, responsible_report)
+        return [found[t] for t in ids if t in found]
 
     async def years(self, session: AsyncSession) -> _years.Years:
         """As `db.years.years` (changed only with the register's version)."""

@@ -16,6 +16,7 @@ from bot.domain.clock import Clock
 from bot.domain.roles import Principal
 from bot.domain.workcal import WorkCalendar
 from bot.domain.years import working_year
+from bot.services.desk import Desk
 from db import people
 from db.register_cache import NOT_READ, RegisterCache
 
@@ -123,6 +124,13 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         found = await (await self.register()).years(self.session)
         today = self.now().astimezone(self.services.settings.tz)
         return working_year(found.registered, found.closed, today.year)
+
+    async def desk(self) -> Desk:
+        """What a service's use case runs with, for this update (bot.services.desk)."""
+        services = self.services
+        return Desk(
+            self.session, await self.register(), services.settings, services.calendar, self.now()
+        )
 
     async def register(self) -> RegisterCache:
         """The register kept in memory, checked against the database once per update."""

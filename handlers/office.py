@@ -23,6 +23,7 @@ from bot.domain.roles import Principal
 from bot.domain.summaries import previous_summary
 from bot.domain.units import UnitTally, unit_lines
 from bot.domain.visibility import readable_units
+from bot.services import reporting
 from bot.services.export import export_ledger
 from bot.services.nudge import NudgeOutcome, nudge_unit
 from bot.services.summaries import build_summaries
@@ -227,13 +228,10 @@ async def _may_see(context: BotContext, principal: Principal, task_id: int) -> b
     """Office, leaders and admins see every task; a liaison only their units' tasks."""
     if principal.office or principal.admin or principal.leaders:
         return True
-    year = await context.year()
-    for unit in principal.units:
-        if any(
-            t.task_id == task_id for t in await tasks.unit_tasks(context.session, unit.id, year)
-        ):
-            return True
-    return False
+    desk = await context.desk()
+    return (
+        await reporting.own_task(desk, principal.units, await context.year(), task_id) is not None
+    )
 
 
 async def cmd_task(update: Update, context: BotContext) -> None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import texts
-from bot.domain.replies import Understood, understand
+from bot.domain.model import TaskInfo
 from bot.domain.roles import Principal, UnitRef
-from bot.services import duties
-from db import outbox, people, progress, tasks
+from bot.services import reporting
+from bot.services.reporting import AWAIT_TEXT, CHOOSE, CONFIRM, TaskState
+from db import people, progress, tasks
 from db.models import Report
 from db.progress import Draft
 from handlers.base import MAX_TEXT, answer, edit_or_reply, encode, int_arg, reply
@@ -19,60 +17,9 @@ from handlers.context import BotContext
 
 PAGE = 8
 
-# Draft states.
-CHOOSE = "choose_task"
-AWAIT_TEXT = "await_text"
-CONFIRM = "confirm"
 
-
-@dataclass(frozen=True)
-class TaskState:
-    """One task of a unit with this cycle's state, for /tasks and the task picker."""
-
-    task: tasks.UnitTask
-    unit: UnitRef
-    state: str  # reported | unreported | overdue | support
-    deadline: date | None
-
-
-async def _tracking(context: BotContext, year: int) -> duties.Tracking:
-    """The rule's inputs for `year` at the update's moment."""
-    since = await (await context.register()).tracking_since(context.session, year)
-    services = context.services
-    return duties.Tracking(context.now(), services.settings, services.calendar, since)
-
-
-def _ref(task: tasks.UnitTask | tasks.TaskView, year: int) -> duties.TaskRef:
-    task_id = task.task_id if isinstance(task, tasks.UnitTask) else task.id
-    return duties.TaskRef(task_id, year, task.cycle_kind, task.cycle_dates, task.completed_on)
-
-
-async def _unit_states(context: BotContext, principal: Principal) -> list[TaskState]:
-    """Every task of the caller's units with its state now (bot.domain.obligations)."""
-    year = await context.year()
-    tracking = await _tracking(context, year)
-    register = await context.register()
-    out: list[TaskState] = []
-    for unit in principal.units:
-        mine = await register.unit_tasks(context.session, unit.id, year)
-        found = await duties.duties(
-            context.session, unit.id, [(_ref(t, year), t.role) for t in mine], tracking
-        )
-        for t, d in zip(mine, found, strict=True):
-            if d.done:
-                state, deadline = "done", None
-            elif not tracking.owes(t.role):
-                state, deadline = "support", None
-            elif d.missed is not None:
-                state, deadline = "overdue", d.missed.deadline
-            elif d.current is not None and d.reported_current:
-                state, deadline = "reported", d.current.deadline
-            elif d.current is not None:
-                state, deadline = "unreported", d.current.deadline
-            else:
-                state, deadline = "reported", None  # past the year's last deadline, all in
-            out.append(TaskState(t, unit, state, deadline))
-    return out
+async def _states(context: BotContext, principal: Principal) -> list[TaskState]:
+    return await reporting.states(await context.desk(), principal.units, await context.year())
 
 
 # --- /tasks -------------------------------------------------------------------------------------
@@ -101,7 +48,7 @@ async def _show_tasks(update: Update, context: BotContext, page: int) -> None:
     user = update.effective_user
     assert user is not None
     principal = await context.principal(user.id)
-    states = await _unit_states(context, principal)
+    states = await _states(context, principal)
     if not states:
         await edit_or_reply(update, texts.NO_TASKS)
         return
@@ -138,7 +85,7 @@ async def cmd_report(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     assert user is not None and chat is not None
     principal = await context.principal(user.id)
-    states = [s for s in await _unit_states(context, principal) if not s.task.completed]
+    states = [s for s in await _states(context, principal) if s.task.completed_on is None]
     if not states:
         await reply(update, texts.NO_TASKS)
         return
@@ -159,15 +106,12 @@ async def _open(
     supersedes_id: int | None = None,
     options: list[int] | None = None,
 ) -> Draft:
-    now = context.now()
     contact_id = (await context.account(user_id)).liaison_contact_id(principal.unit_ids())
-    return await progress.open_draft(
-        context.session,
+    return await reporting.open_draft(
+        await context.desk(),
         user_id=user_id,
         chat_id=chat_id,
         contact_id=contact_id,
-        now=now,
-        expires_at=now + timedelta(minutes=context.services.settings.draft_timeout_minutes),
         state=state,
         task_id=task_id,
         unit_id=unit_id,
@@ -187,7 +131,7 @@ async def _show_picker(
         [
             InlineKeyboardButton(
                 f"第{s.task.no}项 {texts.STATE_LABELS[s.state]} · {texts.short(s.task.text, 14)}",
-                callback_data=encode("rt", s.task.task_id),
+                callback_data=encode("rt", s.task.id),
             )
         ]
         for s in states[page * PAGE : (page + 1) * PAGE]
@@ -212,21 +156,16 @@ async def btn_picker_page(
         await answer(query, texts.STALE_BUTTON, alert=True)
         return
     await answer(query)
-    states = [s for s in await _unit_states(context, principal) if not s.task.completed]
+    states = [s for s in await _states(context, principal) if s.task.completed_on is None]
     await _show_picker(update, context, states, page, texts.CHOOSE_TASK)
 
 
 async def _own_task(
     context: BotContext, principal: Principal, task_id: int
-) -> tuple[tasks.UnitTask, UnitRef] | None:
-    """The task if one of the caller's units has it (lead first) — never trust the button."""
-    register = await context.register()
-    found: tuple[tasks.UnitTask, UnitRef] | None = None
-    for unit in principal.units:
-        for t in await register.unit_tasks(context.session, unit.id, await context.year()):
-            if t.task_id == task_id and (found is None or t.role == tasks.LEAD):
-                found = (t, unit)
-    return found
+) -> tuple[TaskInfo, UnitRef] | None:
+    return await reporting.own_task(
+        await context.desk(), principal.units, await context.year(), task_id
+    )
 
 
 async def btn_choose_task(
@@ -243,7 +182,7 @@ async def btn_choose_task(
         await context_deny_task(update, context)
         return
     task, unit = owned
-    if task.completed:
+    if task.completed_on is not None:
         await answer(query, texts.TASK_DONE, alert=True)
         return
     if draft is None or draft.state != CHOOSE or _expired(context, draft):
@@ -251,21 +190,19 @@ async def btn_choose_task(
         chat = update.effective_chat
         assert chat is not None
         draft = await _open(
-            context, user.id, chat.id, principal, AWAIT_TEXT, task_id=task.task_id, unit_id=unit.id
+            context, user.id, chat.id, principal, AWAIT_TEXT, task_id=task.id, unit_id=unit.id
         )
     options = (draft.parsed or {}).get("options")
-    if options is not None and task.task_id not in options:
+    if options is not None and task.id not in options:
         await context_deny_task(update, context)
         return
     await answer(query)
-    draft.task_id = task.task_id
-    draft.unit_id = unit.id
-    _touch(context, draft)
     if draft.text:
+        draft.task_id = task.id
+        draft.unit_id = unit.id
         await _to_card(update, context, draft)
         return
-    draft.state = AWAIT_TEXT
-    await progress.save_draft(context.session, draft)
+    await reporting.await_text(await context.desk(), draft, task, unit.id)
     await edit_or_reply(
         update, texts.ask_progress(task.no, task.text, draft.supersedes_id is not None)
     )
@@ -292,12 +229,6 @@ def _expired(context: BotContext, draft: Draft) -> bool:
     return draft.expires_at <= context.acted_at()
 
 
-def _touch(context: BotContext, draft: Draft) -> None:
-    now = context.now()
-    draft.updated_at = now
-    draft.expires_at = now + timedelta(minutes=context.services.settings.draft_timeout_minutes)
-
-
 # --- Text -----------------------------------------------------------------------------------------
 
 
@@ -315,7 +246,13 @@ async def handle_text(update: Update, context: BotContext, principal: Principal,
         return True
     replied = message.reply_to_message
     if replied is not None and (draft is None or draft.state != AWAIT_TEXT):
-        options = await _reminder_tasks(context, principal, message.chat_id, replied)
+        options = await reporting.replied_tasks(
+            await context.desk(),
+            principal.units,
+            await context.year(),
+            chat_id=message.chat_id,
+            message_id=replied.message_id,
+        )
         if options:
             if not await _text_ok(update, text):
                 return True
@@ -325,13 +262,13 @@ async def handle_text(update: Update, context: BotContext, principal: Principal,
                 task, unit = options[0]
                 draft = await _open(
                     context, user.id, chat.id, principal, CONFIRM,
-                    task_id=task.task_id, unit_id=unit.id, text=text,
+                    task_id=task.id, unit_id=unit.id, text=text,
                 )  # fmt: skip
                 await _to_card(update, context, draft)
                 return True
             draft = await _open(
                 context, user.id, chat.id, principal, CHOOSE, text=text,
-                options=[t.task_id for t, _ in options],
+                options=[t.id for t, _ in options],
             )  # fmt: skip
             states = [TaskState(t, u, "unreported", None) for t, u in options]
             await _show_picker(update, context, states, 0, texts.CHOOSE_TASK_FOR_REPLY)
@@ -358,41 +295,12 @@ async def _text_ok(update: Update, text: str) -> bool:
     return True
 
 
-async def _reminder_tasks(
-    context: BotContext, principal: Principal, chat_id: int, replied: Message
-) -> list[tuple[tasks.UnitTask, UnitRef]]:
-    """The caller's tasks a replied-to reminder was about (none if it was not a reminder)."""
-    task_ids = await outbox.tasks_of_message(
-        context.session, chat_id=chat_id, message_id=replied.message_id
-    )
-    out = []
-    for task_id in task_ids:
-        owned = await _own_task(context, principal, task_id)
-        if owned is not None and not owned[0].completed:
-            out.append(owned)
-    return out
-
-
 async def _to_card(update: Update, context: BotContext, draft: Draft) -> None:
     """Parse the text against the task's targets and show what was understood."""
-    assert draft.task_id is not None and draft.unit_id is not None and draft.text is not None
-    register = await context.register()
-    view = (await register.task_views(context.session, [draft.task_id]))[draft.task_id]
-    cycle_key = await _cycle_key(context, draft, view)
-    targets = list(view.targets)
-    understood = understand(draft.text, targets, context.now().date(), context.services.calendar)
-    draft.parsed = understood.to_json()
-    draft.state = CONFIRM
-    _touch(context, draft)
-    draft.cycle_key = cycle_key
-    await progress.save_draft(context.session, draft)
-    unit_name = next(
-        (name for uid, name in (*view.lead_units, *view.responsible_units) if uid == draft.unit_id),
-        "",
-    ) or await _unit_name(context, draft.unit_id)
-    card = texts.report_card(
-        view.no, view.text, unit_name, texts.cycle_label(cycle_key), understood,
-        draft.supersedes_id is not None,
+    card = await reporting.read_reply(await context.desk(), draft)
+    text = texts.report_card(
+        card.task.no, card.task.text, card.unit_name, texts.cycle_label(card.cycle_key),
+        card.understood, card.correction,
     )  # fmt: skip
     markup = InlineKeyboardMarkup(
         [
@@ -404,26 +312,9 @@ async def _to_card(update: Update, context: BotContext, draft: Draft) -> None:
         ]
     )
     if update.callback_query is not None:
-        await edit_or_reply(update, card, markup)
+        await edit_or_reply(update, text, markup)
     else:
-        await reply(update, card, markup)
-
-
-async def _unit_name(context: BotContext, unit_id: int) -> str:
-    return await (await context.register()).unit_name(context.session, unit_id)
-
-
-async def _cycle_key(context: BotContext, draft: Draft, view: tasks.TaskView) -> str:
-    """The cycle this report is credited to (a correction keeps the corrected one's cycle)."""
-    assert draft.task_id is not None and draft.unit_id is not None
-    if draft.supersedes_id is not None:
-        old = await context.session.get(Report, draft.supersedes_id)
-        if old is not None:
-            return old.cycle_key
-    tracking = await _tracking(context, view.year)
-    return await duties.credited_cycle(
-        context.session, _ref(view, view.year), draft.unit_id, tracking
-    )
+        await reply(update, text, markup)
 
 
 # --- Card buttons ---------------------------------------------------------------------------------
@@ -467,35 +358,16 @@ async def btn_confirm(
     if draft.task_id is None or draft.unit_id not in principal.unit_ids():
         await context_deny_task(update, context)
         return
-    understood = Understood.from_json(draft.parsed)
-    now = context.now()
-    report = await progress.store_report(
-        context.session,
-        draft=draft,
-        cycle_key=draft.cycle_key,
-        now=now,
-        percent=understood.percent,
-        quantities=understood.to_json()["quantities"],
-        expected=understood.expected,
-        difficulties=list(understood.difficulties),
-        tg_user_id=user.id,
-    )
-    await people.audit(
-        context.session,
-        at=now,
-        actor=user.id,
-        action="report",
-        target=f"task:{draft.task_id}:unit:{draft.unit_id}",
-        detail={"report_id": report.id, "cycle": report.cycle_key, "version": report.version},
-    )
-    task_no = await (await context.register()).task_no(context.session, report.task_id)
-    unit_name = await _unit_name(context, report.unit_id)
-    await progress.drop_draft(context.session, draft)
+    stored = await reporting.submit(await context.desk(), draft, user.id)
     await answer(query, "已提交")
     await edit_or_reply(
         update,
         texts.report_stored(
-            task_no or 0, unit_name, texts.cycle_label(report.cycle_key), report.version, now
+            stored.task_no,
+            stored.unit_name,
+            texts.cycle_label(stored.cycle_key),
+            stored.version,
+            context.now(),
         ),
     )
 
@@ -509,16 +381,15 @@ async def btn_edit(
     draft = await _draft_from_button(update, context, args)
     if draft is None or draft.task_id is None:
         return
+    desk = await context.desk()
+    task = await reporting.task(desk, draft.task_id)
+    if task is None or draft.unit_id is None:
+        await answer(query, texts.STALE_BUTTON, alert=True)
+        return
     await answer(query)
-    draft.state = AWAIT_TEXT
-    draft.text = None
-    draft.parsed = None
-    _touch(context, draft)
-    await progress.save_draft(context.session, draft)
-    register = await context.register()
-    view = (await register.task_views(context.session, [draft.task_id]))[draft.task_id]
+    await reporting.await_text(desk, draft, task, draft.unit_id)
     await edit_or_reply(
-        update, texts.ask_progress(view.no, view.text, draft.supersedes_id is not None)
+        update, texts.ask_progress(task.no, task.text, draft.supersedes_id is not None)
     )
 
 
@@ -561,7 +432,6 @@ async def cmd_history(update: Update, context: BotContext) -> None:
     user = update.effective_user
     assert user is not None
     principal = await context.principal(user.id)
-    now = context.now()
     task_id = None
     if context.args:
         arg = context.args[0]
@@ -572,52 +442,24 @@ async def cmd_history(update: Update, context: BotContext) -> None:
         if task_id is None or await _own_task(context, principal, task_id) is None:
             await reply(update, texts.NOT_YOUR_TASK)
             return
-    reports = await progress.history(context.session, list(principal.unit_ids()), task_id=task_id)
-    register = await context.register()
-    views = await register.task_views(context.session, sorted({r.task_id for r in reports}))
-    entries = [
-        (
-            views[r.task_id].no,
-            r.cycle_key,
-            r.text,
-            r.version,
-            r.created_at.astimezone(now.tzinfo),
-            r.percent,
-        )
-        for r in reports
-    ]
-    buttons = []
-    seen: set[tuple[int, int]] = set()
-    for r in reports:
-        if (r.task_id, r.unit_id) in seen:
-            continue
-        seen.add((r.task_id, r.unit_id))
-        if await _correctable(context, r):
-            buttons.append(
-                [
-                    InlineKeyboardButton(
-                        f"更正第{views[r.task_id].no}项{texts.cycle_label(r.cycle_key)}报送",
-                        callback_data=encode("rv", r.id),
-                    )
-                ]
+    entries, correctable = await reporting.history(
+        await context.desk(), list(principal.unit_ids()), task_id
+    )
+    buttons = [
+        [
+            InlineKeyboardButton(
+                f"更正第{no}项{texts.cycle_label(r.cycle_key)}报送",
+                callback_data=encode("rv", r.id),
             )
+        ]
+        for r, no in correctable
+    ]
     await reply(
-        update, texts.history_lines(entries), InlineKeyboardMarkup(buttons) if buttons else None
-    )
-
-
-async def _correctable(context: BotContext, report: Report) -> bool:
-    """Only the newest version of the cycle that is current for the unit can be corrected."""
-    latest = await progress.latest_version(
-        context.session, report.task_id, report.unit_id, report.cycle_key
-    )
-    if latest is None or latest.id != report.id:
-        return False
-    register = await context.register()
-    view = (await register.task_views(context.session, [report.task_id]))[report.task_id]
-    tracking = await _tracking(context, view.year)
-    return await duties.may_correct(
-        context.session, _ref(view, view.year), report.unit_id, report.cycle_key, tracking
+        update,
+        texts.history_lines(
+            [(e.task_no, e.cycle_key, e.text, e.version, e.at, e.percent) for e in entries]
+        ),
+        InlineKeyboardMarkup(buttons) if buttons else None,
     )
 
 
@@ -634,7 +476,8 @@ async def btn_correct(
     if report is None or report.unit_id not in principal.unit_ids():
         await context_deny_task(update, context)
         return
-    if not await _correctable(context, report):
+    desk = await context.desk()
+    if not await reporting.may_correct(desk, report):
         await answer(query, texts.CANNOT_CORRECT, alert=True)
         return
     await answer(query)
@@ -642,6 +485,6 @@ async def btn_correct(
         context, user.id, chat.id, principal, AWAIT_TEXT,
         task_id=report.task_id, unit_id=report.unit_id, supersedes_id=report.id,
     )  # fmt: skip
-    register = await context.register()
-    view = (await register.task_views(context.session, [report.task_id]))[report.task_id]
-    await reply(update, texts.ask_progress(view.no, view.text, True))
+    task = await reporting.task(desk, report.task_id)
+    assert task is not None  # a stored report's task
+    await reply(update, texts.ask_progress(task.no, task.text, True))

@@ -10,6 +10,7 @@ from telegram import Update
 from bot import texts
 from bot.domain.deadlines import next_due, rule_for
 from bot.domain.roles import Role
+from bot.services import reporting
 from db import people, tasks
 from db.people import BindOutcome
 from handlers import report
@@ -90,11 +91,16 @@ async def welcome_text(context: BotContext, result: people.BindResult) -> str:
     now = context.now()
     year = await context.year()
     if result.role == Role.LIAISON and result.unit is not None:
-        mine = await tasks.unit_tasks(context.session, result.unit.id, year)
-        lead = [t for t in mine if t.role == tasks.LEAD]
-        responsible = [t for t in mine if t.role == tasks.RESPONSIBLE]
+        unit_id = result.unit.id
+        mine = await reporting.unit_tasks(await context.desk(), unit_id, year)
+        lead = [t for t in mine if (part := t.part(unit_id)) is not None and part.lead]
+        responsible = [t for t in mine if t not in lead]
         due = next_due(
-            (rule_for(t.cycle_kind, t.cycle_dates, settings) for t in lead if not t.completed),
+            (
+                rule_for(t.cycle_kind, t.cycle_dates, settings)
+                for t in lead
+                if t.completed_on is None
+            ),
             now,
             year,
             settings,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import json
 import zipfile
 from collections.abc import Callable
@@ -46,7 +47,6 @@ from db.models import (
 )
 from db.register import import_register
 from db.register_cache import RegisterCache
-from db.tasks import TaskView
 from tests.harness import SEED
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
@@ -307,9 +307,9 @@ async def test_register_cache_sees_each_import(
             await cache.validate(session)
             unit = await session.scalar(select(Unit.id).where(Unit.name == "工信局"))
             assert unit is not None
-            mine = await cache.unit_tasks(session, unit, 2026)
-            view = (await cache.task_views(session, [mine[0].task_id]))[mine[0].task_id]
-            assert await cache.task_no(session, view.id) == 2
+            mine = await cache.unit_tasks(session, unit, 2026, False)
+            view = await cache.task(session, mine[0].id, False)
+            assert view is mine[0] and view.no == 2
             assert await cache.unit_name(session, unit) == "工信局"
             # The views' tasks: kept as read, equal to a reading without the cache.
             scope = views.Scope(2026, leader_ids=())
@@ -352,23 +352,26 @@ async def test_register_cache_keeps_nothing_read_against_a_version_dropped_meanw
     assert task_id is not None
     old_validated, new_validated, old_read = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
-    async def old_reader() -> TaskView:
+    async def old_reader() -> TaskInfo:
         async with sessionmaker() as session:
             await cache.validate(session)  # the register before the import
             old_validated.set()
             await new_validated.wait()  # another update validated the new version meanwhile
-            view = (await cache.task_views(session, [task_id]))[task_id]
+            view = await cache.task(session, task_id, False)
+            assert view is not None
             old_read.set()
             return view
 
-    async def new_reader() -> TaskView:
+    async def new_reader() -> TaskInfo:
         await old_validated.wait()
         await run_import(sessionmaker, small_register("新建公共充电桩300个"), now=LATER)
         async with sessionmaker() as session:
             await cache.validate(session)
             new_validated.set()
             await old_read.wait()
-            return (await cache.task_views(session, [task_id]))[task_id]
+            view = await cache.task(session, task_id, False)
+            assert view is not None
+            return view
 
     old_view, new_view = await asyncio.gather(old_reader(), new_reader())
     assert cache.loads == 2
@@ -376,7 +379,7 @@ async def test_register_cache_keeps_nothing_read_against_a_version_dropped_meanw
     assert new_view is not old_view  # the old reader's read was not kept for the new version
     async with sessionmaker() as session:
         await cache.validate(session)
-        assert (await cache.task_views(session, [task_id]))[task_id] is new_view  # this one was
+        assert await cache.task(session, task_id, False) is new_view  # this one was
 
 
 # --- Malformed files: one readable line naming the file (issue 19, finding 10) -----------------
@@ -461,3 +464,38 @@ def test_a_sheet_without_a_header_is_refused_before_reading_it_all(tmp_path: Pat
     many.write_text("\n".join(rows), encoding="utf-8")
     with pytest.raises(RegisterError, match=f"超过{MAX_ROWS}行"):
         load_sheet(many, year=2026)
+
+
+async def test_a_unit_named_directly_and_through_a_group_has_one_part(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """霞美镇 is one of 各乡镇（街道） and also named itself: one part, as named directly; a lead
+    unit that a group names again as responsible stays lead."""
+    base = small_register()
+    extra = TaskData(
+        no=3,
+        section="二、2026年重点工作任务",
+        subsection=None,
+        text="推进镇村污水管网建设",
+        lead_units=("溪美街道",),
+        responsible_units=("各乡镇（街道）", "霞美镇政府"),
+        leaders=("吴振强",),
+    )
+    await run_import(sessionmaker, dataclasses.replace(base, tasks=(*base.tasks, extra)))
+    cache = RegisterCache()
+    async with sessionmaker() as session:
+        await cache.validate(session)
+        ids = dict((await session.execute(select(Unit.name, Unit.id))).all())
+        task = next(
+            t for t in await cache.unit_tasks(session, ids["霞美镇"], 2026, False) if t.no == 3
+        )
+        xiamei, ximei = task.part(ids["霞美镇"]), task.part(ids["溪美街道"])
+        assert xiamei is not None and ximei is not None
+        assert (xiamei.role, xiamei.via_group, xiamei.owes) == ("responsible", None, False)
+        assert (ximei.role, ximei.via_group, ximei.owes) == ("lead", None, True)
+        assert [u.name for u in task.units].count("霞美镇") == 1
+        assert task.part(ids["发改局"]) is None
+        assert [t.no for t in await cache.unit_tasks(session, ids["溪美街道"], 2026, True)] == [
+            1,
+            3,
+        ]

@@ -5,7 +5,7 @@ Glossary: 牵头单位 lead unit, 责任单位 (co-)responsible unit, 分管（�
 
 Decisions:
 - A unit named both directly and through a collective name (各乡镇（街道）) appears once, with its
-  first role in the notice's order (lead before responsible).
+  first role in the notice's order (lead before responsible); within one role, as named directly.
 - The schedule rule (序时进度) applies to a task with no targets or with at least one amount
   target; targets that are only growth rates or levels cannot be measured against time.
 """
@@ -72,6 +72,10 @@ class TaskInfo:
     responsible_labels: tuple[str, ...] = ()
     units: tuple[UnitOnTask, ...] = ()
     targets: tuple[Target, ...] = ()
+
+    def part(self, unit_id: int) -> UnitOnTask | None:
+        """The unit's part in the task (None if it has none)."""
+        return next((u for u in self.units if u.unit_id == unit_id), None)
 
     @property
     def leader_names(self) -> tuple[str, ...]:

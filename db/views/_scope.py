@@ -4,7 +4,6 @@ register's tasks as the views read them (`load_tasks`, kept by the RegisterCache
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,19 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
 from bot.config import Settings
-from bot.domain import model
 from bot.domain.boards import Board
 from bot.domain.model import (
-    LEAD,
     TaskInfo,
-    UnitOnTask,
 )
 from bot.domain.overdue import (
     Catalogue,
 )
 from db.models import (
     Leader,
-    Target,
     Task,
     TaskLeader,
     TaskUnit,
@@ -42,6 +37,8 @@ from db.models import (
     UnitGroupMember,
 )
 from db.register_cache import RegisterCache
+from db.tasks import group_members, read_tasks
+from db.tasks import rows as _rows
 
 Shape = tuple[bool, bool, bool, bool, bool]  # see Scope.shape
 
@@ -123,18 +120,6 @@ def _task_ids(shape: Shape, values: dict[str, Any]) -> Select[Any]:
     return query
 
 
-async def _rows(
-    session: AsyncSession, statement: Any, params: dict[str, Any] | None = None
-) -> Sequence[Any]:
-    """All rows of a statement, through the session's connection (its transaction).
-
-    Core rows, without the ORM's per-row result processing: the views read tens of thousands
-    of plain column tuples and never ORM objects.
-    """
-    connection = await session.connection()
-    return (await connection.execute(statement, params or {})).all()
-
-
 # --- The register -------------------------------------------------------------------------------
 
 
@@ -154,141 +139,13 @@ async def load_tasks(
     100 ms summary at 10,000 tasks.
     """
     if register is None:
-        return await _load_tasks(session, scope, responsible_report, {})
+        return await read_tasks(session, scope.task_ids(), responsible_report)
     if ids is None:
         ids = [r[0] for r in await _rows(session, scope.task_ids())]
-    found = register.task_infos(ids, responsible_report)
-    missing = [t for t in ids if t not in found]
-    for start in range(0, len(missing), CHUNK):
-        some = Scope(scope.year, ids=tuple(missing[start : start + CHUNK]))
-        loaded = await _load_tasks(session, some, responsible_report, register.shared)
-        register.keep_task_infos(loaded, responsible_report)
-        found.update((info.id, info) for info in loaded)
+    found = await register.tasks(session, ids, responsible_report)
     tasks = [info for t in ids if (info := found.get(t)) is not None and info.year == scope.year]
     tasks.sort(key=lambda info: info.no)
     return tasks
-
-
-async def _load_tasks(
-    session: AsyncSession, scope: Scope, responsible_report: bool, shared: dict[Any, Any]
-) -> list[TaskInfo]:
-    """`load_tasks` from the database; equal strings and tuples are kept once, in `shared`."""
-    ids = scope.task_ids()
-    tasks = await _rows(
-        session,
-        select(
-            Task.id,
-            Task.year,
-            Task.no,
-            Task.section,
-            Task.subsection,
-            Task.text,
-            Task.cycle_kind,
-            Task.cycle_dates,
-            Task.completed_on,
-        )
-        .where(Task.id.in_(ids))
-        .order_by(Task.no),
-    )
-    if not tasks:
-        return []
-
-    # Each name, label and tuple of them once: the rows bring a new copy of each string per
-    # task, and at 10,000 tasks the copies were 60% of the tasks' memory.
-    def one(value: Any) -> Any:
-        return shared.setdefault(value, value)
-
-    leaders: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for task_id, leader_id, name in await _rows(
-        session,
-        select(TaskLeader.task_id, Leader.id, Leader.name)
-        .join(Leader, Leader.id == TaskLeader.leader_id)
-        .where(TaskLeader.task_id.in_(ids))
-        .order_by(TaskLeader.task_id, TaskLeader.position),
-    ):
-        leaders[task_id].append(one((leader_id, one(name))))
-    unit_rows = await _rows(
-        session,
-        select(TaskUnit.task_id, TaskUnit.role, TaskUnit.label, Unit.id, Unit.name, Unit.kind)
-        .join(Unit, Unit.id == TaskUnit.unit_id)
-        .where(TaskUnit.task_id.in_(ids))
-        .order_by(TaskUnit.task_id, TaskUnit.role, TaskUnit.position),
-    )
-    members = await _members(session, {r[3] for r in unit_rows if r[5] == "group"})
-    targets: dict[int, list[model.Target]] = defaultdict(list)
-    for t in await _rows(
-        session,
-        select(
-            Target.task_id,
-            Target.metric,
-            Target.kind,
-            Target.value,
-            Target.unit,
-            Target.comparator,
-        )
-        .where(Target.task_id.in_(ids))
-        .order_by(Target.task_id, Target.position),
-    ):
-        targets[t[0]].append(one(model.Target(*(one(v) for v in t[1:]))))
-    by_task: dict[int, list[tuple[str, str, int, str, str]]] = defaultdict(list)
-    # Plain tuples: attribute access on tens of thousands of rows is measurably slower.
-    for task_id, role, label, uid, name, kind in unit_rows:
-        by_task[task_id].append((one(role), one(label), uid, one(name), one(kind)))
-    # A unit has the same part on many tasks: one (immutable) UnitOnTask per part.
-    parts: dict[tuple[int, str, str | None], UnitOnTask] = {}
-    out = []
-    for task_id, year, no, section, subsection, text, kind, dates, completed_on in tasks:
-        rows = by_task[task_id]
-        units: list[UnitOnTask] = []
-        seen: set[int] = set()
-        for role, _, uid, name, unit_kind in rows:
-            expanded = members.get(uid, []) if unit_kind == "group" else [(uid, name)]
-            via = name if unit_kind == "group" else None
-            for member_id, member in expanded:
-                if member_id not in seen:
-                    seen.add(member_id)
-                    part = parts.get((member_id, role, via))
-                    if part is None:
-                        owes = role == LEAD or responsible_report
-                        part = parts[(member_id, role, via)] = UnitOnTask(
-                            member_id, member, role, owes, via
-                        )
-                    units.append(part)
-        out.append(
-            TaskInfo(
-                id=task_id,
-                year=year,
-                no=no,
-                section=one(section),
-                subsection=one(subsection),
-                text=text,
-                cycle_kind=one(kind),
-                cycle_dates=one(tuple(dates or ())),
-                completed_on=completed_on,
-                leaders=one(tuple(leaders[task_id])),
-                lead_labels=one(tuple(r[1] for r in rows if r[0] == LEAD)),
-                responsible_labels=one(tuple(r[1] for r in rows if r[0] != LEAD)),
-                units=one(tuple(units)),
-                targets=one(tuple(targets[task_id])),
-            )
-        )
-    return out
-
-
-async def _members(session: AsyncSession, group_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
-    """The members of some collective names, by unit id."""
-    out: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    if not group_ids:
-        return out
-    for gid, uid, name in await _rows(
-        session,
-        select(UnitGroupMember.group_id, Unit.id, Unit.name)
-        .join(Unit, Unit.id == UnitGroupMember.member_id)
-        .where(UnitGroupMember.group_id.in_(group_ids))
-        .order_by(Unit.id),
-    ):
-        out[gid].append((uid, name))
-    return out
 
 
 async def task_year(session: AsyncSession, task_id: int) -> int | None:
@@ -305,7 +162,7 @@ async def catalogue(session: AsyncSession, year: int) -> Catalogue:
         if unit_id in names:
             lookup.setdefault(alias, unit_id)
     group_ids = {u.id: u.name for u in units if u.kind == "group"}
-    members = await _members(session, set(group_ids))
+    members = await group_members(session, set(group_ids))
     groups = {
         name: (gid, tuple(uid for uid, _ in members.get(gid, [])))
         for gid, name in group_ids.items()
