@@ -344,7 +344,7 @@ async def cmd_close_year(args: argparse.Namespace, settings: Settings) -> int:
     """Close a year (the office's /closeyear), or open it again with --reopen."""
     from bot import texts
     from bot.domain.clock import SystemClock
-    from db import years
+    from bot.services import years
     from db.engine import create_engine, make_sessionmaker
     from db.migrate import upgrade
 
@@ -354,15 +354,16 @@ async def cmd_close_year(args: argparse.Namespace, settings: Settings) -> int:
         now = SystemClock(settings.tz).now()
         async with make_sessionmaker(engine)() as session, session.begin():
             if args.reopen:
-                done = await years.reopen_year(session, args.year, now)
+                done = await years.reopen_year(session, args.year, now, actor=None)
                 message = (
                     texts.year_reopened(args.year) if done else texts.year_not_closed(args.year)
                 )
             else:
-                done = await years.close_year(session, args.year, now, by="cli")
+                working = await years.close_year(session, args.year, now, actor=None)
+                done = working is not None
                 message = (
-                    texts.year_closed(args.year, await years.working_year(session, now.year))
-                    if done
+                    texts.year_closed(args.year, working)
+                    if working is not None
                     else texts.year_not_closable(args.year)
                 )
     finally:
@@ -398,10 +399,10 @@ async def cmd_calendar(args: argparse.Namespace, settings: Settings) -> int:
     from bot.domain.clock import SystemClock
     from bot.domain.deadlines import rule_for, year_cycles
     from bot.runtime.run import load_calendar
-    from db import people
+    from bot.services.calendar import change_day
     from db.engine import create_engine, make_sessionmaker
     from db.migrate import upgrade
-    from db.models import CalendarOverride, Task
+    from db.models import Task
 
     now = SystemClock(settings.tz).now()
     change = args.set_off or args.set_work or args.clear
@@ -414,38 +415,20 @@ async def cmd_calendar(args: argparse.Namespace, settings: Settings) -> int:
     try:
         await upgrade(engine)
         if day is not None:
+            is_workday = None if args.clear else bool(args.set_work)
             async with make_sessionmaker(engine)() as session, session.begin():
-                row = await session.get(CalendarOverride, day)
-                was = None if row is None else row.is_workday
-                detail: dict[str, Any]
-                if args.clear:
-                    if row is None:
-                        print(f"{texts.day_with_year(day)}没有管理员设置，未做修改。")
-                        return 0
-                    await session.delete(row)
-                    action, detail = "calendar_override_cleared", {"was_workday": was}
-                    print(f"已清除{texts.day_with_year(day)}的管理员设置，恢复按法定日历计算。")
-                else:
-                    is_workday = bool(args.set_work)
-                    if row is None:
-                        row = CalendarOverride(day=day, is_workday=is_workday, created_at=now)
-                        session.add(row)
-                    row.is_workday, row.note, row.created_at = is_workday, note, now
-                    action = "calendar_override_set"
-                    detail = {"is_workday": is_workday, "note": note, "was_workday": was}
-                    kind = "工作日" if is_workday else "休息日"
-                    print(
-                        f"已将{texts.day_with_year(day)}设为{kind}"
-                        + (f"（{note}）" if note else "")
-                        + "。运行中的机器人将在下一次计划任务（约一分钟内）按新日历计算。"
-                    )
-                await people.audit(
-                    session,
-                    at=now,
-                    actor=None,
-                    action=action,
-                    target=day.isoformat(),
-                    detail=detail,
+                was = await change_day(session, day, is_workday=is_workday, note=note, now=now)
+            if is_workday is None and was is None:
+                print(f"{texts.day_with_year(day)}没有管理员设置，未做修改。")
+                return 0
+            if is_workday is None:
+                print(f"已清除{texts.day_with_year(day)}的管理员设置，恢复按法定日历计算。")
+            else:
+                kind = "工作日" if is_workday else "休息日"
+                print(
+                    f"已将{texts.day_with_year(day)}设为{kind}"
+                    + (f"（{note}）" if note else "")
+                    + "。运行中的机器人将在下一次计划任务（约一分钟内）按新日历计算。"
                 )
         calendar = await load_calendar(engine)
         async with make_sessionmaker(engine)() as session:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
 
 from bot import texts as tx
 from bot.domain.roles import ROLE_LABELS, LeaderRef, Principal, Role, UnitRef, invite_link
+from bot.services import access
 from db import people
 from handlers.base import answer, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
@@ -119,16 +118,8 @@ async def _create_and_show(
     leader: LeaderRef | None,
     deputy: bool,
 ) -> None:
-    settings = context.services.settings
-    invite = await people.create_invite(
-        context.session,
-        role=role,
-        now=context.now(),
-        ttl=timedelta(hours=settings.invite_ttl_hours),
-        unit=unit,
-        leader=leader,
-        deputy=deputy,
-        created_by=principal.user_id,
+    invite = await access.new_invite(
+        await context.desk(), role, unit=unit, leader=leader, deputy=deputy, by=principal.user_id
     )
     link = invite_link(context.services.bot_username, invite.code)
     await edit_or_reply(update, tx.invite_created(invite, link))
@@ -270,13 +261,7 @@ async def btn_revoke_confirm(
     if view is None:
         await answer(query, tx.STALE, alert=True)
         return
-    contact = await people.deactivate_contact(
-        context.session,
-        contact_id=view.id,
-        now=context.now(),
-        reason="revoked",
-        actor=principal.user_id,
-    )
+    contact = await access.revoke(await context.desk(), view, by=principal.user_id)
     await answer(query)
     await edit_or_reply(update, tx.revoked(view))
     if contact is not None:
@@ -291,22 +276,16 @@ async def btn_replace(
     assert query is not None
     contact_id = int_arg(args, 0)
     view = await people.get_contact(context.session, contact_id) if contact_id else None
-    if view is None or view.role != Role.LIAISON or view.unit is None:
+    replaced = None
+    if view is not None:
+        replaced = await access.replace_liaison(await context.desk(), view, by=principal.user_id)
+    if replaced is None:
         await answer(query, tx.STALE, alert=True)
         return
-    unit = await people.find_unit(context.session, view.unit)
-    if unit is None:
-        await answer(query, tx.STALE, alert=True)
-        return
-    contact = await people.deactivate_contact(
-        context.session,
-        contact_id=view.id,
-        now=context.now(),
-        reason="replaced",
-        actor=principal.user_id,
-    )
+    invite, contact = replaced
     await answer(query)
-    await _create_and_show(update, context, principal, Role.LIAISON, unit, None, view.deputy)
+    link = invite_link(context.services.bot_username, invite.code)
+    await edit_or_reply(update, tx.invite_created(invite, link))
     if contact is not None:
         await _reset_menu(context, contact.tg_user_id, contact.chat_id)
 
@@ -329,23 +308,19 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
     if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
         return
     status = change.new_chat_member.status
-    now = context.now()
-    session = context.session
+    desk = await context.desk()
     if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
-        await people.unregister_group(session, chat_id=chat.id, now=now)
+        await access.group_left(desk, chat.id)
         return
     inside = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
     if status not in inside or change.old_chat_member.status in inside:
         return
     adder = change.from_user
     principal = await context.principal(adder.id)
-    if principal.admin or principal.office:
-        await people.register_group(
-            session, chat_id=chat.id, title=(chat.title or "")[:200], by=adder.id, now=now
-        )
+    allowed = principal.admin or principal.office
+    if await access.group_joined(
+        desk, chat_id=chat.id, title=chat.title or "", by=adder.id, allowed=allowed
+    ):
         await context.bot.send_message(chat.id, tx.GROUP_REGISTERED)
-        return
-    await people.audit(
-        session, at=now, actor=adder.id, action="denied", target=f"group_join:{chat.id}"
-    )
-    await context.bot.leave_chat(chat.id)
+    else:
+        await context.bot.leave_chat(chat.id)

@@ -23,11 +23,11 @@ from bot.domain.roles import Principal
 from bot.domain.summaries import previous_summary
 from bot.domain.units import UnitTally, unit_lines
 from bot.domain.visibility import readable_units
-from bot.services import reporting
+from bot.services import reporting, years
 from bot.services.export import export_ledger
 from bot.services.nudge import NudgeOutcome, nudge_unit
 from bot.services.summaries import build_summaries
-from db import people, tasks, views, years
+from db import people, tasks, views
 from handlers.base import answer, clean_text, deny, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
 
@@ -489,18 +489,11 @@ async def cmd_export(update: Update, context: BotContext) -> None:
         calendar=services.calendar,
         register=await context.register(),
         year=year,
+        actor=user.id,
     )
     if ledger is None:
         await reply(update, texts.EXPORT_EMPTY)
         return
-    await people.audit(
-        context.session,
-        at=now,
-        actor=user.id,
-        action="export",
-        target=f"ledger:{ledger.year}",
-        detail={"tasks": ledger.tasks},
-    )
     await message.reply_document(
         document=ledger.data,
         filename=texts.ledger_filename(ledger.as_of),
@@ -536,17 +529,12 @@ async def btn_close_year(
 ) -> None:
     """The office confirmed: close the year (refused if it has no register or is closed)."""
     year = int_arg(args, 0)
-    now = context.now()
-    if year is None or not await years.close_year(
-        context.session, year, now, by=str(principal.user_id)
-    ):
+    now = context.now().astimezone(context.services.settings.tz)
+    working = None
+    if year is not None:
+        working = await years.close_year(context.session, year, now, actor=principal.user_id)
+    if year is None or working is None:
         await _answer(update, texts.year_not_closable(year or 0), alert=True)
         return
-    await people.audit(
-        context.session, at=now, actor=principal.user_id, action="close_year", target=str(year)
-    )
     await _answer(update)
-    working = await years.working_year(
-        context.session, now.astimezone(context.services.settings.tz).year
-    )
     await edit_or_reply(update, texts.year_closed(year, working))

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
-
 from telegram import Update
 
 from bot import texts
-from bot.domain.deadlines import next_due, rule_for
 from bot.domain.roles import Role
-from bot.services import reporting
-from db import people, tasks
+from bot.services import access
+from db import people
 from db.people import BindOutcome
 from handlers import report
 from handlers.base import clean_text, private_chat, reply, tell_unbound
 from handlers.context import BotContext
 from handlers.menu import help_sections, set_menu_for
-
-CODE = re.compile(r"[A-Za-z0-9_\-]{16,64}")
-FAIL_WINDOW = timedelta(minutes=15)
-FAIL_LIMIT = 5
 
 
 async def cmd_start(update: Update, context: BotContext) -> None:
@@ -37,34 +29,19 @@ async def cmd_start(update: Update, context: BotContext) -> None:
         else:
             await tell_unbound(update, context)
         return
-    now = context.now()
-    session = context.session
-    failures = await people.recent_actions(
-        session, actor=user.id, action="bind_failed", since=now - FAIL_WINDOW
+    result = await access.bind(
+        await context.desk(),
+        code=code,
+        user_id=user.id,
+        chat_id=chat.id,
+        name=user.full_name,
+        username=user.username,
     )
-    if failures >= FAIL_LIMIT:
-        await people.audit(session, at=now, actor=user.id, action="bind_throttled")
-        if CODE.fullmatch(code):
-            # Refused, so burnt: a code seen by someone guessing must not bind anyone later.
-            await people.burn_invite(session, code=code, now=now)
-        await reply(update, texts.too_many_attempts(int(FAIL_WINDOW.total_seconds() // 60)))
+    if result is None:
+        minutes = int(access.FAIL_WINDOW.total_seconds() // 60)
+        await reply(update, texts.too_many_attempts(minutes))
         return
-    if not CODE.fullmatch(code):
-        result = people.BindResult(BindOutcome.UNKNOWN)
-    else:
-        result = await people.redeem_invite(
-            session,
-            code=code,
-            user_id=user.id,
-            chat_id=chat.id,
-            name=user.full_name[:200],
-            username=user.username,
-            now=now,
-        )
-    if result.outcome in BIND_FAILURES:
-        await people.audit(
-            session, at=now, actor=user.id, action="bind_failed", detail={"why": result.outcome}
-        )
+    if result.outcome in access.BIND_FAILURES:
         await reply(update, texts.BIND_FAILED[result.outcome.value])
         return
     context.forget_principal(user.id)
@@ -77,44 +54,14 @@ async def cmd_start(update: Update, context: BotContext) -> None:
     await reply(update, await welcome_text(context, result))
 
 
-BIND_FAILURES = {
-    BindOutcome.UNKNOWN,
-    BindOutcome.USED,
-    BindOutcome.EXPIRED,
-    BindOutcome.REVOKED,
-}
-
-
 async def welcome_text(context: BotContext, result: people.BindResult) -> str:
     """What a newly bound person is told about their role."""
-    settings = context.services.settings
-    now = context.now()
     year = await context.year()
     if result.role == Role.LIAISON and result.unit is not None:
-        unit_id = result.unit.id
-        mine = await reporting.unit_tasks(await context.desk(), unit_id, year)
-        lead = [t for t in mine if (part := t.part(unit_id)) is not None and part.lead]
-        responsible = [t for t in mine if t not in lead]
-        due = next_due(
-            (
-                rule_for(t.cycle_kind, t.cycle_dates, settings)
-                for t in lead
-                if t.completed_on is None
-            ),
-            now,
-            year,
-            settings,
-            context.services.calendar,
-        )
-        return texts.bound_liaison(
-            result.unit.name,
-            [(t.no, t.text) for t in lead],
-            [(t.no, t.text) for t in responsible],
-            due,
-            result.deputy,
-        )
+        w = await access.liaison_welcome(await context.desk(), result.unit, year, result.deputy)
+        return texts.bound_liaison(w.unit, w.lead, w.responsible, w.due, w.deputy)
     if result.role == Role.LEADER and result.leader is not None:
-        count = await tasks.leader_task_count(context.session, result.leader.id, year)
+        count = await access.leader_task_count(await context.desk(), result.leader, year)
         return texts.bound_role(Role.LEADER, result.leader.name, count)
     assert result.role is not None
     return texts.bound_role(result.role, None)

@@ -29,7 +29,8 @@ from bot.domain.roles import Role
 from bot.domain.workcal import WorkCalendar
 from bot.domain.years import open_years
 from db import outbox, people, progress, years
-from db.models import AppState, CalendarOverride, Contact, Leader, Task, TaskLeader
+from db.calendar import overrides
+from db.models import AppState, Contact, Leader, Task, TaskLeader
 from db.outbox import ItemKey
 
 REMINDER = "reminder"
@@ -333,8 +334,7 @@ class OverrideSync:
 
     async def apply(self, session: AsyncSession, calendar: WorkCalendar) -> bool:
         """Apply added, changed and removed overrides to `calendar`; True if any changed."""
-        rows = (await session.scalars(select(CalendarOverride))).all()
-        stored = {r.day: r.is_workday for r in rows}
+        stored = await overrides(session)
         changed = False
         for day in set(self.applied) - set(stored):
             calendar.clear_override(day)

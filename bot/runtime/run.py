@@ -9,7 +9,6 @@ import logging
 from datetime import timedelta
 from types import TracebackType
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
 from telegram.request import BaseRequest
@@ -22,9 +21,9 @@ from bot.runtime.app import UpdatePump, build_application
 from bot.runtime.scheduling import schedule_jobs
 from bot.transport.http import AiohttpRequest
 from db import people
+from db.calendar import overrides
 from db.engine import create_engine, make_sessionmaker
 from db.migrate import upgrade
-from db.models import CalendarOverride
 from handlers.context import BotApp, Services
 from handlers.menu import default_menu
 from jobs.sender import OutboxSender
@@ -57,8 +56,7 @@ async def load_calendar(services_or_engine: AsyncEngine) -> WorkCalendar:
     """The statutory calendar with the admin's overrides from the database."""
     sessionmaker = make_sessionmaker(services_or_engine)
     async with sessionmaker() as session:
-        rows = (await session.scalars(select(CalendarOverride))).all()
-    return WorkCalendar({r.day: r.is_workday for r in rows})
+        return WorkCalendar(await overrides(session))
 
 
 class BotRuntime:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.domain.workcal import WorkCalendar
 from bot.services.workbook import LedgerWriter
-from db import views, years
+from db import people, views, years
 from db.register_cache import RegisterCache
 
 
@@ -35,10 +35,12 @@ async def export_ledger(
     calendar: WorkCalendar,
     register: RegisterCache | None = None,
     year: int | None = None,
+    actor: int | None = None,
 ) -> Export | None:
     """The ledger of `year` (default: the working year, bot.domain.years); None if it has no tasks.
 
     `register`: the tasks kept in memory (validated in this session), as for the views.
+    `actor`: the person who asked (the export is audited for them).
     """
     today = now.astimezone(settings.tz).date()
     if year is None:
@@ -56,4 +58,15 @@ async def export_ledger(
             writer.finish()  # closes and removes the worksheet's temporary file
         raise
     data = writer.finish()
-    return Export(year, today, tasks, data) if tasks else None
+    if not tasks:
+        return None
+    if actor is not None:
+        await people.audit(
+            session,
+            at=now,
+            actor=actor,
+            action="export",
+            target=f"ledger:{year}",
+            detail={"tasks": tasks},
+        )
+    return Export(year, today, tasks, data)
