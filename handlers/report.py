@@ -6,6 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import texts
 from bot.domain.model import TaskInfo
+from bot.domain.replies import content_free
 from bot.domain.roles import Principal, UnitRef
 from bot.services import reporting
 from bot.services.reporting import AWAIT_TEXT, CHOOSE, CONFIRM, TaskState
@@ -291,6 +292,9 @@ async def _text_ok(update: Update, text: str) -> bool:
         return False
     if len(text) > MAX_TEXT:
         await reply(update, texts.REPORT_TOO_LONG.format(limit=MAX_TEXT))
+        return False
+    if content_free(text):
+        await reply(update, texts.NO_CONTENT)
         return False
     return True
 

@@ -8,6 +8,8 @@ growth rate achieved is not progress through the year, so they never set the per
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -111,3 +113,21 @@ def understand(
         expected=parse_due_date(text, today, calendar),
         difficulties=tuple(detect_difficulty(text)),
     )
+
+
+# An acknowledgement, optionally with a promise to report later: not a report.
+_RE_ACKNOWLEDGEMENT = re.compile(
+    r"(?:好的?|好滴|收到|已收到|收悉|嗯+|哦+|噢|ok|okay|yes|是的?|对|行|明白|知道了?|了解|谢谢|"
+    r"多谢|感谢|辛苦了?|马上|稍后|立即|立刻|尽快|这就|正在|准备|会|将|报|报送|上报|填报|处理|办理|"
+    r"[了啦呀吧哈的哦]|谢|您|你|领导)*",
+    re.IGNORECASE,
+)
+
+
+def content_free(text: str) -> bool:
+    """True if a reply says nothing about progress: emoji, punctuation, 好的, 收到, 收到马上报.
+
+    Such a reply is asked for the actual progress instead of becoming a report.
+    """
+    kept = "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+    return _RE_ACKNOWLEDGEMENT.fullmatch(kept) is not None

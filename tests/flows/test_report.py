@@ -228,3 +228,31 @@ async def test_bad_input_gets_a_short_answer_and_changes_nothing(h: Harness) -> 
     assert await h.rows(Report) == []
     async with h.sessionmaker() as session:
         assert await session.scalar(select(Report.id)) is None
+
+
+async def test_a_reply_without_content_is_asked_for_the_progress(h: Harness) -> None:
+    """👍👍, 好的, 收到马上报: no card, no report; the conversation still waits for the text."""
+    liaison = await h.bound("发改局联络员", Role.LIAISON, unit="发改局")
+    await pick_task(h, liaison, 6)
+    for text in ("👍👍", "好的", "收到，马上报。"):
+        answer = await h.say(liaison, text)
+        assert answer.plain == texts.NO_CONTENT
+        assert answer.buttons == []
+    card = await h.say(liaison, "完成投资120亿元")
+    assert "进展报送确认" in (card.plain or "")
+    assert await h.rows(Report) == []
+
+    # As a reply to a reminder: nothing is opened either.
+    liaison2 = await h.bound("国资办联络员", Role.LIAISON, unit="国资办")
+    h.clock.set(datetime(2026, 3, 20, 9, 30, tzinfo=SHANGHAI))
+    services = h.runtime.services
+    assert services is not None and h.runtime.sender is not None
+    await run_planning(services, None)
+    await h.runtime.sender.run_once()
+    reminder = await h.people.wait_for_bot_message(liaison2.id)
+    answer = await h.say(liaison2, "收到", reply_to=reminder.message_id)
+    assert answer.plain == texts.NO_CONTENT
+    async with h.sessionmaker() as session:
+        drafts = (await session.scalars(select(ReportDraft))).all()
+    assert liaison2.id not in [d.tg_user_id for d in drafts]
+    assert await h.rows(Report) == []
