@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import bot.domain.dates
-from bot.domain.dates import add_months, parse_due_date
+from bot import texts
+from bot.domain.dates import Completion, add_months, completion_date, parse_due_date
+from bot.domain.replies import understand
 from bot.domain.workcal import WorkCalendar
 from tests.date_cases import CASES, CATEGORIES, DateCase
 
@@ -148,3 +150,42 @@ _DATE_ALPHABET = [*_DATE_CHARS, "工作日", "上半年", "2026年", "下下周"
 def test_date_like_noise_never_raises(text: str, today: date) -> None:
     result = parse_due_date(text, today, _CALENDAR)
     assert result is None or isinstance(result, date)
+
+
+# --- completion dates in a reply (bot.domain.dates.completion_date), read on 2026-05-13 --------
+
+COMPLETION_CASES = [
+    # Observed inventions: none of these states when the task will be completed.
+    ("本月新增规上企业3家", None),
+    ("新增规上企业12家，下月中旬再报一批", None),
+    ("本月无进展，土地指标需市里协调", None),
+    ("计划下月再引进10家", None),
+    ("已报市政府，完成约三分之一", None),
+    ("预计9月开工", None),
+    ("截至4月底已完成投资120亿元", None),
+    ("下月中旬再报完成情况", None),
+    ("3月份已建成投用", None),
+    # Completion dates, named periods and festivals read with the work calendar.
+    ("预计国庆节后第一周完成", date(2026, 10, 11)),  # first workday 10-08; that week's Sunday
+    ("完成投资320亿元，预计6月底前完成竣工验收", date(2026, 6, 30)),
+    ("预计9月开工、12月底竣工", date(2026, 12, 31)),
+    ("力争年底前全面建成", date(2026, 12, 31)),
+    ("预计春节前交付使用", date(2027, 2, 5)),  # Spring Festival 2027-02-06
+    ("4月底已完成主体施工，预计7月投用", date(2026, 7, 31)),
+    ("三季度末完成", date(2026, 9, 30)),
+    ("10月中旬完成", date(2026, 10, 20)),
+    ("一期预计6月完工，二期年底前完工", date(2026, 12, 31)),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), COMPLETION_CASES)
+def test_completion_date_only_from_words_about_completing(text: str, expected: date | None) -> None:
+    assert completion_date(text, date(2026, 5, 13), WorkCalendar()).day == expected
+
+
+def test_an_impossible_completion_date_is_named_not_dropped() -> None:
+    found = completion_date("预计6月31日完工", date(2026, 5, 13), WorkCalendar())
+    assert found == Completion(None, "6月31日")
+    understood = understand("进展顺利，预计6月31日完工", [], date(2026, 5, 13), WorkCalendar())
+    card = texts.report_card(6, "任务", "发改局", "5月", understood, False)
+    assert "「6月31日」不是有效日期" in card

@@ -116,7 +116,7 @@ _RE_REL_MONTH_DAY = re.compile(
 )
 _RE_WORKDAYS = re.compile(r"(?<![\d.])(?P<n>\d{1,3})个?工作日")
 _RE_SPAN = re.compile(
-    r"(?<![\d.上下多大])(?P<n>\d{1,3}|半)(?P<ge>个)?(?P<half>半)?(?P<u>天|日|周|星期|礼拜|月|年)(?:时间)?"
+    r"(?<![\d.上下多大第])(?P<n>\d{1,3}|半)(?P<ge>个)?(?P<half>半)?(?P<u>天|日|周|星期|礼拜|月|年)(?:时间)?"
     r"(?P<suf>之内|以内|之后|以后|内|后|左右)?(?!以?前|之前)"
 )
 _RE_TODAY_WORDS = re.compile(r"大后天|后天|明天|明日|今天|今日|当天")
@@ -478,3 +478,128 @@ def parse_due_date(text: str, today: date, calendar: WorkCalendar | None = None)
     if not ranked:
         return None
     return max(ranked, key=lambda pair: pair[0])[1].value
+
+
+# -------------------------------------------------------------------- completion in a reply
+
+# Festivals by their (lunar) day: facts, for the years the register can span.
+_FESTIVAL_DAYS: dict[str, dict[int, date]] = {
+    "春节": {
+        2025: date(2025, 1, 29), 2026: date(2026, 2, 17), 2027: date(2027, 2, 6),
+        2028: date(2028, 1, 26), 2029: date(2029, 2, 13), 2030: date(2030, 2, 3),
+    },
+    "清明": {
+        2025: date(2025, 4, 4), 2026: date(2026, 4, 5), 2027: date(2027, 4, 5),
+        2028: date(2028, 4, 4), 2029: date(2029, 4, 4), 2030: date(2030, 4, 5),
+    },
+    "端午": {
+        2025: date(2025, 5, 31), 2026: date(2026, 6, 19), 2027: date(2027, 6, 9),
+        2028: date(2028, 5, 28), 2029: date(2029, 6, 16), 2030: date(2030, 6, 5),
+    },
+    "中秋": {
+        2025: date(2025, 10, 6), 2026: date(2026, 9, 25), 2027: date(2027, 9, 15),
+        2028: date(2028, 10, 3), 2029: date(2029, 9, 22), 2030: date(2030, 9, 12),
+    },
+}  # fmt: skip
+_FIXED_FESTIVALS = {"元旦": (1, 1), "五一": (5, 1), "劳动节": (5, 1), "国庆": (10, 1)}
+_FESTIVAL_NAMES = {"国庆节": "国庆", "端午节": "端午", "中秋节": "中秋", "清明节": "清明"}
+_RE_FESTIVAL = re.compile(
+    r"(?P<name>春节|元旦|五一|劳动节|国庆节?|端午节?|中秋节?|清明节?)(?:假期|长假|小长假)?"
+    r"(?P<when>前|之前|以前|(?:节?后|过后|之后)第1(?:周|个星期)|节?后|过后|之后)?"
+)
+# Words saying the task (or its work) will be completed.
+_RE_COMPLETE_VERB = re.compile(
+    r"完成|完工|竣工|投用|投入使用|投运|投入运营|交付|建成|办结|通车|验收|结项|销号|投产|落成|"
+    r"上线|达产|交房|全面建成|收官"
+)
+_RE_FUTURE_WORD = re.compile(
+    r"预计|计划|力争|争取|确保|拟|将|有望|可望|预期|预定|定于|安排|目标|务必|力求|保证|可"
+)
+_RE_ALREADY_DONE = re.compile(
+    r"已(?:经)?(?:全面|全部|基本|顺利)?(?:完成|完工|竣工|投用|投入使用|投运|建成|办结|通车|验收|交付|投产)"
+)
+_RE_NOT_COMPLETION_AFTER = re.compile(
+    r"^[^，,。；;]{0,4}?(?:开工|启动|动工|开建|开始|进场|招标|挂网|再报|报送|上报|汇报|报|引进|签约|"
+    r"批复|审批|申报|立项)"
+)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The completion date a reply states (None: none), and the words of an impossible one."""
+
+    day: date | None
+    impossible: str | None = None
+
+
+def _festival_day(name: str, year: int) -> date | None:
+    name = _FESTIVAL_NAMES.get(name, name)
+    if name in _FIXED_FESTIVALS:
+        month, day = _FIXED_FESTIVALS[name]
+        return date(year, month, day)
+    return _FESTIVAL_DAYS.get(name, {}).get(year)
+
+
+def _festival(m: re.Match[str], today: date, cal: WorkCalendar) -> date | None:
+    """春节前 → the day before the next Spring Festival; 国庆节后第一周 → the Sunday of the week
+    holding the first workday after the holiday. A festival alone or 节后 alone is no date."""
+    when = m["when"] or ""
+    if not when or when in ("节后", "后", "过后", "之后"):
+        return None
+    for year in (today.year, today.year + 1):
+        day = _festival_day(m["name"], year)
+        if day is None:
+            continue
+        if when in ("前", "之前", "以前"):
+            if day - timedelta(days=1) >= today:
+                return day - timedelta(days=1)
+            continue
+        first = day + timedelta(days=1)
+        while not cal.is_workday(first):
+            first += timedelta(days=1)
+        sunday = _monday(first) + timedelta(days=6)
+        if sunday >= today:
+            return sunday
+    return None
+
+
+def completion_date(text: str, today: date, calendar: WorkCalendar | None = None) -> Completion:
+    """The date by which a reply says the task will be completed.
+
+    Only a clause with a completion word (完成, 竣工, 投用, 建成, 办结 …) that is not already done
+    (已完成) counts, and in it only a date not tied to a start or a reporting step (9月开工,
+    下月中旬再报) and not a past event (截至4月底). A time reference (本月新增…), a start, a
+    plan to report again or to do a sub-step name no completion date. Several dates: the
+    latest (the task is done when its last part is). Only our rules, never a guess: a
+    completion date is a promise the status lights hold the unit to.
+    """
+    if not text or not text.strip():
+        return Completion(None)
+    cal = calendar if calendar is not None else WorkCalendar()
+    normalized = normalize(text)
+    found: list[date] = []
+    impossible: str | None = None
+    start = 0
+    for end in [m.start() for m in _RE_CLAUSE_END.finditer(normalized)] + [len(normalized)]:
+        clause = normalized[start:end]
+        start = end + 1
+        if not _RE_COMPLETE_VERB.search(clause):
+            continue
+        if _RE_ALREADY_DONE.search(clause) and not _RE_FUTURE_WORD.search(clause):
+            continue
+        festival = _RE_FESTIVAL.search(clause)
+        if festival is not None:
+            day = _festival(festival, today, cal)
+            if day is not None:
+                found.append(day)
+            continue
+        for candidate in _scan(clause, today, cal)[0]:
+            if _rank(candidate, clause, today) is None:
+                continue  # a past event
+            if _RE_NOT_COMPLETION_AFTER.search(clause[candidate.end :]):
+                continue
+            if candidate.value is None:
+                impossible = impossible or clause[candidate.start : candidate.end]
+            else:
+                found.append(candidate.value)
+    return Completion(max(found) if found else None, None if found else impossible)

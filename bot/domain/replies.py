@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from bot.domain.dates import parse_due_date
+from bot.domain.dates import completion_date
 from bot.domain.quantities import (
     Target,
     detect_difficulty,
@@ -50,6 +50,7 @@ class Understood:
     quantities: tuple[MeasuredQuantity, ...]
     expected: date | None
     difficulties: tuple[str, ...]
+    impossible_date: str | None = None  # the words of a completion date that does not exist
 
     def to_json(self) -> dict[str, Any]:
         """For storing a draft in the database."""
@@ -70,6 +71,7 @@ class Understood:
             quantities=tuple(MeasuredQuantity(**q) for q in data.get("quantities", [])),
             expected=date.fromisoformat(expected) if expected else None,
             difficulties=tuple(data.get("difficulties", [])),
+            impossible_date=data.get("impossible_date"),
         )
 
 
@@ -105,13 +107,15 @@ def understand(
             percent_from = "targets"
     if percent is not None:
         percent = max(0.0, min(100.0, percent))
+    completion = completion_date(text, today, calendar)
     return Understood(
         text=text,
         percent=percent,
         percent_from=percent_from,
         quantities=quantities,
-        expected=parse_due_date(text, today, calendar),
+        expected=completion.day,
         difficulties=tuple(detect_difficulty(text)),
+        impossible_date=completion.impossible,
     )
 
 

@@ -446,7 +446,12 @@ def report_card(
             f"　{esc(q.target_metric)}：{_num(q.value)}{esc(q.unit)}"
             f"（目标{_num(q.target_value or 0)}{esc(q.target_unit or '')}）{pct}"
         )
-    lines.append(f"预计完成时间：{day_with_year(u.expected) if u.expected else '未识别'}")
+    if u.expected is not None:
+        lines.append(f"预计完成时间：{day_with_year(u.expected)}")
+    elif u.impossible_date:
+        lines.append(f"预计完成时间：「{esc(u.impossible_date)}」不是有效日期，未采用，请核对")
+    else:
+        lines.append("预计完成时间：未识别")
     if u.difficulties:
         lines.append(f"困难或需协调事项：有（{esc('、'.join(u.difficulties))}）")
     else:
