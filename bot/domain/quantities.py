@@ -3,7 +3,8 @@
 - `parse_percent` reads the overall progress (完成45%, 完成了百分之四十五, 已全面完成 → 100).
 - `extract_quantities` finds every number with a unit (已完成投资320亿元 → 完成投资, 320, 亿元).
 - `measure_against_targets` sets those quantities against a task's targets (800亿元 → 40%).
-- `detect_difficulty` lists the difficulty words, skipping negated ones (无困难, 暂无问题).
+- `detect_difficulty` lists the clauses naming a difficulty or asking for help (用地指标需市里协调),
+  skipping negated or settled ones (无困难, 暂无问题, 已协调解决).
 
 Rules for the ambiguous cases:
 - Progress: an explicit percentage tied to a progress word (完成, 进度, 完成率) wins; then a
@@ -394,18 +395,14 @@ def parse_percent(text: str) -> float | None:
 _DIFFICULTY_TERMS = (
     "资金缺口",
     "未达预期",
-    "需协调解决",
-    "需要协调",
-    "亟需协调",
-    "需协调",
-    "协调解决",
-    "需支持",
-    "请求支持",
     "困难",
     "问题",
     "滞后",
     "缓慢",
     "较慢",
+    "偏慢",
+    "难度大",
+    "难度较大",
     "受阻",
     "阻工",
     "卡点",
@@ -427,36 +424,83 @@ _DIFFICULTY_TERMS = (
     "缺口",
     "不足",
     "未到位",
+    "不到位",
+    "尚未出台",
+    "未出台",
     "矛盾",
     "纠纷",
 )
-# 需市级层面协调: a call for coordination with words in between counts as a whole phrase.
+# A call for help: 需市里协调, 请上级部门给予支持, 需供电公司配合, 亟需省里协调解决.
+_REQUEST = (
+    r"(?:亟|急|恳|还|仍)?(?:需要?|请求?|恳请|希望|建议)[^，,。；;！!？?\s]{0,10}?"
+    r"(?:协调|支持|配合|帮助|帮扶|指导|研究|解决)(?:解决)?"
+)
+_RE_REQUEST = re.compile(_REQUEST)
 _RE_DIFFICULTY = re.compile(
-    r"(?:亟|急)?需要?[^，,。；;！!？?\s]{0,8}?协调(?:解决)?|"
-    + "|".join(sorted(_DIFFICULTY_TERMS, key=len, reverse=True))
+    _REQUEST + "|" + "|".join(sorted(_DIFFICULTY_TERMS, key=len, reverse=True))
 )
 _NEGATION = (
     r"(?:无(?![法力从])|没有|没(?!法)|暂无|暂未发现|尚无|并无|均无|未发现|未发生|未出现|未遇到|"
     r"没遇到|未有|不存在|无需|不需要|不需|无须|不用|已(?:经)?(?:协调)?(?:解决|化解|排除|消除))"
 )
 _RE_NEGATED_BEFORE = re.compile(_NEGATION + r"[^，,。；;！!？?\s]{0,4}$")
-_RE_RESOLVED_AFTER = re.compile(r"^(?:已经?|均已|都已)(?:协调)?(?:解决|化解|排除|消除|落实)")
+_RE_RESOLVED_AFTER = re.compile(
+    r"^[^，,。；;]{0,6}?(?:已经?|均已|都已)(?:协调)?(?:解决|化解|排除|消除|落实)"
+)
+_RE_SENTENCE = re.compile(r"[^。；;！!？?\n]+")
+_RE_CLAUSE_PART = re.compile(r"[^，,]+")
+_RE_LEADING_WORDS = re.compile(
+    r"^(?:但是?|不过|目前|当前|现阶段|现|主要|另外|同时|其中|此外|存在的?|遇到的?|面临的?|困难[:：]|"
+    r"问题[:：]|困难和问题[:：]?)+"
+)
+_RE_HAS_AMOUNT = re.compile(r"\d|[一二三四五六七八九十百千万亿]+(?:个|家|亿|万|元|亩|公里)")
 
 
-def detect_difficulty(text: str) -> list[str]:
-    """Difficulty and coordination words in `text`, in order, each once, negated ones skipped."""
-    found: list[str] = []
-    for match in _RE_DIFFICULTY.finditer(text):
-        before = text[max(0, match.start() - 12) : match.start()]
-        after = text[match.end() : match.end() + 8]
+def _names_difficulty(clause: str) -> bool:
+    """True if the clause names a difficulty or asks for help, not negated or resolved."""
+    for match in _RE_DIFFICULTY.finditer(clause):
+        before = clause[max(0, match.start() - 12) : match.start()]
+        after = clause[match.end() :]
         if _RE_NEGATED_BEFORE.search(before) or _RE_RESOLVED_AFTER.match(after):
             continue
         if match.group(0).startswith("协调") and before.endswith("已"):
             continue  # 已协调解决: settled, not asked for
-        if match.group(0).startswith("需") and before.endswith(("不", "无", "毋")):
+        if match.group(0).startswith(("需", "请", "希望")) and before.endswith(("不", "无", "毋")):
             continue  # 不需要市里协调
-        if match.group(0) not in found:
-            found.append(match.group(0))
+        return True
+    return False
+
+
+def detect_difficulty(text: str) -> list[str]:
+    """The clauses of `text` that state a difficulty or ask for help, in order, each once.
+
+    A clause is what lies between commas: "用地指标需市里协调", "因场地问题需民政局协调". A call
+    for help keeps the clause before it when that one states the problem it is about
+    ("低空经济政策尚未出台，请上级部门给予支持"; "杆线迁改难度大，需供电公司配合"); a clause that
+    only reports progress (it has figures) is not taken along. Negated or settled ones
+    (无困难, 暂无问题, 已协调解决) are none.
+    """
+    found: list[str] = []
+    for sentence in _RE_SENTENCE.findall(text or ""):
+        clauses = [c.strip() for c in _RE_CLAUSE_PART.findall(sentence) if c.strip()]
+        kept: list[str] = []
+        previous_problem: str | None = None
+        for clause in clauses:
+            if not _names_difficulty(clause):
+                previous_problem = None
+                continue
+            trimmed = _RE_LEADING_WORDS.sub("", clause) or clause
+            request = _RE_REQUEST.search(clause) is not None
+            if request and previous_problem is not None and kept and kept[-1] == previous_problem:
+                kept[-1] = f"{previous_problem}，{trimmed}"
+                previous_problem = None
+                continue
+            if not request and _RE_HAS_AMOUNT.search(clause) is None:
+                previous_problem = trimmed
+            elif not request:
+                previous_problem = None
+            kept.append(trimmed)
+        found.extend(c for c in kept if c not in found)
     return found
 
 
