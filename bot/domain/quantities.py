@@ -302,11 +302,11 @@ _RE_PERCENT_KEYWORD = re.compile(
 )
 # 计划 as a verb (计划6月完成) plans; 年度计划的62.5% is a share of the annual plan.
 _RE_PLANNED = re.compile(
-    r"预计|(?<!年度)(?<!全年)计划(?![的数])|力争|争取|确保|拟|将|有望|可望|预期|要求|打算|准备|前完成"
+    r"预计|(?<!年度)(?<!全年)计划(?![的数])|力争|争取|确保|拟|将|有望|可望|预期|要求|打算|准备|(?<![目当提])前完成"
 )
 _RE_HALF = re.compile(
     r"(?P<neg>未|没有|没|尚未|不到|不足)?"
-    r"(?:(?P<near>近半|接近一半|将近一半|近一半)"
+    r"(?:(?P<near>近半|接近一半|将近一半|近一半)|(?P<most>大半)"
     r"|过半数|过半|超过一半|超过半数|半数以上|一半以上|一半)"
 )
 _RE_DONE = re.compile(
@@ -335,8 +335,30 @@ def _clause_around(text: str, start: int, end: int) -> tuple[str, str]:
     return text[clause_start:start], text[end : stop.start() if stop else len(text)]
 
 
+# What may stand before a progress word for the percentage to be the whole task's: nothing,
+# time words, or words naming the task itself (项目整体进度, 工程形象进度). Anything else names
+# a part of it (征迁完成72%, 二期完成60%, 设计完成80%), which is not the task's progress.
+_RE_WHOLE_TASK_SUBJECT = re.compile(
+    r"(?:截至|截止到?|到)?(?:目前|当前|现在|本月|本季度|今年|年初以来|\d{1,2}月(?:底|末)?)?(?:为止|止)?"
+    r"(?:[，,]|该|本|此|项目|工程|任务|年度|全年|总体|整体|总|建设|工作|各项|本项|该项|目标|计划|的"
+    r"|已经|已|累计|共|约|达到|达|为|实际|形象|顺利|稳步|有序|推进|落实|实施)*"
+)
+
+
+def _whole_task(subject: str) -> bool:
+    return _RE_WHOLE_TASK_SUBJECT.fullmatch(subject.strip()) is not None
+
+
+# 三分之一, 2/3 of the work: a fraction stated as progress.
+_RE_FRACTION = re.compile(
+    r"(?P<neg>未|没有|不到|不足)?(?:约|近|超过|超)?"
+    r"(?P<den>[一二三四五六七八九十\d]+)分之(?P<num>[一二三四五六七八九十\d]+)"
+)
+
+
 def _explicit_progress(text: str) -> float | None:
-    """The first progress percentage (tied to a progress word, else bare) that is not planned."""
+    """The first progress percentage (tied to a progress word, else bare) that is not planned
+    and is the whole task's, not a part's."""
     bare: float | None = None
     for quantity in extract_quantities(text):
         if quantity.unit != "%":
@@ -346,12 +368,30 @@ def _explicit_progress(text: str) -> float | None:
             continue
         keywords = list(_RE_PERCENT_KEYWORD.finditer(before))
         if not keywords:
-            if bare is None:
+            if bare is None and _whole_task(before):
                 bare = quantity.value
             continue
-        if keywords[-1]["progress"]:
+        last = keywords[-1]
+        if last["progress"] and _whole_task(before[: last.start()]):
             return quantity.value
     return bare
+
+
+def _fraction_progress(text: str) -> float | None:
+    """完成约三分之一 → 33.3: a fraction tied to a progress word, of the whole task."""
+    for match in _RE_FRACTION.finditer(text):
+        if match["neg"]:
+            continue
+        num, den = parse_number(match["num"]), parse_number(match["den"])
+        if not num or not den or num > den:
+            continue
+        before, _ = _clause_around(text, *match.span())
+        if _RE_PLANNED.search(before):
+            continue
+        keywords = list(_RE_PERCENT_KEYWORD.finditer(before))
+        if keywords and keywords[-1]["progress"] and _whole_task(before[: keywords[-1].start()]):
+            return round(num / den * 100, 1)
+    return None
 
 
 def _half_progress(text: str) -> float | None:
@@ -361,7 +401,7 @@ def _half_progress(text: str) -> float | None:
         before, _ = _clause_around(text, *match.span())
         if _RE_PLANNED.search(before):
             continue
-        return 45.0 if match["near"] else 50.0
+        return 45.0 if match["near"] else 60.0 if match["most"] else 50.0
     return None
 
 
@@ -370,6 +410,8 @@ def _is_done(text: str) -> bool:
         before, after = _clause_around(text, *match.span())
         if _RE_PLANNED.search(before) or _RE_DONE_BLOCKED_BEFORE.search(before):
             continue
+        if not _whole_task(before):
+            continue  # 一期已完工: a part of the task
         if after.startswith(("率", "进度", "情况", "度")) or _RE_HAS_NUMBER.search(after):
             continue
         if _RE_DONE_TAIL.match(after):
@@ -384,6 +426,9 @@ def parse_percent(text: str) -> float | None:
     explicit = _explicit_progress(text)
     if explicit is not None:
         return explicit
+    fraction = _fraction_progress(text)
+    if fraction is not None:
+        return fraction
     half = _half_progress(text)
     if half is not None:
         return half
