@@ -518,10 +518,26 @@ _RE_FUTURE_WORD = re.compile(
 _RE_ALREADY_DONE = re.compile(
     r"已(?:经)?(?:全面|全部|基本|顺利)?(?:完成|完工|竣工|投用|投入使用|投运|建成|办结|通车|验收|交付|投产)"
 )
+# After the completion word, a part or a figure of the task (完成主体, 完成设计方案审查, 再竣工
+# 15个, 完成投资400亿元): a milestone, not the task's completion.
+_RE_PART_AFTER_VERB = re.compile(
+    r"\d|主体|设计|方案|审查|选址|招标|征迁|拆迁|前期|初稿|一期|二期|三期|部分|第\d|批|阶段|"
+    r"土建|基础|封顶|立项|评审|论证|可研|规划设计|签约|投资"
+)
+_RE_DEADLINE_AFTER = re.compile(r"^(?:底|末)?(?:前|之前|以前)")
+_RE_RANGE_BEFORE = re.compile(r"[-~至到]$")
 _RE_NOT_COMPLETION_AFTER = re.compile(
     r"^[^，,。；;]{0,4}?(?:开工|启动|动工|开建|开始|进场|招标|挂网|再报|报送|上报|汇报|报|引进|签约|"
     r"批复|审批|申报|立项)"
 )
+
+
+def _last_verb_end(clause: str) -> int:
+    """Where the clause's last completion word ends."""
+    end = 0
+    for match in _RE_COMPLETE_VERB.finditer(clause):
+        end = match.end()
+    return end
 
 
 @dataclass(frozen=True)
@@ -593,11 +609,21 @@ def completion_date(text: str, today: date, calendar: WorkCalendar | None = None
             if day is not None:
                 found.append(day)
             continue
+        verb = _RE_COMPLETE_VERB.search(clause)
+        assert verb is not None
+        if _RE_PART_AFTER_VERB.search(clause[_last_verb_end(clause) :]):
+            continue  # a part or a figure of the task: a milestone, not its completion
+        promised = _RE_FUTURE_WORD.search(clause) is not None
         for candidate in _scan(clause, today, cal)[0]:
             if _rank(candidate, clause, today) is None:
                 continue  # a past event
-            if _RE_NOT_COMPLETION_AFTER.search(clause[candidate.end :]):
+            after = clause[candidate.end :]
+            if _RE_NOT_COMPLETION_AFTER.search(after):
                 continue
+            if _RE_RANGE_BEFORE.search(clause[: candidate.start]):
+                continue  # 1-4月: a period reported on
+            if not promised and not _RE_DEADLINE_AFTER.match(after):
+                continue  # 本月新增投产企业21家, 一季度办结率98.6%: a time reference
             if candidate.value is None:
                 impossible = impossible or clause[candidate.start : candidate.end]
             else:
