@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from bot.domain.model import Target
 from bot.domain.quantities import convert
@@ -25,9 +26,19 @@ SEED = Path(__file__).resolve().parents[1] / "seed_tasks.json"
 
 
 @cache
+def _tasks() -> dict[int, dict[str, Any]]:
+    return {t["no"]: t for t in json.loads(SEED.read_text(encoding="utf-8"))["tasks"]}
+
+
+def task_text(no: int) -> str:
+    """The task's words in the notice."""
+    return str(_tasks()[no]["text"])
+
+
+@cache
 def targets_of(no: int) -> tuple[Target, ...]:
     """The task's targets as the register import stores them."""
-    tasks = {t["no"]: t for t in json.loads(SEED.read_text(encoding="utf-8"))["tasks"]}
+    tasks = _tasks()
     return tuple(
         Target(g["metric"], g["kind"], g["value"], g["unit"], g["comparator"], g["source"])
         for g in tasks[no].get("targets", [])
@@ -86,7 +97,9 @@ def judge(case: ReaderCase) -> Verdict:
     if case.empty or empty:
         ok = case.empty == empty
         return Verdict(case, (), 0, (), ok, False, False, ok, ok)
-    understood = understand(case.text, list(targets_of(case.task)), TODAY, calendar)
+    understood = understand(
+        case.text, list(targets_of(case.task)), TODAY, calendar, task_text(case.task)
+    )
     got = reads(understood)
     wrong = tuple(m for m, v in got.items() if m not in case.read or not _same(v, case.read[m]))
     missed = tuple(m for m in case.read if m not in got)

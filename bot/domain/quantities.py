@@ -297,7 +297,7 @@ _RE_CLAUSE = re.compile(r"[，,。；;！!？?\n]")
 _RE_PERCENT_KEYWORD = re.compile(
     r"(?P<progress>完成率|完成进度|形象进度|总进度|进度|完成|推进了?|实施了?"
     r"|占(?:年度|全年)?(?:计划|目标|任务))"
-    r"|(?P<rate>增长|增速|增幅|下降|降低|减少|提高|提升|上涨|同比|环比|率|占比|比重|覆盖"
+    r"|(?P<rate>增长|增速|增幅|下降|降低|减少|提高|提升|上涨|同比|环比|率|占比|比重|比例|覆盖"
     r"|稳定在|保持在)"
 )
 # 计划 as a verb (计划6月完成) plans; 年度计划的62.5% is a share of the annual plan.
@@ -345,8 +345,34 @@ _RE_WHOLE_TASK_SUBJECT = re.compile(
 )
 
 
-def _whole_task(subject: str) -> bool:
-    return _RE_WHOLE_TASK_SUBJECT.fullmatch(subject.strip()) is not None
+_RE_AS_A_WHOLE = re.compile(r"^.*?(?:总体|整体)")
+# Words naming a part or a step of a task.
+_RE_PART_WORDS = re.compile(
+    r"征迁|拆迁|征地|设计|规划编制|土建|土方|主体|筹备|招标|选址|前期|初稿|一期|二期|三期|布展|"
+    r"业态|方案|可研|立项|审批|报批|签约"
+)
+# Between a progress word and its percentage: words of the whole task only (完成年度任务的45%),
+# not a part (完成征迁72%, 完成设计80%).
+_RE_BETWEEN_WHOLE = re.compile(
+    r"(?:了|年度|全年|总|计划|目标|任务|工作|建设|的|约|近|达到?|为|进度|率|量|总量|共|累计|全部)*"
+)
+_RE_CJK_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
+
+
+def _whole_task(subject: str, task_text: str = "") -> bool:
+    """True if the words before a progress word name the whole task: none, time words, X总体 /
+    X整体, or words of the task's own text (督察反馈问题整改完成率 on a task about them)."""
+    subject = subject.strip()
+    if _RE_PART_WORDS.search(subject):
+        return False
+    if _RE_WHOLE_TASK_SUBJECT.fullmatch(subject) is not None:
+        return True
+    if _RE_WHOLE_TASK_SUBJECT.fullmatch(_RE_AS_A_WHOLE.sub("", subject)) is not None:
+        return True
+    pairs = _RE_CJK_PAIR.findall(subject)
+    if len(pairs) < 2 or not task_text:
+        return False
+    return sum(p in task_text for p in pairs) >= 0.6 * len(pairs)
 
 
 # 三分之一, 2/3 of the work: a fraction stated as progress.
@@ -356,7 +382,7 @@ _RE_FRACTION = re.compile(
 )
 
 
-def _explicit_progress(text: str) -> float | None:
+def _explicit_progress(text: str, task_text: str) -> float | None:
     """The first progress percentage (tied to a progress word, else bare) that is not planned
     and is the whole task's, not a part's."""
     bare: float | None = None
@@ -368,16 +394,21 @@ def _explicit_progress(text: str) -> float | None:
             continue
         keywords = list(_RE_PERCENT_KEYWORD.finditer(before))
         if not keywords:
-            if bare is None and _whole_task(before):
+            if bare is None and _whole_task(before, task_text):
                 bare = quantity.value
             continue
         last = keywords[-1]
-        if last["progress"] and _whole_task(before[: last.start()]):
+        between = before[last.end() :]
+        if (
+            last["progress"]
+            and _whole_task(before[: last.start()], task_text)
+            and _RE_BETWEEN_WHOLE.fullmatch(between)
+        ):
             return quantity.value
     return bare
 
 
-def _fraction_progress(text: str) -> float | None:
+def _fraction_progress(text: str, task_text: str) -> float | None:
     """完成约三分之一 → 33.3: a fraction tied to a progress word, of the whole task."""
     for match in _RE_FRACTION.finditer(text):
         if match["neg"]:
@@ -389,7 +420,14 @@ def _fraction_progress(text: str) -> float | None:
         if _RE_PLANNED.search(before):
             continue
         keywords = list(_RE_PERCENT_KEYWORD.finditer(before))
-        if keywords and keywords[-1]["progress"] and _whole_task(before[: keywords[-1].start()]):
+        subject = before[: keywords[-1].start()] if keywords else ""
+        between = before[keywords[-1].end() :] if keywords else ""
+        if (
+            keywords
+            and keywords[-1]["progress"]
+            and _whole_task(subject, task_text)
+            and _RE_BETWEEN_WHOLE.fullmatch(between)
+        ):
             return round(num / den * 100, 1)
     return None
 
@@ -405,12 +443,12 @@ def _half_progress(text: str) -> float | None:
     return None
 
 
-def _is_done(text: str) -> bool:
+def _is_done(text: str, task_text: str) -> bool:
     for match in _RE_DONE.finditer(text):
         before, after = _clause_around(text, *match.span())
         if _RE_PLANNED.search(before) or _RE_DONE_BLOCKED_BEFORE.search(before):
             continue
-        if not _whole_task(before):
+        if not _whole_task(before, task_text):
             continue  # 一期已完工: a part of the task
         if after.startswith(("率", "进度", "情况", "度")) or _RE_HAS_NUMBER.search(after):
             continue
@@ -419,20 +457,23 @@ def _is_done(text: str) -> bool:
     return False
 
 
-def parse_percent(text: str) -> float | None:
-    """Overall progress a reply states, in percent (完成45% → 45.0); None if it states none."""
+def parse_percent(text: str, task_text: str = "") -> float | None:
+    """Overall progress a reply states, in percent (完成45% → 45.0); None if it states none.
+
+    `task_text`: the task's own words, which name the whole task rather than a part of it.
+    """
     if not text:
         return None
-    explicit = _explicit_progress(text)
+    explicit = _explicit_progress(text, task_text)
     if explicit is not None:
         return explicit
-    fraction = _fraction_progress(text)
+    fraction = _fraction_progress(text, task_text)
     if fraction is not None:
         return fraction
     half = _half_progress(text)
     if half is not None:
         return half
-    return 100.0 if _is_done(text) else None
+    return 100.0 if _is_done(text, task_text) else None
 
 
 # ------------------------------------------------------------------------------- difficulties

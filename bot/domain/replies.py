@@ -76,9 +76,13 @@ class Understood:
 
 
 def understand(
-    text: str, targets: Sequence[Target], today: date, calendar: WorkCalendar
+    text: str,
+    targets: Sequence[Target],
+    today: date,
+    calendar: WorkCalendar,
+    task_text: str = "",
 ) -> Understood:
-    """Read a liaison's reply against the task's targets."""
+    """Read a liaison's reply against the task's targets (`task_text`: the task's words)."""
     measurements = measure_against_targets(text, list(targets))
     quantities = tuple(
         MeasuredQuantity(
@@ -94,7 +98,7 @@ def understand(
         )
         for m in measurements
     )
-    percent = parse_percent(text)
+    percent = parse_percent(text, task_text)
     percent_from: str | None = "explicit" if percent is not None else None
     if percent is None:
         amounts = [

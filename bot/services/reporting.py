@@ -239,7 +239,9 @@ async def read_reply(desk: Desk, draft: Draft) -> Card:
     found = await task(desk, draft.task_id)
     assert found is not None
     cycle_key = await _cycle_key(desk, draft, found)
-    understood = understand(draft.text, list(found.targets), desk.now.date(), desk.calendar)
+    understood = understand(
+        draft.text, list(found.targets), desk.now.date(), desk.calendar, found.text
+    )
     draft.parsed = understood.to_json()
     draft.state = CONFIRM
     draft.cycle_key = cycle_key
