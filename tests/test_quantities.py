@@ -246,13 +246,15 @@ REGISTER = [INVESTMENT, GDP, FIRMS]
         ),
         ("地区生产总值增长4.2%", REGISTER, [(GDP, 4.2, 84.0)]),
         ("地区生产总值下降1%", REGISTER, [(GDP, -1.0, 0.0)]),
-        ("增长12%", REGISTER, [(GDP, 12.0, 200.0)]),
+        ("地区生产总值增长12%", REGISTER, [(GDP, 12.0, 200.0)]),
+        ("增长12%", REGISTER, [(None, None, None)]),  # growth of what? unread
         ("新增规上企业56家", REGISTER, [(FIRMS, 56.0, 56.0)]),
         ("新增企业56个", REGISTER, [(FIRMS, 56.0, 56.0)]),
         (
             "完成投资320亿元，同比增长4.2%，新增规上企业56家",
             REGISTER,
-            [(INVESTMENT, 320.0, 40.0), (GDP, 4.2, 84.0), (FIRMS, 56.0, 56.0)],
+            # 4.2% is the investment's growth, not the GDP's: unread.
+            [(INVESTMENT, 320.0, 40.0), (None, None, None), (FIRMS, 56.0, 56.0)],
         ),
         ("资金缺口50亿元", REGISTER, [(None, None, None)]),
         ("预计全年完成投资800亿元", REGISTER, [(None, None, None)]),
@@ -291,7 +293,8 @@ GRAIN = Target("粮食播种面积", "level", 38, "万亩")
 @pytest.mark.parametrize(
     ("text", "targets", "expected"),
     [
-        ("已开工9所", [SCHOOLS, PLACES], (SCHOOLS, 9.0, 60.0)),
+        ("已开工9所", [SCHOOLS, PLACES], (None, None, None)),  # started is not built
+        ("已建成9所", [SCHOOLS, PLACES], (SCHOOLS, 9.0, 60.0)),
         ("新增学位6350个", [SCHOOLS, PLACES], (PLACES, 6350.0, 50.0)),
         ("新增学位0.635万个", [SCHOOLS, PLACES], (PLACES, 6350.0, 50.0)),
         ("空气优良率98.5%", [AIR], (AIR, 98.5, 100.0)),

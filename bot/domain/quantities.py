@@ -41,6 +41,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from bot.domain import attribution
 from bot.domain.model import Target
 from bot.domain.numerals import BIG_UNITS, DIGITS, SMALL_UNITS, has_cn_digit, parse_number
 
@@ -92,6 +93,7 @@ _BASE_UNITS: dict[str, tuple[str, float]] = {
     "千瓦": ("power", 1),
     "兆瓦": ("power", 1000),
     "标箱": ("teu", 1),
+    "载重吨": ("dwt", 1),
     "百分点": ("pp", 1),
     "%": ("percent", 1),
     "％": ("percent", 1),
@@ -621,9 +623,7 @@ def detect_difficulty(text: str) -> list[str]:
 
 _RE_GROWTH_WORD = re.compile(r"增长|增速|增幅|同比|环比|上涨|提高|提升|下降|降低|减少")
 _RE_DECLINE_WORD = re.compile(r"下降|降低|减少")
-_RE_NOT_ACHIEVED = re.compile(
-    r"预计|计划|力争|争取|目标|拟|还差|尚差|差|缺口|缺|剩余|尚需|还需|未完成"
-)
+_RE_NOT_ACHIEVED = re.compile(r"预计|计划|力争|目标|拟|还差|尚差|差|缺口|缺|剩余|尚需|还需|未完成")
 _RE_PROGRESS_WORD = re.compile(r"完成率|进度|完成")
 _FILLER_CHARS = set("已了的共累计达约为（）()、“”\"' ")
 _MIN_SIMILARITY = 1 / 3
@@ -700,31 +700,99 @@ def _same_unit_family(unit: str, to_unit: str) -> bool:
     return source[0] == target[0] or source[0] == _BARE_SCALE_FAMILY
 
 
+_RE_CLAUSE_BOUNDARY = re.compile(r"[，,。；;！!？?\n（）()]")
+
+
+_RE_SENTENCE_END = re.compile(r"[。；;！!？?\n]")
+_RE_INSERTED = re.compile(r"[（(][改扩、]{1,3}[）)]")  # 新（改）建: one word, not an aside
+
+
+def _contexts(text: str, quantities: list[Quantity]) -> list[tuple[attribution.Context, bool]]:
+    """Per quantity: its words (bot.domain.attribution.Context) and whether it is a scope (a
+    verb and another number follow in its clause: 512个重点项目已开工386个)."""
+    masked = _RE_INSERTED.sub(lambda m: "_" * len(m.group(0)), text)
+    bounds = [0] + [m.end() for m in _RE_CLAUSE_BOUNDARY.finditer(masked)]
+    out = []
+    for i, q in enumerate(quantities):
+        start = max(b for b in bounds if b <= q.span[0])
+        end_match = _RE_CLAUSE_BOUNDARY.search(masked, q.span[1])
+        end = end_match.start() if end_match else len(text)
+        before = text[start : q.span[0]]
+        own_start = start
+        if i > 0 and quantities[i - 1].span[1] > start:
+            own_start = quantities[i - 1].span[1]
+        own = text[own_start : q.span[0]]
+        own = own[own.rfind("、") + 1 :]
+        previous = ""
+        if start > 0 and masked[start - 1] in "，,":
+            sentence = max(
+                (m.end() for m in _RE_SENTENCE_END.finditer(masked, 0, start)), default=0
+            )
+            previous = text[sentence : start - 1]
+        following = quantities[i + 1] if i + 1 < len(quantities) else None
+        stop = following.span[0] if following is not None and following.span[0] < end else end
+        after = text[q.span[1] : stop].split("、")[0]
+        # A list (完成投资341.2亿元、竣工项目12个) is no scope: only what precedes a 、 counts.
+        scope = stop < end and bool(attribution.verbs_in(after))
+        context = attribution.Context(before, own, after, previous)
+        out.append((context, scope))
+    return out
+
+
+def _specific_unit(unit: str) -> bool:
+    """A unit that says what is counted (所, 公里, 亩), unlike 个, a percentage or 万 alone."""
+    found = parse_unit(unit)
+    return found is not None and found[0] not in (
+        _GENERIC_COUNT,
+        _BARE_SCALE_FAMILY,
+        "percent",
+        "pp",
+        "money",
+    )
+
+
 def measure_against_targets(text: str, targets: list[Target]) -> list[Measurement]:
-    """Every quantity in `text`, each measured against its best-matching target if any."""
+    """Every quantity in `text`, each measured against the target it is progress toward, if
+    one agrees in action and object (bot.domain.attribution); unread when unsure."""
     quantities = extract_quantities(text)
-    options: list[tuple[float, int, int, float]] = []  # (similarity, quantity, target, value)
+    contexts = _contexts(text, quantities)
+    options: dict[int, list[tuple[float, int, float]]] = {}  # quantity → (score, target, value)
     for qi, quantity in enumerate(quantities):
+        context, scope = contexts[qi]
         kind = _kind_of(quantity)
-        fitting = [
-            (ti, value)
-            for ti, target in enumerate(targets)
-            if (value := _fits(quantity, kind, target)) is not None
-        ]
-        same_unit = [ti for ti, _ in fitting if _same_unit_family(quantity.unit, targets[ti].unit)]
-        for ti, value in fitting:
-            score = _similarity(quantity.metric, targets[ti].metric)
-            if score >= _MIN_SIMILARITY or same_unit == [ti]:
-                options.append((score, qi, ti, value))
-    # Best pairs first, one quantity per target and one target per quantity.
-    options.sort(key=lambda option: (-option[0], option[1]))
-    chosen: dict[int, tuple[int, float]] = {}
-    used_targets: set[int] = set()
-    for _, qi, ti, value in options:
-        if qi in chosen or ti in used_targets:
+        if kind is None or scope:
             continue
-        chosen[qi] = (ti, value)
-        used_targets.add(ti)
+        same_unit = [
+            ti
+            for ti, target in enumerate(targets)
+            if _specific_unit(quantity.unit) and _same_unit_family(quantity.unit, target.unit)
+        ]
+        for ti, target in enumerate(targets):
+            value = _fits(quantity, kind, target)
+            if value is None:
+                continue
+            score = attribution.agreement(context, target, only_unit=same_unit == [ti])
+            if score is not None:
+                options.setdefault(qi, []).append((score, ti, value))
+    # A quantity goes to its one best target (a tie: to none); a target takes one quantity,
+    # the cumulative one (累计) if one is, else the best; a tie leaves it unread.
+    best: dict[int, tuple[float, int, float]] = {}
+    for qi, found in options.items():
+        found.sort(reverse=True)
+        if len(found) > 1 and found[0][0] - found[1][0] < 0.05:
+            continue
+        best[qi] = found[0]
+    by_target: dict[int, list[int]] = {}
+    for qi, (_, ti, _) in best.items():
+        by_target.setdefault(ti, []).append(qi)
+    chosen: dict[int, tuple[int, float]] = {}
+    for ti, qis in by_target.items():
+        if len(qis) > 1:
+            cumulative = [qi for qi in qis if "累计" in contexts[qi][0].before[-8:]]
+            if len(cumulative) != 1:
+                continue
+            qis = cumulative
+        chosen[qis[0]] = (ti, best[qis[0]][2])
     result: list[Measurement] = []
     for qi, quantity in enumerate(quantities):
         if qi in chosen:
