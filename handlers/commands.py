@@ -61,6 +61,7 @@ BUTTONS: tuple[ButtonSpec, ...] = (
     ButtonSpec("rt", report.btn_choose_task, LIAISON),
     ButtonSpec("rc", report.btn_confirm, LIAISON),
     ButtonSpec("re", report.btn_edit, LIAISON),
+    ButtonSpec("rq", report.btn_reading, LIAISON),
     ButtonSpec("rx", report.btn_cancel, LIAISON),
     ButtonSpec("rv", report.btn_correct, LIAISON),
     ButtonSpec("iv", admin.btn_invite, ADMIN),

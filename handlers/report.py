@@ -302,23 +302,67 @@ async def _text_ok(update: Update, text: str) -> bool:
 async def _to_card(update: Update, context: BotContext, draft: Draft) -> None:
     """Parse the text against the task's targets and show what was understood."""
     card = await reporting.read_reply(await context.desk(), draft)
+    await _show_card(update, card, draft.token, edit=update.callback_query is not None)
+
+
+MAX_READING_BUTTONS = 6
+
+
+async def _show_card(update: Update, card: reporting.Card, token: str, *, edit: bool) -> None:
+    """The card with its correction buttons (a number against another target or none, no
+    date) above 确认提交 / 修改 / 取消."""
+    quantities = card.understood.quantities
+    unread = [q.source for i, q in enumerate(quantities) if not q.target_metric and card.options(i)]
     text = texts.report_card(
         card.task.no, card.task.text, card.unit_name, texts.cycle_label(card.cycle_key),
-        card.understood, card.correction,
+        card.understood, card.correction, unread,
     )  # fmt: skip
-    markup = InlineKeyboardMarkup(
+    rows: list[list[InlineKeyboardButton]] = []
+    for i, q in enumerate(card.understood.quantities):
+        if q.target_metric is not None:
+            label = texts.reading_drop(q.source, q.target_metric)
+            rows.append([InlineKeyboardButton(label, callback_data=encode("rq", token, i, "x"))])
+            continue
+        for ti in card.options(i)[:2]:
+            label = texts.reading_assign(q.source, card.task.targets[ti].metric)
+            rows.append([InlineKeyboardButton(label, callback_data=encode("rq", token, i, ti))])
+    rows = rows[:MAX_READING_BUTTONS]
+    if card.understood.expected is not None:
+        rows.append(
+            [InlineKeyboardButton(texts.READING_NO_DATE, callback_data=encode("rq", token, 0, "d"))]
+        )
+    rows.append(
         [
-            [
-                InlineKeyboardButton("确认提交", callback_data=encode("rc", draft.token)),
-                InlineKeyboardButton("修改", callback_data=encode("re", draft.token)),
-                InlineKeyboardButton("取消", callback_data=encode("rx", draft.token)),
-            ]
+            InlineKeyboardButton("确认提交", callback_data=encode("rc", token)),
+            InlineKeyboardButton("修改", callback_data=encode("re", token)),
+            InlineKeyboardButton("取消", callback_data=encode("rx", token)),
         ]
     )
-    if update.callback_query is not None:
-        await edit_or_reply(update, text, markup)
+    if edit:
+        await edit_or_reply(update, text, InlineKeyboardMarkup(rows))
     else:
-        await reply(update, text, markup)
+        await reply(update, text, InlineKeyboardMarkup(rows))
+
+
+async def btn_reading(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """A correction on the card: a number against another target or none, or no date."""
+    query = update.callback_query
+    assert query is not None
+    draft = await _draft_from_button(update, context, args)
+    if draft is None:
+        return
+    index = int_arg(args, 1, high=100)
+    choice = args[2] if len(args) > 2 else ""
+    card = None
+    if index is not None and draft.unit_id in principal.unit_ids():
+        card = await reporting.correct_reading(await context.desk(), draft, index, choice)
+    if card is None:
+        await answer(query, texts.STALE_BUTTON, alert=True)
+        return
+    await answer(query, texts.READING_CHANGED)
+    await _show_card(update, card, draft.token, edit=True)
 
 
 # --- Card buttons ---------------------------------------------------------------------------------

@@ -675,7 +675,7 @@ def _round2(value: float) -> float:
     return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def _percent_of(target: Target, value: float) -> float | None:
+def percent_of(target: Target, value: float) -> float | None:
     """How far `value` (in the target's unit) goes towards the target, in percent."""
     if target.kind == "growth":
         if target.value <= 0:
@@ -798,7 +798,7 @@ def measure_against_targets(text: str, targets: list[Target]) -> list[Measuremen
         if qi in chosen:
             ti, value = chosen[qi]
             target = targets[ti]
-            result.append(Measurement(target, value, _percent_of(target, value), quantity))
+            result.append(Measurement(target, value, percent_of(target, value), quantity))
         else:
             result.append(Measurement(None, None, None, quantity))
     return result

@@ -11,16 +11,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
 from bot.domain.dates import completion_date
 from bot.domain.quantities import (
     Target,
+    convert,
     detect_difficulty,
     measure_against_targets,
     parse_percent,
+    percent_of,
 )
 from bot.domain.workcal import WorkCalendar
 
@@ -75,6 +77,61 @@ class Understood:
         )
 
 
+def _target_percent(quantities: Sequence[MeasuredQuantity]) -> float | None:
+    """The task's progress from its amount targets: their mean, each capped at 100."""
+    amounts = [
+        min(100.0, q.percent_of_target)
+        for q in quantities
+        if q.target_kind == "amount" and q.percent_of_target is not None
+    ]
+    return round(sum(amounts) / len(amounts), 1) if amounts else None
+
+
+def choices(understood: Understood, targets: Sequence[Target], index: int) -> list[int]:
+    """The targets (by index) the reply's `index`-th number could be put against: those whose
+    unit it can be expressed in and that no other number of the reply is read against."""
+    q = understood.quantities[index]
+    if understood.percent_from == "explicit" and q.unit == "%" and q.value == understood.percent:
+        return []  # the task's stated progress (完成45%), not a figure toward a target
+    taken = {x.target_metric for i, x in enumerate(understood.quantities) if i != index}
+    return [
+        ti
+        for ti, t in enumerate(targets)
+        if t.metric not in taken and convert(q.value, q.unit, t.unit) is not None
+    ]
+
+
+def reassign(understood: Understood, index: int, target: Target | None) -> Understood:
+    """The reading with the `index`-th number put against `target` (None: against none), as the
+    liaison corrected it on the card; a percentage worked out from targets follows."""
+    q = understood.quantities[index]
+    if target is None:
+        changed = MeasuredQuantity(q.source, q.value, q.unit, q.metric)
+    else:
+        value = convert(q.value, q.unit, target.unit)
+        if value is None:
+            raise ValueError(f"{q.source} cannot be measured in {target.unit}")
+        changed = MeasuredQuantity(
+            q.source, q.value, q.unit, q.metric, target.metric, target.value, target.unit,
+            target.kind, percent_of(target, value),
+        )  # fmt: skip
+    quantities = tuple(changed if i == index else x for i, x in enumerate(understood.quantities))
+    if understood.percent_from == "explicit":
+        return replace(understood, quantities=quantities)
+    percent = _target_percent(quantities)
+    return replace(
+        understood,
+        quantities=quantities,
+        percent=percent,
+        percent_from="targets" if percent is not None else None,
+    )
+
+
+def without_date(understood: Understood) -> Understood:
+    """The reading without its completion date (the liaison dropped it on the card)."""
+    return replace(understood, expected=None, impossible_date=None)
+
+
 def understand(
     text: str,
     targets: Sequence[Target],
@@ -101,14 +158,8 @@ def understand(
     percent = parse_percent(text, task_text)
     percent_from: str | None = "explicit" if percent is not None else None
     if percent is None:
-        amounts = [
-            min(100.0, q.percent_of_target)
-            for q in quantities
-            if q.target_kind == "amount" and q.percent_of_target is not None
-        ]
-        if amounts:
-            percent = round(sum(amounts) / len(amounts), 1)
-            percent_from = "targets"
+        percent = _target_percent(quantities)
+        percent_from = "targets" if percent is not None else None
     if percent is not None:
         percent = max(0.0, min(100.0, percent))
     completion = completion_date(text, today, calendar)

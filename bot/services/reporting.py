@@ -25,7 +25,7 @@ from bot.domain.obligations import (
     credit,
     duty,
 )
-from bot.domain.replies import Understood, understand
+from bot.domain.replies import Understood, choices, reassign, understand, without_date
 from bot.domain.roles import UnitRef
 from bot.services.desk import Desk
 from db import outbox, people, progress
@@ -57,6 +57,10 @@ class Card:
     cycle_key: str
     understood: Understood
     correction: bool
+
+    def options(self, index: int) -> list[int]:
+        """The targets (indexes into task.targets) the index-th number may be put against."""
+        return choices(self.understood, self.task.targets, index)
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,38 @@ async def read_reply(desk: Desk, draft: Draft) -> Card:
     part = found.part(draft.unit_id)
     unit_name = part.name if part is not None else await _unit_name(desk, draft.unit_id)
     return Card(found, unit_name, cycle_key, understood, draft.supersedes_id is not None)
+
+
+DROP = "x"  # correct_reading: the number counts against no target
+NO_DATE = "d"  # correct_reading: no completion date
+
+
+async def correct_reading(desk: Desk, draft: Draft, index: int, choice: str) -> Card | None:
+    """The liaison corrects the card: the index-th number against target `choice` (an index
+    into the task's targets) or against none (DROP), or no completion date (NO_DATE, index
+    ignored). None if the correction does not fit the draft (a stale or forged button)."""
+    if draft.state != CONFIRM or draft.parsed is None or draft.task_id is None:
+        return None
+    found = await task(desk, draft.task_id)
+    assert draft.unit_id is not None and found is not None
+    understood = Understood.from_json(draft.parsed)
+    if choice == NO_DATE:
+        understood = without_date(understood)
+    elif not 0 <= index < len(understood.quantities):
+        return None
+    elif choice == DROP:
+        understood = reassign(understood, index, None)
+    elif choice.isdigit() and int(choice) in choices(understood, found.targets, index):
+        understood = reassign(understood, index, found.targets[int(choice)])
+    else:
+        return None
+    draft.parsed = understood.to_json()
+    touch(desk, draft)
+    await progress.save_draft(desk.session, draft)
+    part = found.part(draft.unit_id)
+    unit_name = part.name if part is not None else await _unit_name(desk, draft.unit_id)
+    assert draft.cycle_key is not None
+    return Card(found, unit_name, draft.cycle_key, understood, draft.supersedes_id is not None)
 
 
 async def _cycle_key(desk: Desk, draft: Draft, task: TaskInfo) -> str:

@@ -423,8 +423,10 @@ def report_card(
     cycle_label: str,
     understood: Understood,
     correcting: bool,
+    unread: Sequence[str] = (),
 ) -> str:
-    """What the bot understood, shown before the liaison confirms."""
+    """What the bot understood, shown before the liaison confirms; `unread`: numbers of the
+    reply that could be put against a target but were not (the liaison may assign them)."""
     u = understood
     title = "进展更正确认" if correcting else "进展报送确认"
     lines = [
@@ -446,6 +448,8 @@ def report_card(
             f"　{esc(q.target_metric)}：{_num(q.value)}{esc(q.unit)}"
             f"（目标{_num(q.target_value or 0)}{esc(q.target_unit or '')}）{pct}"
         )
+    if unread:
+        lines.append(f"　未计入指标：{esc('、'.join(unread))}（如应计入，请用下方按钮指定）")
     if u.expected is not None:
         lines.append(f"预计完成时间：{day_with_year(u.expected)}")
     elif u.impossible_date:
@@ -456,8 +460,28 @@ def report_card(
         lines.append(f"困难或需协调事项：有（{esc('、'.join(u.difficulties))}）")
     else:
         lines.append("困难或需协调事项：未提及")
-    lines += ["", "<b>报送原文</b>", esc(u.text), "", "请核对后点击「确认提交」。"]
+    lines += [
+        "",
+        "<b>报送原文</b>",
+        esc(u.text),
+        "",
+        "请核对后点击「确认提交」；识别有误可用下方按钮更正。",
+    ]
     return "\n".join(lines)
+
+
+READING_NO_DATE = "✕ 不采用预计完成时间"
+READING_CHANGED = "已更正识别结果"
+
+
+def reading_drop(source: str, metric: str) -> str:
+    """Button: this number does not count against that target."""
+    return f"✕ {source}不计入「{short(metric, 10)}」"
+
+
+def reading_assign(source: str, metric: str) -> str:
+    """Button: count this unread number against that target."""
+    return f"{source}计入「{short(metric, 10)}」"
 
 
 def report_stored(no: int, unit: str, cycle_label: str, version: int, at: datetime) -> str:

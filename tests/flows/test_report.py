@@ -256,3 +256,41 @@ async def test_a_reply_without_content_is_asked_for_the_progress(h: Harness) -> 
         drafts = (await session.scalars(select(ReportDraft))).all()
     assert liaison2.id not in [d.tg_user_id for d in drafts]
     assert await h.rows(Report) == []
+
+
+async def test_the_liaison_corrects_the_reading_on_the_card(h: Harness) -> None:
+    """Each number with its target and a button to take it off; an unread number can be put
+    against a target that fits; the date can be dropped; what is stored is the corrected
+    reading. A forged correction changes nothing."""
+    liaison = await h.bound("发改局联络员", Role.LIAISON, unit="发改局")
+    await pick_task(h, liaison, 6)
+    card = await h.say(liaison, "512个重点项目已开工386个，完成投资312亿元，预计年底前全面完成")
+    body = card.plain or ""
+    assert "完成投资：312亿元（目标800亿元），为目标的39%" in body
+    assert "竣工项目：" not in body  # 386 started projects are not 竣工项目
+    assert "未计入指标：512个、386个" in body
+    assert "预计完成时间：2026年12月31日" in body
+    labels = [b.text for row in card.buttons for b in row]
+    assert "✕ 312亿元不计入「完成投资」" in labels
+    assert "386个计入「竣工项目」" in labels
+
+    # A forged choice (a target that does not fit the number) is refused, nothing changes.
+    confirm = next(b.callback_data for row in card.buttons for b in row if b.text == "确认提交")
+    token = str(confirm).split(":")[1]
+    assert await h.press_data(liaison, card.message_id, f"rq:{token}:1:0") == texts.STALE_BUTTON
+
+    answer, card = await h.press(liaison, card, "✕ 312亿元不计入「完成投资」")
+    assert answer == texts.READING_CHANGED
+    assert "完成投资：" not in (card.plain or "")
+    assert "完成进度：未识别" in (card.plain or "")
+    _, card = await h.press(liaison, card, "386个计入「竣工项目」")
+    assert "竣工项目：386个（目标60个）" in (card.plain or "")
+    _, card = await h.press(liaison, card, texts.READING_NO_DATE)
+    assert "预计完成时间：未识别" in (card.plain or "")
+
+    await h.press(liaison, card, "确认提交")
+    [report] = await h.rows(Report)
+    assert report.expected_date is None
+    assert [(q["target_metric"], q["value"]) for q in report.quantities if q["target_metric"]] == [
+        ("竣工项目", 386.0)
+    ]
