@@ -384,10 +384,11 @@ async def test_a_year_of_reminders_for_one_unit(
 
     by_day = {m.created_at.astimezone(SH).date(): m for m in messages if m.chat_id == LIAISON}
     moved = by_day[d(10, 22)].text
-    assert "第6项 " in moved and "（10月，截止时间10月23日（周五）17:00，下一工作日截止）" in moved
+    assert "第6项 " in moved and "10月，截止时间10月23日（周五）17:00，下一工作日截止：" in moved
     assert "第6项" not in by_day[d(10, 23)].text  # reported the day before
     make_up = by_day[d(10, 10)].text
-    assert "（9月，截止9月24日（周四），已逾期6个工作日；此前另有" in make_up
+    assert "9月，截止9月24日（周四），已逾期6个工作日：" in make_up
+    assert "· 第6项 开展“项目巩固年”活动，滚动实…（此前另有1期未报）" in make_up
     # 吴振强 also leads tasks 1 and 3, never reported: one escalation message a month, on
     # the third overdue workday, naming task 6 only in the months it was still unreported.
     leader = {m.created_at.astimezone(SH).date(): m.text for m in messages if m.chat_id == LEADER}
@@ -467,10 +468,11 @@ async def test_several_tasks_merge_into_one_message_per_person(
     (main,) = await world.messages(LIAISON)
     (deputy,) = await world.messages(DEPUTY)
     assert main.kind == deputy.kind == "reminder"
-    assert "发改局：您单位牵头的以下3项任务进展尚未报送：" in main.text
+    assert "发改局：您单位牵头的以下3项任务进展尚未报送。" in main.text
     for no in (1, 3, 6):
         assert f"· 第{no}项 " in main.text
-    assert main.text.count("今日截止") == 3
+    assert main.text.count("今日截止") == 1  # one title for the three tasks of one deadline
+    assert main.text.count("直接回复本消息") == 1
     async with world.sessionmaker() as session:
         items = (
             await session.scalars(select(OutboxItem).where(OutboxItem.outbox_id == main.id))
@@ -487,7 +489,7 @@ async def test_a_person_with_two_liaison_roles_gets_one_message(
     await world.add_contact("industry", LIAISON, Role.LIAISON, unit="工信局")
     await world.plan(at(3, 25, 9, 0))
     (message,) = await world.messages(LIAISON)
-    assert message.text.startswith("工信局、发改局：您单位牵头的以下2项任务进展尚未报送：")
+    assert message.text.startswith("工信局、发改局：您单位牵头的以下2项任务进展尚未报送。")
     assert "· 第4项 " in message.text and "· 第6项 " in message.text
     assert await world.steps("liaison", 6) == [(d(3, 25), "due", "2026-03")]
     assert await world.steps("industry", 4) == [(d(3, 25), "due", "2026-03")]

@@ -632,11 +632,13 @@ def _chunks(
 
 
 REPLY_HINT = "请直接回复本消息报送进展，或发送 /report。"
-REPLY_HINT_MANY = "请发送 /report 报送，或直接回复本消息（将请您选择对应任务）。"
+REPLY_HINT_MANY = "直接回复本消息即可报送（将请您选择对应任务），或发送 /report。"
 
 
 def reminder(lines: Sequence[ReminderLine]) -> list[tuple[str, list[int]]]:
-    """A liaison's reminder for one or more of their unit's tasks (one message if it fits)."""
+    """A liaison's reminder: one header, then the tasks under the cycle and deadline they are
+    owed for (a task owing two cycles is listed once, under the more urgent), short task lines,
+    and the reply hint once. One message if it fits."""
     first = lines[0]
     if len(lines) == 1:
         text = (
@@ -645,16 +647,93 @@ def reminder(lines: Sequence[ReminderLine]) -> list[tuple[str, list[int]]]:
             f"任务内容：{esc(short(first.task_text, 60))}\n{REPLY_HINT}"
         )
         return [(text, [0])]
+    # Groups: (unit, cycle, when) in the order of urgency (the lines come by deadline).
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    placed: dict[tuple[str, int], tuple[str, str, str]] = {}
+    also: dict[tuple[str, int], list[str]] = {}
+    for i, line in enumerate(lines):
+        task = (line.unit, line.task_no)
+        if task in placed:  # owed for another cycle as well: one line, both cycles named
+            groups[placed[task]].append(i)
+            also.setdefault(task, []).append(cycle_label(line.cycle_key))
+            continue
+        key = (line.unit, line.cycle_key, _group_when(line))
+        groups.setdefault(key, []).append(i)
+        placed[task] = key
+    blocks: list[tuple[str, list[tuple[str, list[int]]]]] = []
+    for (unit, cycle_key, when), indices in groups.items():
+        # The same earlier misses on every line of a group are said once, in its title.
+        earliers = {lines[i].earlier for i in indices}
+        shared_earlier = earliers.pop() if len(earliers) == 1 and len(indices) > 1 else 0
+        entries = []
+        for i in indices:
+            line = lines[i]
+            task = (line.unit, line.task_no)
+            if placed[task] != (unit, cycle_key, when) or i != _first_of(lines, indices, task):
+                continue
+            more = also.get(task, [])
+            notes = [f"{'、'.join(more)}也未报"] if more else []
+            if line.earlier and not shared_earlier:
+                notes.append(f"此前另有{line.earlier}期未报")
+            note = f"（{'；'.join(notes)}）" if notes else ""
+            related = [j for j in indices if (lines[j].unit, lines[j].task_no) == task]
+            entries.append(
+                (f"· 第{line.task_no}项 {esc(short(line.task_text, 16))}{note}", related)
+            )
+        prefix = f"{esc(unit)}　" if len({x.unit for x in lines}) > 1 else ""
+        earlier = f"（以下各项此前另有{shared_earlier}期未报送）" if shared_earlier else ""
+        blocks.append((f"{prefix}{cycle_label(cycle_key)}，{when}{earlier}：", entries))
+    units = "、".join(dict.fromkeys(esc(x.unit) for x in lines))
+    count = len({(x.unit, x.task_no) for x in lines})
+    return _block_chunks(
+        lambda part: f"{units}：您单位牵头的以下{count}项任务进展尚未报送{part}。",
+        blocks,
+        REPLY_HINT_MANY,
+    )
 
-    def head(indices: Sequence[int], part: str) -> str:
-        units = "、".join(dict.fromkeys(esc(lines[i].unit) for i in indices))
-        return f"{units}：您单位牵头的以下{len(indices)}项任务进展尚未报送{part}："
 
-    entries = [
-        f"· 第{x.task_no}项 {esc(short(x.task_text, 24))}（{cycle_label(x.cycle_key)}，{_when(x)}）"
-        for x in lines
-    ]
-    return _chunks(head, entries, REPLY_HINT_MANY)
+def _first_of(lines: Sequence[ReminderLine], indices: Sequence[int], task: tuple[str, int]) -> int:
+    return next(j for j in indices if (lines[j].unit, lines[j].task_no) == task)
+
+
+def _group_when(line: ReminderLine) -> str:
+    """A group's deadline words: 截止时间…，今日截止 / 已逾期N个工作日."""
+    if line.step in ("overdue", "escalate"):
+        return f"截止{day(line.deadline.date())}，已逾期{line.overdue}个工作日"
+    tail = {"before": "请提前准备", "day_before": "下一工作日截止", "due": "今日截止"}[line.step]
+    return f"截止时间{moment(line.deadline)}，{tail}"
+
+
+def _block_chunks(
+    head: Callable[[str], str],
+    blocks: Sequence[tuple[str, Sequence[tuple[str, list[int]]]]],
+    foot: str,
+    limit: int = LIMIT,
+) -> list[tuple[str, list[int]]]:
+    """Messages of a head, blocks (a title and its lines) and a foot within `limit`, with the
+    line indices each holds; a block split over two messages repeats its title."""
+    room = limit - len(head("（第99/99条）")) - len(foot) - 4
+    messages: list[list[str]] = [[]]
+    indices: list[list[int]] = [[]]
+    size = 0
+    for title, entries in blocks:
+        for n, (entry, held) in enumerate(entries):
+            need = len(entry) + 1 + (len(title) + 1 if n == 0 else 0)
+            if messages[-1] and size + need > room:
+                messages.append([])
+                indices.append([])
+                size = 0
+            if n == 0 or not messages[-1]:
+                messages[-1].append(title)
+                size += len(title) + 1
+            messages[-1].append(entry)
+            indices[-1].extend(held)
+            size += len(entry) + 1
+    out = []
+    for n, (body, held) in enumerate(zip(messages, indices, strict=True), 1):
+        part = f"（第{n}/{len(messages)}条）" if len(messages) > 1 else ""
+        out.append((f"{head(part)}\n" + "\n".join(body) + f"\n{foot}", held))
+    return out
 
 
 def escalation(lines: Sequence[ReminderLine]) -> list[tuple[str, list[int]]]:
