@@ -72,6 +72,7 @@ BUTTONS: tuple[ButtonSpec, ...] = (
     ButtonSpec("crc", admin.btn_revoke_confirm, ADMIN),
     ButtonSpec("cx", admin.btn_replace, ADMIN),
     ButtonSpec("ovp", office.btn_overdue_page, OFFICE | LEADER),
+    ButtonSpec("ovu", office.btn_unit_nudge, OFFICE),
     ButtonSpec("ovn", office.btn_nudge, OFFICE),
     ButtonSpec("tkh", office.btn_task_history, BOUND),
     ButtonSpec("tkc", office.btn_task_card, BOUND),

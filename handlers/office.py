@@ -25,7 +25,7 @@ from bot.domain.units import UnitTally, unit_lines
 from bot.domain.visibility import readable_units
 from bot.services import reporting, years
 from bot.services.export import export_ledger
-from bot.services.nudge import NudgeOutcome, nudge_unit
+from bot.services.nudge import NudgeOutcome, nudge_unit, nudge_unit_all
 from bot.services.summaries import build_summaries
 from db import people, tasks, views
 from handlers.base import answer, clean_text, deny, edit_or_reply, encode, int_arg, reply
@@ -34,6 +34,7 @@ from handlers.context import BotContext
 log = logging.getLogger(__name__)
 
 PAGE = texts.OVERDUE_PAGE_ROWS
+UNITS_PAGE = 8  # units per page of /overdue by unit
 HISTORY_PAGE = 8
 OVERDUE_ORIGIN = "o"
 CARD_ORIGIN = "c"
@@ -107,6 +108,110 @@ async def btn_overdue_page(
 
 
 async def _show_overdue(
+    update: Update, context: BotContext, principal: Principal, flt: OverdueFilter, page: int
+) -> None:
+    """One unit's overdue tasks row by row; any other view one line per unit."""
+    if flt.kind == "unit":
+        await _show_overdue_rows(update, context, principal, flt, page)
+    else:
+        await _show_overdue_units(update, context, principal, flt, page)
+
+
+async def _show_overdue_units(
+    update: Update, context: BotContext, principal: Principal, flt: OverdueFilter, page: int
+) -> None:
+    services = context.services
+    now = context.now()
+    year = await context.year()
+    scope = _scope(principal, year)
+    found = await views.overdue_units(
+        context.session,
+        scope=scope,
+        flt=flt,
+        page=page,
+        per_page=UNITS_PAGE,
+        now=now,
+        settings=services.settings,
+        calendar=services.calendar,
+        register=await context.register(),
+    )
+    own = not principal.office
+    if not found.total:
+        await _show(update, texts.overdue_none(flt.label, own, year), None)
+        return
+    nudged_pairs = await views.nudged_since(
+        context.session, scope, views.day_start(now, services.settings)
+    )
+    nudged: dict[int, int] = {}
+    for _, unit_id in nudged_pairs:
+        nudged[unit_id] = nudged.get(unit_id, 0) + 1
+    text = texts.overdue_units_page(
+        found.groups,
+        label=flt.label,
+        own=own,
+        total=found.total,
+        units=found.units,
+        page=found.page + 1,
+        pages=found.pages,
+        first=found.page * UNITS_PAGE + 1,
+        as_of=now.astimezone(services.settings.tz),
+        nudged=nudged,
+        year=year,
+        can_nudge=principal.office,
+    )
+    code = flt.code()
+    keyboard: list[list[InlineKeyboardButton]] = []
+    for group in found.groups:
+        row = []
+        waiting = sum(1 for r in group.rows if (r.task_id, group.unit_id) not in nudged_pairs)
+        if principal.office and waiting:
+            data = encode("ovu", group.unit_id, found.page, code)
+            row.append(
+                InlineKeyboardButton(
+                    texts.unit_nudge_button(group.unit, waiting), callback_data=data
+                )
+            )
+        detail = encode("ovp", 0, f"u{group.unit_id}")
+        row.append(InlineKeyboardButton(texts.unit_detail_button(group.unit), callback_data=detail))
+        keyboard.append(row)
+    nav = _nav(found.page, found.pages, lambda p: encode("ovp", p, code))
+    if nav:
+        keyboard.append(nav)
+    await _show(update, text, InlineKeyboardMarkup(keyboard))
+
+
+async def btn_unit_nudge(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """催办本单位 from /overdue: one message listing everything the unit owes, then the view."""
+    user = update.effective_user
+    assert user is not None
+    unit_id = int_arg(args, 0)
+    page = int_arg(args, 1, high=10000)
+    year = await context.year()
+    code = args[2] if len(args) > 2 else ""
+    flt = decode_filter(code, await views.catalogue(context.session, year))
+    if unit_id is None or page is None or flt is None:
+        await _answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    services = context.services
+    # The unit id is untrusted: the service reads what that unit owes in the caller's scope.
+    result = await nudge_unit_all(
+        session=context.session,
+        scope=_scope(principal, year),
+        unit_id=unit_id,
+        by_user_id=user.id,
+        now=context.now(),
+        settings=services.settings,
+        calendar=services.calendar,
+    )
+    sent = result.outcome is NudgeOutcome.SENT
+    await _answer(update, result.answer(), alert=not sent)
+    if sent:
+        await _show_overdue(update, context, principal, flt, page)
+
+
+async def _show_overdue_rows(
     update: Update, context: BotContext, principal: Principal, flt: OverdueFilter, page: int
 ) -> None:
     services = context.services

@@ -29,7 +29,8 @@ from telegram.error import ChatMigrated
 from bot.domain.clock import ManualClock
 from bot.domain.roles import Role
 from bot.emulator import ControlClient, Emulator, EmulatorRequest, EmulatorServer
-from db import outbox
+from bot.services.nudge import nudge_unit_all
+from db import outbox, views
 from db.models import AuditEntry, Contact, OutboxMessage, Task, Unit
 from jobs.sender import (
     RETRIES_IN_RUN,
@@ -557,6 +558,29 @@ async def test_a_task_reported_meanwhile_is_dropped_from_the_text(rig: Rig) -> N
     stats = await rig.drain()
     assert stats.cancelled == 2 and stats.sent == 0
     assert len(await rig.received(LIAISON)) == 1
+
+
+async def test_a_unit_nudge_leaves_out_a_task_reported_before_it_goes_out(rig: Rig) -> None:
+    """催办本单位 lists each overdue task; one reported meanwhile is dropped from the text."""
+    world = rig.world
+    async with world.sessionmaker() as session, session.begin():
+        result = await nudge_unit_all(
+            session=session,
+            scope=views.Scope(2026),
+            unit_id=world.units["发改局"],
+            by_user_id=1,
+            now=at(3, 27, 10, 0),
+            settings=world.settings,
+            calendar=world.calendar,
+        )
+    assert result.tasks == 3
+    await world.report(6, "2026-03", at(3, 27, 10, 1))
+    rig.clock.set(at(3, 27, 10, 2))
+    await rig.drain()
+    got = await rig.received(LIAISON)
+    assert len(got) == 1
+    assert "您单位以下2项任务进展逾期未报" in got[0]
+    assert "第1项" in got[0] and "第3项" in got[0] and "第6项" not in got[0]
 
 
 async def test_a_completed_task_and_a_revoked_liaison_are_not_messaged(rig: Rig) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
+from bot.domain.overdue import OverdueFilter, OverdueRow
 from bot.domain.workcal import WorkCalendar
 from db import outbox, people, views
 from db.outbox import ItemKey
@@ -141,3 +142,117 @@ async def nudge_unit(
         detail={"nudge_id": nudge_id, "cycle": cycle.key, "recipients": len(liaisons)},
     )
     return NudgeResult(NudgeOutcome.SENT, unit, task.no, len(liaisons), nudge_id=nudge_id)
+
+
+@dataclass(frozen=True)
+class UnitNudgeResult:
+    """What 催办本单位 did: the outcome, the unit, how many tasks it named, to how many."""
+
+    outcome: NudgeOutcome
+    unit: str = ""
+    tasks: int = 0
+    recipients: int = 0
+
+    def answer(self) -> str:
+        """The short confirmation or refusal shown on the button press."""
+        return texts.unit_nudge_answer(self.outcome.value, self.unit, self.tasks, self.recipients)
+
+
+async def nudge_unit_all(
+    *,
+    session: AsyncSession,
+    scope: views.Scope,
+    unit_id: int,
+    by_user_id: int | None,
+    now: datetime,
+    settings: Settings,
+    calendar: WorkCalendar,
+) -> UnitNudgeResult:
+    """催办本单位: one message to each reachable liaison of the unit listing every overdue task
+    of `scope` it owes and was not nudged about today (the rules of `nudge_unit` per task)."""
+    flt = OverdueFilter(kind="unit", ids=(unit_id,), unit_ids=frozenset({unit_id}))
+    found = await views.overdue_units(
+        session,
+        scope=scope,
+        flt=flt,
+        page=0,
+        per_page=1,
+        now=now,
+        settings=settings,
+        calendar=calendar,
+    )
+    if not found.groups:
+        return UnitNudgeResult(NudgeOutcome.REPORTED)
+    group = found.groups[0]
+    earlier = await views.nudged_since(session, scope, views.day_start(now, settings))
+    rows = [r for r in group.rows if (r.task_id, unit_id) not in earlier]
+    if not rows:
+        return UnitNudgeResult(NudgeOutcome.ALREADY, group.unit, len(group.rows))
+    liaisons = [
+        c for c in (await people.contacts_for_units(session, [unit_id]))[unit_id] if c.reachable
+    ]
+    if not liaisons:
+        return UnitNudgeResult(NudgeOutcome.NOBODY, group.unit, len(rows))
+    today = views.local_day(now, settings)
+    nudged: list[tuple[OverdueRow, int]] = []
+    for row in rows:
+        nudge_id = await views.add_nudge(
+            session,
+            task_id=row.task_id,
+            unit_id=unit_id,
+            cycle_key=row.cycle_key,
+            by_user_id=by_user_id,
+            now=now,
+            day=today,
+        )
+        if nudge_id is not None:  # None: another press recorded it a moment ago
+            nudged.append((row, nudge_id))
+    if not nudged:
+        return UnitNudgeResult(NudgeOutcome.ALREADY, group.unit, len(group.rows))
+    lines = [
+        texts.ReminderLine(
+            task_no=row.task_no,
+            task_text=row.task_text,
+            unit=row.unit,
+            cycle_key=row.cycle_key,
+            deadline=datetime.combine(row.deadline, datetime.min.time(), settings.tz),
+            step="overdue",
+            overdue=row.workdays,
+            earlier=row.earlier,
+        )
+        for row, _ in nudged
+    ]
+    for body, indices in texts.unit_nudge(lines):
+        for contact in liaisons:
+            await outbox.enqueue(
+                session,
+                kind="nudge",
+                chat_id=contact.chat_id,
+                contact_id=contact.id,
+                text=body,
+                now=now,
+                key=f"nudge-unit:{unit_id}:{today.isoformat()}:{indices[0]}:{contact.id}",
+                items=[_item(nudged[n], unit_id, contact.id) for n in indices],
+                meta={
+                    "kind": "nudge",
+                    "lines": [
+                        outbox.line_meta(texts.line_json(lines[n]), nudged[n][0].task_id, unit_id)
+                        for n in indices
+                    ],
+                },
+            )
+    await people.audit(
+        session,
+        at=now,
+        actor=by_user_id,
+        action="nudge_unit",
+        target=f"unit:{unit_id}",
+        detail={"nudges": [n for _, n in nudged], "recipients": len(liaisons)},
+    )
+    return UnitNudgeResult(NudgeOutcome.SENT, group.unit, len(nudged), len(liaisons))
+
+
+def _item(nudged: tuple[OverdueRow, int], unit_id: int, contact_id: int) -> ItemKey:
+    """The outbox item of one task of a unit nudge (the sender drops it once reported)."""
+    row, nudge_id = nudged
+    return ItemKey(row.task_id, unit_id, row.cycle_key, f"nudge-{nudge_id}", contact_id)

@@ -647,6 +647,29 @@ def reminder(lines: Sequence[ReminderLine]) -> list[tuple[str, list[int]]]:
             f"任务内容：{esc(short(first.task_text, 60))}\n{REPLY_HINT}"
         )
         return [(text, [0])]
+    return _grouped(
+        lines,
+        lambda units, count, part: f"{units}：您单位牵头的以下{count}项任务进展尚未报送{part}。",
+        REPLY_HINT_MANY,
+    )
+
+
+def unit_nudge(lines: Sequence[ReminderLine]) -> list[tuple[str, list[int]]]:
+    """催办本单位: everything a unit owes, in one message (grouped as a reminder is)."""
+    return _grouped(
+        lines,
+        lambda units, count, part: (
+            f"{units}：市大督导办催办，您单位以下{count}项任务进展逾期未报，请尽快报送{part}。"
+        ),
+        REPLY_HINT_MANY,
+    )
+
+
+def _grouped(
+    lines: Sequence[ReminderLine], head: Callable[[str, int, str], str], foot: str
+) -> list[tuple[str, list[int]]]:
+    """Lines under one title per (unit, cycle, deadline words), urgent first; a task owing two
+    cycles listed once, under the more urgent; short task lines; `foot` once."""
     # Groups: (unit, cycle, when) in the order of urgency (the lines come by deadline).
     groups: dict[tuple[str, str, str], list[int]] = {}
     placed: dict[tuple[str, int], tuple[str, str, str]] = {}
@@ -685,11 +708,7 @@ def reminder(lines: Sequence[ReminderLine]) -> list[tuple[str, list[int]]]:
         blocks.append((f"{prefix}{cycle_label(cycle_key)}，{when}{earlier}：", entries))
     units = "、".join(dict.fromkeys(esc(x.unit) for x in lines))
     count = len({(x.unit, x.task_no) for x in lines})
-    return _block_chunks(
-        lambda part: f"{units}：您单位牵头的以下{count}项任务进展尚未报送{part}。",
-        blocks,
-        REPLY_HINT_MANY,
-    )
+    return _block_chunks(lambda part: head(units, count, part), blocks, foot)
 
 
 def _first_of(lines: Sequence[ReminderLine], indices: Sequence[int], task: tuple[str, int]) -> int:

@@ -68,6 +68,7 @@ __all__ = [
     "nudge_message",
     "overdue_none",
     "overdue_page",
+    "overdue_units_page",
     "pct",
     "reason_line",
     "reason_plain",
@@ -76,6 +77,9 @@ __all__ = [
     "task_card",
     "task_history",
     "task_not_found",
+    "unit_detail_button",
+    "unit_nudge_answer",
+    "unit_nudge_button",
     "units_overview",
     "year_closed",
     "year_not_closable",
@@ -223,6 +227,72 @@ def reason_line(reason: Reason) -> str:
 def nudge_button(no: int, unit: str) -> str:
     """The label of a nudge button on an /overdue row."""
     return f"催办 第{no}项 {unit}"
+
+
+def unit_nudge_button(unit: str, tasks: int) -> str:
+    """The label of 催办本单位 on /overdue."""
+    return f"催办{unit}（{tasks}项）"
+
+
+def unit_detail_button(unit: str) -> str:
+    """The label of the drill-down to a unit's overdue tasks."""
+    return f"{unit}明细"
+
+
+def unit_nudge_answer(outcome: str, unit: str, tasks: int, recipients: int) -> str:
+    """The short answer to 催办本单位 (plain text, shown as a toast or alert)."""
+    if outcome == "sent":
+        return f"已向{unit}联络员发出催办，共{tasks}项任务（{recipients}人）。"
+    if outcome == "already":
+        return f"今日已催办{unit}全部{tasks}项逾期任务，请勿重复催办。"
+    if outcome == "nobody":
+        return f"{unit}尚无可送达的联络员，无法通过本助手催办，请电话联系。"
+    return "该单位目前没有逾期未报事项，无需催办。"
+
+
+def overdue_units_page(
+    groups: Sequence[OverdueGroup],
+    *,
+    label: str,
+    own: bool,
+    total: int,
+    units: int,
+    page: int,
+    pages: int,
+    first: int,
+    as_of: datetime,
+    nudged: Mapping[int, int],
+    year: int,
+    can_nudge: bool,
+) -> str:
+    """/overdue by unit: one line per unit — its count, its longest overdue task, that task's
+    leaders — longest overdue first. `nudged`: unit id → tasks nudged today."""
+    title = f"{year}年度" + ("分管任务逾期未报事项" if own else "逾期未报事项")
+    where = f"（筛选：{esc(label)}）" if label else ""
+    lines = [
+        f"<b>{title}</b>{where}",
+        f"截至{moment(as_of)}，{units}个单位共{total}个单位·任务逾期未报。第{page}/{pages}页",
+        "",
+    ]
+    for n, group in enumerate(groups, first):
+        worst = group.rows[0]
+        late = f"已逾期{worst.workdays}个工作日" if worst.workdays > 0 else "已过截止时间"
+        leaders = esc("、".join(worst.leaders) or "—")
+        done = nudged.get(group.unit_id, 0)
+        mark = f"（今日已催办{done}项）" if done else ""
+        lines.append(
+            f"{n}. <b>{esc(group.unit)}</b>　{len(group.rows)}项{mark}\n"
+            f"　最久：第{worst.task_no}项 {esc(short(worst.task_text, 14))}，"
+            f"{cycle_label(worst.cycle_key)}{late}｜分管：{leaders}"
+        )
+    if can_nudge:
+        lines += [
+            "",
+            "点「催办」向该单位联络员发一条消息列明全部逾期任务；点「明细」逐项查看、催办。",
+        ]
+    else:
+        lines += ["", "点「明细」逐项查看。"]
+    return "\n".join(lines)
 
 
 def overdue_none(label: str, own: bool, year: int) -> str:

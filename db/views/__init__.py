@@ -26,7 +26,7 @@ from db.views._nudges import (
     nudge_counts,
     nudged_since,
 )
-from db.views._overdue import OverduePage, overdue, overdue_page
+from db.views._overdue import OverduePage, OverdueUnits, overdue, overdue_page, overdue_units
 from db.views._reports import (
     done_at,
     latest,
@@ -41,6 +41,7 @@ __all__ = [
     "CHUNK",
     "Boards",
     "OverduePage",
+    "OverdueUnits",
     "Scope",
     "Shape",
     "add_nudge",
@@ -60,6 +61,7 @@ __all__ = [
     "nudged_since",
     "overdue",
     "overdue_page",
+    "overdue_units",
     "report_count",
     "reported_keys",
     "reports_between",

@@ -126,24 +126,47 @@ class OverduePage:
     continued: bool  # the page begins inside the group the previous page ended with
 
 
-async def overdue_page(
+@dataclass
+class _Counted:
+    """The overdue rows in scope counted per unit (filter applied), before any row is read,
+    and what it takes to read the monthly rows of some units."""
+
+    counts: dict[int, OverdueCount]
+    by_unit: dict[int, list[OverdueRow]]  # the other rules' rows, already read
+    chased: Cycle | None
+    statement: Any
+    conditions: list[Any]
+    pairs: Any
+    params: dict[str, Any]
+    book: CycleBook
+    today: date
+
+    async def rows_of(
+        self, session: AsyncSession, unit_ids: list[int], calendar: WorkCalendar, year: int
+    ) -> dict[int, list[OverdueRow]]:
+        """The rows of these units: the other rules' and the monthly ones."""
+        out = {uid: list(self.by_unit.get(uid, [])) for uid in unit_ids}
+        if self.chased is not None and unit_ids:
+            statement = self.statement.where(*self.conditions, self.pairs.c.unit_id.in_(unit_ids))
+            missing = await _missing_rows(
+                session, statement, self.params, self.chased, calendar, self.today
+            )
+            for row in await _with_earlier(session, missing, self.book, year):
+                out[row.unit_id].append(row)
+        return out
+
+
+async def _counted(
     session: AsyncSession,
-    *,
     scope: Scope,
     flt: OverdueFilter,
-    page: int,
-    per_page: int,
     now: datetime,
     settings: Settings,
     calendar: WorkCalendar,
-    register: RegisterCache | None = None,
-) -> OverduePage:
-    """One page of `overdue` filtered by `flt`, as group_overdue → flatten → page_of shows it.
-
-    Only the rows the page shows are read: the monthly tasks' overdue pairs are counted per
-    unit by the database (with the filter as conditions), which orders the units; then the
-    rows of the units on the page are read. Tasks with other rules go through the boards.
-    """
+    register: RegisterCache | None,
+) -> _Counted:
+    """The monthly tasks' overdue pairs counted per unit by the database (the filter as
+    conditions); tasks with other rules through the boards."""
     today, book, other = await _other_rule_overdue(
         session, scope, now, settings, calendar, register
     )
@@ -158,10 +181,14 @@ async def overdue_page(
     _, chased = book.cycles_of(rule_for(MONTHLY, (), settings), scope.year)
     if flt.kind == "cycle" and chased is not None and flt.cycle_key != chased.key:
         chased = None  # the filter keeps no monthly row
+    statement: Any = None
+    conditions: list[Any] = []
+    pairs: Any = None
+    params: dict[str, Any] = {}
     if chased is not None:
         monthly = replace(scope, only_kind=MONTHLY)
         roles = (LEAD, RESPONSIBLE) if settings.responsible_units_report else (LEAD,)
-        pairs, keyed, detailed = _missing_statements(monthly.shape(), roles)
+        pairs, keyed, statement = _missing_statements(monthly.shape(), roles)
         params = {**monthly.params(), "today": today, "chased": chased.key}
         conditions = _filter_conditions(flt, pairs)
         # A unit named directly and through a group owes the pair once: count pairs, not rows.
@@ -179,13 +206,31 @@ async def overdue_page(
                 if had is None
                 else OverdueCount(uid, had.unit, had.rows + n, max(had.worst, workdays))
             )
+    return _Counted(counts, by_unit, chased, statement, conditions, pairs, params, book, today)
+
+
+async def overdue_page(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    flt: OverdueFilter,
+    page: int,
+    per_page: int,
+    now: datetime,
+    settings: Settings,
+    calendar: WorkCalendar,
+    register: RegisterCache | None = None,
+) -> OverduePage:
+    """One page of `overdue` filtered by `flt`, as group_overdue → flatten → page_of shows it.
+
+    Only the rows the page shows are read: the units are counted and ordered first, then the
+    rows of the units on the page are read.
+    """
+    counted = await _counted(session, scope, flt, now, settings, calendar, register)
+    counts = counted.counts
     spans, page, pages, continued = page_spans(counts.values(), page, per_page)
     shown = [span.count.unit_id for span in spans]
-    if chased is not None and shown:
-        statement = detailed.where(*conditions, pairs.c.unit_id.in_(shown))
-        missing = await _missing_rows(session, statement, params, chased, calendar, today)
-        for row in await _with_earlier(session, missing, book, scope.year):
-            by_unit[row.unit_id].append(row)
+    by_unit = await counted.rows_of(session, shown, calendar, scope.year)
     groups = {
         span.count.unit_id: overdue_group(span.count.unit_id, span.count.unit, by_unit[uid])
         for span, uid in zip(spans, shown, strict=True)
@@ -198,6 +243,45 @@ async def overdue_page(
         page=page,
         pages=pages,
         continued=continued,
+    )
+
+
+@dataclass(frozen=True)
+class OverdueUnits:
+    """One page of /overdue by unit: the units on it with all their rows, and the counts."""
+
+    groups: list[OverdueGroup]
+    total: int
+    units: int
+    page: int  # clamped to the pages there are, from 0
+    pages: int
+
+
+async def overdue_units(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    flt: OverdueFilter,
+    page: int,
+    per_page: int,
+    now: datetime,
+    settings: Settings,
+    calendar: WorkCalendar,
+    register: RegisterCache | None = None,
+) -> OverdueUnits:
+    """`per_page` units of /overdue (longest overdue first), each with all its rows."""
+    counted = await _counted(session, scope, flt, now, settings, calendar, register)
+    ordered = sorted(counted.counts.values(), key=lambda c: (-c.worst, -c.rows, c.unit))
+    pages = max(1, (len(ordered) + per_page - 1) // per_page)
+    page = min(max(page, 0), pages - 1)
+    shown = ordered[page * per_page : (page + 1) * per_page]
+    by_unit = await counted.rows_of(session, [c.unit_id for c in shown], calendar, scope.year)
+    return OverdueUnits(
+        groups=[overdue_group(c.unit_id, c.unit, by_unit[c.unit_id]) for c in shown],
+        total=sum(c.rows for c in ordered),
+        units=len(ordered),
+        page=page,
+        pages=pages,
     )
 
 

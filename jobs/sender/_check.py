@@ -96,5 +96,7 @@ def _text_now(
         return None
     if len(kept) == len(lines):
         return row.text
-    render = texts.escalation if row.kind == "escalation" else texts.reminder
+    render = {"escalation": texts.escalation, "nudge": texts.unit_nudge}.get(
+        row.kind, texts.reminder
+    )
     return render(kept)[0][0]

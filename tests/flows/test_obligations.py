@@ -128,7 +128,7 @@ async def test_january_still_serves_the_open_year_until_the_office_closes_it(
     h.clock.set(at(1, 24, 10, year=2027))
     overdue = (await h.command(office, "overdue")).plain or ""
     assert overdue.startswith("2026年度逾期未报事项")
-    assert "12月进展" in overdue and "均已按期报送" not in overdue
+    assert "12月已逾期" in overdue and "均已按期报送" not in overdue
     card = (await h.command(office, "task", "6")).plain or ""
     assert card.startswith("第6项任务")
     summary = (await h.command(office, "summary")).plain or ""

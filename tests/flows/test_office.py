@@ -126,18 +126,26 @@ async def test_overdue_lists_pages_and_filters(h: Harness) -> None:
     check_limits(first)
     body = first.plain or ""
     assert body.startswith("2026年度逾期未报事项")
-    assert "截至3月27日（周五）10:00，共" in body
-    total = int(body.split("，共")[1].split("项")[0])
+    assert "截至3月27日（周五）10:00，" in body
+    # Counted honestly: units, and (unit, task) pairs — not "tasks".
+    units_total, total = (int(x) for x in re.findall(r"(\d+)个单位共(\d+)个单位·任务", body)[0])
     pages = await all_pages(h, office, first)
-    lines = [line for page in pages for line in rows_of(page)]
-    assert len(lines) == total
-    everything = "\n".join(pages)
-    assert "逾期2个工作日" in everything and "截止3月25日（周三）" in everything
-    # Worst first: the first unit has the most overdue rows (all are two workdays late).
-    heads = [m for page in pages for m in re.finditer(r"^(\S+?)(（续）)?　(\d+)项，", page, re.M)]
-    counts = [int(m.group(3)) for m in heads if not m.group(2)]
-    assert counts and counts == sorted(counts, reverse=True)
+    # One line per unit, longest overdue first, then most tasks; a 催办 and a 明细 button each.
+    heads = [m for page in pages for m in re.finditer(r"^\d+\. (\S+?)　(\d+)项", page, re.M)]
+    assert len(heads) == units_total
+    counts = [int(m.group(2)) for m in heads]
+    assert counts == sorted(counts, reverse=True)  # all are two workdays late
     assert sum(counts) == total
+    everything = "\n".join(pages)
+    assert "最久：第" in everything and "3月已逾期2个工作日" in everything
+    first = await h.command(office, "overdue")  # the pages were turned in the same message
+    assert f"催办{heads[0].group(1)}（{counts[0]}项）" in buttons(first)
+    assert f"{heads[0].group(1)}明细" in buttons(first)
+    assert len(buttons(first)) <= 2 * 8 + 2
+    # 明细 drills down to the unit's tasks, one by one.
+    _, detail = await h.press(office, first, f"{heads[0].group(1)}明细")
+    assert f"（筛选：{heads[0].group(1)}）" in (detail.plain or "")
+    assert len(rows_of(detail.plain or "")) == counts[0]
 
     unit = await h.command(office, "overdue", "发改局")
     check_limits(unit)
@@ -149,17 +157,17 @@ async def test_overdue_lists_pages_and_filters(h: Harness) -> None:
 
     leader = await h.command(office, "overdue", "吴振强")
     for page in await all_pages(h, office, leader):
-        for line in rows_of(page):
-            assert "分管：" in line and "吴振强" in line.split("分管：")[1]
+        leads = re.findall(r"分管：(\S+)", page)
+        assert leads and all("吴振强" in x for x in leads)
 
     section = await h.command(office, "overdue", "经济")
     assert "（筛选：（一）全力激发经济动能）" in (section.plain or "")
     for page in await all_pages(h, office, section):
-        for line in rows_of(page):
-            assert 6 <= int(line.split("第")[1].split("项")[0]) <= 19
+        for no in re.findall(r"最久：第(\d+)项", page):
+            assert 6 <= int(no) <= 19
 
     march = await h.command(office, "overdue", "2026-03")
-    assert f"共{total}项" in (march.plain or "")
+    assert f"共{total}个单位·任务" in (march.plain or "")
     february = await h.command(office, "overdue", "2026-02")
     assert february.plain == texts.overdue_none("2026-02", False, 2026)
     assert "均已按期报送" not in (february.plain or "")
@@ -225,6 +233,47 @@ async def test_nudge_from_overdue_reaches_the_liaison_who_reports(h: Harness) ->
     )
     assert foreign == "该单位不承担本任务进展报送，无需催办。"
     assert len(await h.rows(Nudge)) == 1
+
+
+async def test_nudge_a_whole_unit_in_one_press(h: Harness) -> None:
+    """催办本单位: one message listing every overdue task of the unit, one Nudge row per task;
+    a second press is refused; a task nudged alone earlier today is left out; once a task is
+    reported before the message goes out, the sender leaves it out."""
+    people = await a_month(h)
+    office, fgj = people["office"], people["fgj"]
+    _, units = await ids(h)
+    owed = rows_of((await h.command(office, "overdue", "发改局")).plain or "")
+    assert len(owed) >= 2
+    # One task nudged on its own first: the unit press names the others.
+    single = await h.command(office, "overdue", "发改局")
+    await h.press(office, single, "催办 第3项 发改局")
+    await h.people.wait_for_bot_message(fgj.id, lambda m: "第3项任务3月" in (m.plain or ""))
+
+    page = await h.command(office, "overdue")
+    label = next(b for b in buttons(page) if b.startswith("催办发改局（"))
+    assert label == f"催办发改局（{len(owed) - 1}项）"
+    answer, edited = await h.press(office, page, label)
+    assert answer == f"已向发改局联络员发出催办，共{len(owed) - 1}项任务（1人）。"
+    assert f"发改局</b>　{len(owed)}项（今日已催办{len(owed)}项）" in (edited.text or "")
+    assert not any(b.startswith("催办发改局") for b in buttons(edited))
+    message = await h.people.wait_for_bot_message(fgj.id, lambda m: "您单位以下" in (m.plain or ""))
+    body = message.plain or ""
+    assert body.startswith(f"发改局：市大督导办催办，您单位以下{len(owed) - 1}项任务进展逾期未报")
+    assert "第3项" not in body and body.count("· 第") == len(owed) - 1
+    assert body.count("直接回复本消息") == 1
+    nudges = [n for n in await h.rows(Nudge) if n.unit_id == units["发改局"]]
+    assert len(nudges) == len(owed)
+    assert any(a.action == "nudge_unit" for a in await h.rows(AuditEntry))
+    again = await h.press_data(office, edited.message_id, encode("ovu", units["发改局"], 0, ""))
+    assert again == f"今日已催办发改局全部{len(owed)}项逾期任务，请勿重复催办。"
+    # Replying to it asks which task.
+    picker = await h.say(fgj, "已完成投资120亿元", reply_to=message.message_id)
+    picked = [b for b in buttons(picker) if b.startswith("第")]
+    assert len(picked) == min(8, len(owed) - 1)  # the picker's first page
+    # A unit with no reachable liaison: nothing recorded.
+    nobody = await h.press_data(office, edited.message_id, encode("ovu", units["财政局"], 0, ""))
+    assert nobody == "财政局尚无可送达的联络员，无法通过本助手催办，请电话联系。"
+    assert not [n for n in await h.rows(Nudge) if n.unit_id == units["财政局"]]
 
 
 async def test_leader_sees_own_tasks_and_cannot_nudge(h: Harness) -> None:

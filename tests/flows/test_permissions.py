@@ -71,6 +71,7 @@ BUTTON_ACCESS: dict[str, set[str]] = {
     "cx": {ADMIN},
     "ovp": {OFFICE, LEADER},
     "ovn": {OFFICE},
+    "ovu": {OFFICE},
     "tkh": BOUND,
     "tkc": BOUND,
     "cy": {OFFICE},
@@ -169,6 +170,7 @@ def forged(prefix: str, task_id: int, shared_task_id: int) -> str:
         "ovp": (0, ""),
         # A unit nobody has: an allowed nudge must not change the population under test.
         "ovn": (task_id, 999, "o", 0, ""),
+        "ovu": (999, 0, ""),  # a unit nobody has
         # Task 31 is led by both liaisons' units, so both may open it.
         "tkh": (shared_task_id, 0),
         "tkc": (shared_task_id,),
