@@ -506,7 +506,7 @@ async def test_office_escalation_splits_at_4096_characters(
     for i, m in enumerate(parts, 1):
         assert m.kind == "escalation"
         assert len(m.text) <= 4096
-        assert f"已按规定提请关注（第{i}/{n}条）：" in m.text
+        assert f"已按规定提请关注（分{n}条发送，此为第{i}条）：" in m.text
     async with world.sessionmaker() as session:
         items = (
             await session.scalars(

@@ -428,9 +428,9 @@ async def test_two_runs_at_once_do_not_send_twice(
     # A long escalation's parts reach the office in order (one send at a time per chat).
     parts = await rig.received(OFFICE)
     assert len(parts) >= 2
-    assert [f"（第{n}/{len(parts)}条）" in text for n, text in enumerate(parts, 1)] == [True] * len(
-        parts
-    )
+    assert [
+        f"（分{len(parts)}条发送，此为第{n}条）" in text for n, text in enumerate(parts, 1)
+    ] == [True] * len(parts)
 
 
 SENDER_PROCESS = """

@@ -543,7 +543,7 @@ def test_summary_counts_red_reports_and_due_this_week() -> None:
     assert "分管任务进展摘要</b>（吴振强，3月23日（周一））" in text
     assert "🔴红灯1项" in text and "✅已完成1项" in text
     assert "第1项" in text and "发改局2月进展逾期" in text
-    assert "3月25日（周三）：应报3项，已报1项，待报第1、3项" in text
+    assert "3月25日（周三）：应报3个单位·任务，已报1个，待报第1、3项" in text
     assert "新报送</b>（3月20日（周五）08:30以来1条）" in text
     assert len(text) < 1500  # a phone screen or two: readable in 20 seconds
 
@@ -562,7 +562,7 @@ def test_summary_without_deadlines_this_week_names_the_next() -> None:
 def test_circular_lists_units_worst_first() -> None:
     groups = group_overdue(overdue_rows(_boards_for_overdue(), CAL, MAR27.date()))
     text = texts.circular(groups, MAR27)
-    assert "以下3个单位共4项任务进展逾期未报送" in text
+    assert "以下3个单位共4个单位·任务进展逾期未报送" in text
     assert "1. 住建局：第4项（第一季度，逾期5个工作日）" in text
     assert "2. 工信局：第1、2项（3月，逾期2个工作日）" in text
 

@@ -607,11 +607,11 @@ def _chunks(
 ) -> list[tuple[str, list[int]]]:
     """Messages of head + entries + foot within `limit`, with the entry indices each holds.
 
-    `head(indices, part)` titles one message; `part` is "（第1/3条）" when the entries take
-    several messages, else empty.
+    `head(indices, part)` titles one message; `part` is "（分3条发送，此为第1条）" when the
+    entries take several messages, else empty.
     """
     everything = list(range(len(entries)))
-    room = limit - len(head(everything, "（第99/99条）")) - len(foot) - 2
+    room = limit - len(head(everything, "（分99条发送，此为第99条）")) - len(foot) - 2
     groups: list[list[int]] = []
     current: list[int] = []
     size = 0
@@ -625,7 +625,7 @@ def _chunks(
         groups.append(current)
     out: list[tuple[str, list[int]]] = []
     for n, group in enumerate(groups, 1):
-        part = f"（第{n}/{len(groups)}条）" if len(groups) > 1 else ""
+        part = f"（分{len(groups)}条发送，此为第{n}条）" if len(groups) > 1 else ""
         body = "\n".join(entries[j] for j in group)
         out.append((f"{head(group, part)}\n{body}\n{foot}", group))
     return out
@@ -731,7 +731,7 @@ def _block_chunks(
 ) -> list[tuple[str, list[int]]]:
     """Messages of a head, blocks (a title and its lines) and a foot within `limit`, with the
     line indices each holds; a block split over two messages repeats its title."""
-    room = limit - len(head("（第99/99条）")) - len(foot) - 4
+    room = limit - len(head("（分99条发送，此为第99条）")) - len(foot) - 4
     messages: list[list[str]] = [[]]
     indices: list[list[int]] = [[]]
     size = 0
@@ -750,7 +750,7 @@ def _block_chunks(
             size += len(entry) + 1
     out = []
     for n, (body, held) in enumerate(zip(messages, indices, strict=True), 1):
-        part = f"（第{n}/{len(messages)}条）" if len(messages) > 1 else ""
+        part = f"（分{len(messages)}条发送，此为第{n}条）" if len(messages) > 1 else ""
         out.append((f"{head(part)}\n" + "\n".join(body) + f"\n{foot}", held))
     return out
 
@@ -759,7 +759,7 @@ def escalation(lines: Sequence[ReminderLine]) -> list[tuple[str, list[int]]]:
     """To a supervising leader and the office: reports overdue past the escalation threshold."""
 
     def head(indices: Sequence[int], part: str) -> str:
-        return f"<b>督办提示</b>：以下{len(indices)}项报送逾期未报，已按规定提请关注{part}："
+        return f"<b>督办提示</b>：以下{len(indices)}个单位·任务逾期未报，已按规定提请关注{part}："
 
     entries = [
         f"· {esc(x.unit)} 第{x.task_no}项 {esc(short(x.task_text, 20))}"

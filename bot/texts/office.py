@@ -496,7 +496,7 @@ def task_card(card: Card, tz: tzinfo) -> str:
     lines += ["", f"<b>状态：{status.label}</b>"]
     lines += [reason_line(r) for r in status.reasons[:8]]
     if len(status.reasons) > 8:
-        lines.append(f"（另有{len(status.reasons) - 8}条）")
+        lines.append(f"（另有{len(status.reasons) - 8}条原因未列出）")
     if card.targets:
         lines += ["", "<b>目标进展</b>"]
         for t in card.targets:
@@ -617,11 +617,13 @@ def summary_text(summary: Summary, tz: tzinfo, *, limit: int = 5, year: int | No
         scope = f"全市任务{summary.total}项"
     lines = [title, f"{scope}：{_counts(summary)}"]
     if summary.overdue_rows:
-        lines.append(f"逾期未报：{summary.overdue_units}个单位{summary.overdue_rows}项。")
+        lines.append(
+            f"逾期未报：{summary.overdue_units}个单位，共{summary.overdue_rows}个单位·任务。"
+        )
     if summary.red:
         lines += ["", "<b>红灯事项</b>"]
         for item in summary.red[:limit]:
-            more = f"（另{item.more}条）" if item.more else ""
+            more = f"（另有{item.more}条原因，见任务卡片）" if item.more else ""
             why = esc(reason_plain(item.reason, brief=True))
             lines.append(f"· 第{item.task_no}项 {esc(short(item.task_text, 16))}：{why}{more}")
         if len(summary.red) > limit:
@@ -642,7 +644,7 @@ def summary_text(summary: Summary, tz: tzinfo, *, limit: int = 5, year: int | No
             pending = "、".join(str(n) for n in d.unreported_nos[:10])
             tail = "等" if len(d.unreported_nos) > 10 else ""
             rest = f"，待报第{pending}{tail}项" if d.unreported_nos else "，已全部报送"
-            lines.append(f"· {day(d.deadline)}：应报{d.owed}项，已报{d.reported}项{rest}")
+            lines.append(f"· {day(d.deadline)}：应报{d.owed}个单位·任务，已报{d.reported}个{rest}")
     else:
         nxt = f"；下一截止{day(summary.next_deadline)}" if summary.next_deadline else ""
         lines.append(f"· 本周无报送截止{nxt}")
@@ -655,7 +657,7 @@ def circular(groups: Sequence[OverdueGroup], as_of: datetime) -> str:
     total = sum(len(g.rows) for g in groups)
     lines = [
         "<b>重点任务进展逾期未报通报</b>",
-        f"截至{moment(as_of)}，以下{len(groups)}个单位共{total}项任务进展逾期未报送：",
+        f"截至{moment(as_of)}，以下{len(groups)}个单位共{total}个单位·任务进展逾期未报送：",
     ]
     for i, group in enumerate(groups, 1):
         parts: dict[tuple[str, int], list[int]] = {}
