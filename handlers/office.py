@@ -392,14 +392,10 @@ async def _show_card(
         (unit for _, unit in nudged),
         readable,
     )
-    keyboard = [
-        [
-            InlineKeyboardButton(
-                texts.HISTORY_BUTTON.format(n=card.history_count),
-                callback_data=encode("tkh", task_id, 0),
-            )
-        ]
-    ]
+    keyboard: list[list[InlineKeyboardButton]] = []
+    if card.history_count:  # no button for an empty list
+        history = texts.HISTORY_BUTTON.format(n=card.history_count)
+        keyboard.append([InlineKeyboardButton(history, callback_data=encode("tkh", task_id, 0))])
     if principal.office and not board.completed:
         for s in card.nudgeable:
             data = encode("ovn", task_id, s.unit.unit_id, CARD_ORIGIN)
@@ -410,7 +406,8 @@ async def _show_card(
                     )
                 ]
             )
-    await _show(update, texts.task_card(card, services.settings.tz), InlineKeyboardMarkup(keyboard))
+    markup = InlineKeyboardMarkup(keyboard) if keyboard else None
+    await _show(update, texts.task_card(card, services.settings.tz), markup)
 
 
 async def btn_task_card(

@@ -205,7 +205,8 @@ async def btn_choose_task(
         return
     await reporting.await_text(await context.desk(), draft, task, unit.id)
     await edit_or_reply(
-        update, texts.ask_progress(task.no, task.text, draft.supersedes_id is not None)
+        update,
+        texts.ask_progress(task.no, task.text, draft.supersedes_id is not None, task.targets),
     )
 
 
@@ -437,7 +438,8 @@ async def btn_edit(
     await answer(query)
     await reporting.await_text(desk, draft, task, draft.unit_id)
     await edit_or_reply(
-        update, texts.ask_progress(task.no, task.text, draft.supersedes_id is not None)
+        update,
+        texts.ask_progress(task.no, task.text, draft.supersedes_id is not None, task.targets),
     )
 
 
@@ -535,4 +537,4 @@ async def btn_correct(
     )  # fmt: skip
     task = await reporting.task(desk, report.task_id)
     assert task is not None  # a stored report's task
-    await reply(update, texts.ask_progress(task.no, task.text, True))
+    await reply(update, texts.ask_progress(task.no, task.text, True, task.targets))

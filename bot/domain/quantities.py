@@ -704,7 +704,8 @@ _RE_CLAUSE_BOUNDARY = re.compile(r"[，,。；;！!？?\n（）()]")
 
 
 _RE_SENTENCE_END = re.compile(r"[。；;！!？?\n]")
-_RE_INSERTED = re.compile(r"[（(][改扩、]{1,3}[）)]")  # 新（改）建: one word, not an aside
+# Brackets without a figure are part of the words (新（改）建, 固定资产投资（不含农户））.
+_RE_INSERTED = re.compile(r"[（(][^（）()\d]{1,12}[）)]")
 
 
 def _contexts(text: str, quantities: list[Quantity]) -> list[tuple[attribution.Context, bool]]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
 
+from bot.domain.model import Target
 from bot.domain.replies import Understood
 from bot.domain.roles import ROLE_LABELS, ContactView, NewInvite, Principal, Role
 
@@ -40,8 +41,9 @@ def moment(dt: datetime) -> str:
 
 
 def short(text: str, limit: int = 40) -> str:
-    """A task text cut to `limit` characters for lists."""
-    text = " ".join(text.split())
+    """A text cut to `limit` characters for lists, without a closing 。；， (a note in brackets
+    may follow it: "166套（12月…）", not "166套。（12月…）")."""
+    text = " ".join(text.split()).rstrip("。；;，,、 ")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -401,15 +403,31 @@ STATE_LABELS = {
 STATE_ORDER = {"overdue": 0, "unreported": 1, "reported": 2, "done": 3, "support": 4}
 
 
-def ask_progress(no: int, text: str, correcting: bool) -> str:
-    """After a task was chosen."""
+def ask_progress(no: int, text: str, correcting: bool, targets: Sequence[Target] = ()) -> str:
+    """After a task was chosen; the example is drawn from the task's own first amount target."""
     verb = "更正" if correcting else "报送"
     return (
         f"您正在{verb}<b>第{no}项</b>任务进展：\n{esc(short(text, 80))}\n\n"
         "请直接输入进展情况，一两句话即可，例如：\n"
-        "「已完成投资320亿元，预计6月底前完成竣工验收，用地指标需协调」\n"
+        f"「{esc(progress_example(targets))}」\n"
         "发送 /cancel 可取消。"
     )
+
+
+def progress_example(targets: Sequence[Target]) -> str:
+    """An example reply for a task: about 40% of its first amount target, else its first
+    growth or level target, else a general one."""
+    amount = next((t for t in targets if t.kind == "amount"), None)
+    if amount is not None:
+        part = amount.value * 0.4
+        scaled = amount.unit[:1] in ("万", "亿")  # 0.5万个 reads; 1.2座 does not
+        value = _num(round(part, 1) if scaled and part < 10 else max(1, round(part)))
+        return f"{amount.metric}{value}{amount.unit}，预计年底前完成，暂无困难"
+    rate = next((t for t in targets if t.kind in ("growth", "level")), None)
+    if rate is not None:
+        word = "同比增长" if rate.kind == "growth" else "达到"
+        return f"一季度{rate.metric}{word}{_num(rate.value)}{rate.unit}，符合序时进度"
+    return "已完成年度任务的40%，预计年底前完成，需市里协调用地指标"
 
 
 def _num(value: float) -> str:

@@ -476,7 +476,7 @@ def task_card(card: Card, tz: tzinfo) -> str:
     lines = [
         f"<b>第{task.no}项任务</b>　{LIGHT_MARKS[status.light]}{status.label}",
         esc(task.text),
-        f"<i>{esc(task.section)}{esc(' ' + task.subsection) if task.subsection else ''}</i>",
+        f"{esc(task.section)}{esc(task.subsection) if task.subsection else ''}",
         f"牵头单位：{esc('、'.join(task.lead_labels) or '—')}",
         f"责任单位：{esc('、'.join(task.responsible_labels) or '—')}",
         f"分管领导：{esc('、'.join(task.leader_names) or '—')}",
