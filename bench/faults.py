@@ -251,7 +251,10 @@ async def run_faults(
         emu.create_user(f"联络员{b.user_id}", user_id=b.user_id)
         emu.start_bot(b.user_id, send_command=False)
     readers = await bind_readers(url, IMPORTED, emu)
-    settings = Settings(_env_file=None, bot_token=emu.token, database_url=url)
+    # Each escalation as a message of its own: the run counts their delivery.
+    settings = Settings(
+        _env_file=None, bot_token=emu.token, database_url=url, escalation_messages=True
+    )
     clock = ManualClock(datetime.combine(cfg.start, datetime.min.time(), SHANGHAI))
     runtime = BotRuntime(
         settings,

@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     summary_time: time = time(8, 30)
     summary_latest: time = time(12, 0)
     summary_items: int = Field(default=5, ge=1, le=50)
+    # Escalations (reports overdue escalate_after_workdays) are folded into the morning digest
+    # of the office and the leaders; true sends each one as a message of its own at 09:00.
+    escalation_messages: bool = False
+    # The work group's 通报 of units with overdue reports: on this weekday's first workday of
+    # the week (0 = Monday … 4 = Friday; -1: never weekly) and on the first workday after each
+    # monthly deadline (circular_after_deadlines), never every day.
+    circular_weekday: int = Field(default=0, ge=-1, le=4)
+    circular_after_deadlines: bool = True
 
     # Status thresholds (percentage points behind the time-elapsed schedule).
     yellow_behind_pct: float = Field(default=10.0, ge=0, le=100)

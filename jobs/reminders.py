@@ -155,8 +155,9 @@ async def _due_items(
                 recipients: list[tuple[Contact, Audience]] = [
                     (c, Audience.LIAISON) for c in liaisons.get(o.unit_id, []) if c.reachable
                 ]
-                recipients += [(c, Audience.LEADERS) for c in leaders_of.get(task.id, [])]
-                recipients += [(c, Audience.LEADERS) for c in office]
+                if settings.escalation_messages:  # else they are in the morning digest
+                    recipients += [(c, Audience.LEADERS) for c in leaders_of.get(task.id, [])]
+                    recipients += [(c, Audience.LEADERS) for c in office]
                 for cycle in chased:
                     for contact, audience in recipients:
                         already = sent.get((task.id, o.unit_id, cycle.key, contact.id), set())

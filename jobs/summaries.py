@@ -4,19 +4,25 @@ Written to the outbox under one key per recipient and local day, so a restart or
 never sends twice. Sent on workdays only (the statutory calendar with its make-up workdays),
 from `summary_time` until `summary_latest` (a run missed while the bot was down is caught up
 within that window, not in the evening). "Since the last summary" means since the previous
-workday's summary time. The group gets the 通报 only when something is overdue.
+workday's summary time. Reports overdue `escalate_after_workdays` are folded into the office's
+and each leader's digest (unless `escalation_messages`). The group gets the 通报 on the days
+`circular_due` names, and only when something is overdue.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
+from bot.domain.deadlines import rule_for, year_cycles
+from bot.domain.model import MONTHLY
+from bot.domain.overdue import OverdueGroup, overdue_group
 from bot.domain.roles import Role
-from bot.domain.summaries import previous_summary, summary_due
+from bot.domain.summaries import circular_due, previous_summary, summary_due
 from bot.domain.workcal import WorkCalendar
 from bot.services.summaries import build_summaries
 from db import outbox, people, views, years
@@ -62,22 +68,29 @@ async def send_daily_summaries(
     stamp = today.isoformat()
     added = 0
 
+    # Escalations are in the digest unless they go as messages of their own (jobs.reminders).
+    threshold = settings.escalate_after_workdays
+    escalated = [] if settings.escalation_messages else _escalated(built.overdue, threshold)
     for contact, leader_id, _ in contacts:
         summary = built.leaders.get(leader_id)
         if summary is None:
             continue
-        text = texts.summary_text(summary, tz, limit=settings.summary_items, year=year)
+        mine = _escalated(escalated, threshold, leader_id)
+        text = texts.summary_text(summary, tz, limit=settings.summary_items, year=year,
+                                  escalated=mine, escalate_after=threshold)  # fmt: skip
         added += await _enqueue(session, f"summary:{contact.id}:{stamp}", contact.chat_id,
                                 contact.id, text, now)  # fmt: skip
 
-    city_text = texts.summary_text(built.city, tz, limit=settings.summary_items, year=year)
+    city_text = texts.summary_text(built.city, tz, limit=settings.summary_items, year=year,
+                                   escalated=escalated, escalate_after=threshold)  # fmt: skip
     for contact in await people.contacts_with_role(session, Role.OFFICE):
         if contact.reachable:
             added += await _enqueue(session, f"summary:{contact.id}:{stamp}", contact.chat_id,
                                     contact.id, city_text, now)  # fmt: skip
 
     groups = built.overdue
-    if groups:
+    cycles = year_cycles(rule_for(MONTHLY, (), settings), year, settings, calendar)
+    if groups and circular_due(today, settings, calendar, [c.deadline for c in cycles]):
         circular = texts.circular(groups, now.astimezone(tz))
         for group in await people.active_groups(session):
             added += await _enqueue(
@@ -85,6 +98,24 @@ async def send_daily_summaries(
                 kind="circular",
             )  # fmt: skip
     return added
+
+
+def _escalated(
+    groups: Sequence[OverdueGroup], threshold: int, leader_id: int | None = None
+) -> list[OverdueGroup]:
+    """The units' rows overdue `threshold` workdays or more (of one leader's tasks), worst
+    unit first."""
+    out = []
+    for g in groups:
+        rows = [
+            r
+            for r in g.rows
+            if r.workdays >= threshold and (leader_id is None or leader_id in r.leader_ids)
+        ]
+        if rows:
+            out.append(overdue_group(g.unit_id, g.unit, rows))
+    out.sort(key=lambda g: (-g.worst, -len(g.rows), g.unit))
+    return out
 
 
 async def _enqueue(

@@ -189,6 +189,9 @@ async def make_world(
             )
         }
         unit_ids = {n: i for n, i in await session.execute(select(Unit.name, Unit.id))}
+    # These tests follow each escalation as a message of its own (the digest folds them in
+    # by default: tests/test_summaries_job.py).
+    settings = {"escalation_messages": True, **settings}
     world = World(
         sessionmaker,
         make_settings("sqlite+aiosqlite://", **settings),

@@ -386,9 +386,9 @@ async def test_jump_to_today_runs_the_jobs_once(
     again = await _json(await client.post("/api/clock/advance", json={"step": "today"}), 400)
     assert "晚于今天" in again["error"]
     assert sandbox.clock.now() == datetime(2026, 11, 27, 10, 0, tzinfo=TZ)
-    # A workday morning with overdue reports: the daily 通报 reaches the work group.
+    # A Friday: no 通报 (weekly on Mondays and the first workday after a deadline, 11-26).
     group = await _transcript(client, "group")
-    assert group["messages"][-1]["from_bot"] and group["messages"][-1]["at"] == "11-27 10:00"
+    assert not any(m["at"] == "11-27 10:00" for m in group["messages"])
 
 
 async def test_documents_download_with_their_name(

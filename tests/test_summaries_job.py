@@ -6,7 +6,7 @@ is a make-up workday (调休) before the Mid-Autumn holiday, Fri 18 September th
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.domain.summaries import previous_summary, summary_due
+from bot.domain.summaries import circular_due, previous_summary, summary_due
 from bot.domain.workcal import WorkCalendar
 from db.models import Contact, Leader, OutboxMessage, Report, Task, Unit, WorkGroup
 from jobs.summaries import send_daily_summaries
-from tests.harness import import_seed
+from tests.harness import import_seed, make_settings
 
 SH = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()
@@ -95,7 +95,8 @@ async def test_workday_sends_each_leader_office_and_group_once(sessionmaker: Mak
     await report(
         sessionmaker, 3, "发改局", datetime(2026, 3, 26, 8, 0, tzinfo=SH), text="早于上次摘要"
     )
-    assert await run(sessionmaker, FRIDAY) == 3
+    # The 通报 on Fridays in this test (by default: Mondays and after each deadline).
+    assert await run(sessionmaker, FRIDAY, SETTINGS.model_copy(update={"circular_weekday": 4})) == 3
     sent = await outbox(sessionmaker)
     by_key = {m.dedup_key: m for m in sent}
     assert set(by_key) == {
@@ -190,3 +191,54 @@ async def test_other_summary_time(sessionmaker: Maker) -> None:
     assert await run(sessionmaker, FRIDAY, settings) == 0
     assert await run(sessionmaker, FRIDAY.replace(hour=9, minute=15), settings) == 2
     assert await run(sessionmaker, FRIDAY.replace(hour=10), settings) == 0
+
+
+def test_the_group_circular_is_weekly_and_after_deadlines() -> None:
+    """Mondays (the week's first workday when Monday is off) and the first workday after a
+    monthly deadline; a setting for each."""
+    settings = make_settings("sqlite+aiosqlite://")
+    cal = WorkCalendar()
+    deadlines = [date(2026, 9, 16), date(2026, 10, 23)]
+    days = [
+        d
+        for d in (date(2026, 9, 14) + timedelta(days=i) for i in range(45))
+        if circular_due(d, settings, cal, deadlines)
+    ]
+    # Mondays 9-14, 9-21, 9-28; 9-17 after the 16th; 10-1..7 off, so 10-8 is that week's first
+    # workday; 10-12, 10-19; 10-26 is a Monday and the first workday after the 23rd.
+    assert days == [
+        date(2026, 9, 14),
+        date(2026, 9, 17),
+        date(2026, 9, 21),
+        date(2026, 9, 28),
+        date(2026, 10, 8),
+        date(2026, 10, 12),
+        date(2026, 10, 19),
+        date(2026, 10, 26),
+    ]
+    never = settings.model_copy(update={"circular_weekday": -1, "circular_after_deadlines": False})
+    assert not any(circular_due(d, never, cal, deadlines) for d in days)
+
+
+async def test_escalations_are_folded_into_the_digest(sessionmaker: Maker) -> None:
+    """On the third workday after the deadline, the office's and the leader's digests name the
+    units overdue by unit with counts; no escalation message of its own is planned."""
+    ids = await setup(sessionmaker)
+    monday = datetime(2026, 3, 30, 8, 30, tzinfo=SH)  # 3-25 + 26, 27, 30: three workdays
+    await run(sessionmaker, monday)
+    by_key = {m.dedup_key: m for m in await outbox(sessionmaker)}
+    office = by_key[f"summary:{ids['office:13']}:2026-03-30"].text
+    assert "提请关注</b>（逾期3个工作日以上）：" in office
+    assert "个单位·任务" in office and "发送 /overdue 查看全部" in office
+    assert "· 发改局 " in office and "已逾期3个工作日" in office
+    leader = by_key[f"summary:{ids['leader:11']}:2026-03-30"].text
+    assert "提请关注" in leader  # 吴振强's tasks are among them
+    assert "circular:-100:2026-03-30" in by_key  # a Monday: the 通报 goes to the group
+    assert not any(m.kind == "escalation" for m in by_key.values())
+    from jobs.reminders import plan_reminders
+
+    async with sessionmaker() as s, s.begin():
+        await plan_reminders(
+            now=datetime(2026, 3, 30, 9, 0, tzinfo=SH), session=s, settings=SETTINGS, calendar=CAL
+        )
+    assert not any(m.kind == "escalation" for m in await outbox(sessionmaker))

@@ -176,3 +176,22 @@ def summary_due(now: datetime, settings: Settings, calendar: WorkCalendar) -> bo
     if not calendar.is_workday(local.date()):
         return False
     return settings.summary_time <= local.time().replace(tzinfo=None) < settings.summary_latest
+
+
+def circular_due(
+    today: date, settings: Settings, calendar: WorkCalendar, deadlines: Iterable[date]
+) -> bool:
+    """Whether the work group gets the 通报 today (a workday): on the week's first workday on
+    or after `circular_weekday`, and on the first workday after each of `deadlines` (the
+    monthly reporting deadlines) when `circular_after_deadlines`."""
+    if not calendar.is_workday(today):
+        return False
+    weekday = settings.circular_weekday
+    if weekday >= 0 and today.weekday() >= weekday:
+        monday = today - timedelta(days=today.weekday())
+        first = calendar.next_workday(monday + timedelta(days=weekday))
+        if first == today:
+            return True
+    if settings.circular_after_deadlines:
+        return any(calendar.next_workday(d + timedelta(days=1)) == today for d in deadlines)
+    return False

@@ -602,11 +602,21 @@ def _counts(summary: Summary) -> str:
     return "　".join(parts)
 
 
-def summary_text(summary: Summary, tz: tzinfo, *, limit: int = 5, year: int | None = None) -> str:
-    """The daily summary: counts by light, red tasks with why, new reports, due this week.
+def summary_text(
+    summary: Summary,
+    tz: tzinfo,
+    *,
+    limit: int = 5,
+    year: int | None = None,
+    escalated: Sequence[OverdueGroup] = (),
+    escalate_after: int = 3,
+) -> str:
+    """The daily summary: counts by light, what is escalated (by unit), red tasks with why,
+    new reports, due this week.
 
     `year`: the register's year, named in the title when it is not the calendar year (January
-    of the next year, before the office closes the year).
+    of the next year, before the office closes the year). `escalated`: the units with reports
+    overdue `escalate_after` workdays or more, worst first (folded in instead of messages).
     """
     note = year_note(year, summary.day) if year is not None else ""
     if summary.leader is not None:
@@ -620,6 +630,21 @@ def summary_text(summary: Summary, tz: tzinfo, *, limit: int = 5, year: int | No
         lines.append(
             f"逾期未报：{summary.overdue_units}个单位，共{summary.overdue_rows}个单位·任务。"
         )
+    if escalated:
+        pairs = sum(len(g.rows) for g in escalated)
+        lines += [
+            "",
+            f"<b>提请关注</b>（逾期{escalate_after}个工作日以上）："
+            f"{len(escalated)}个单位，共{pairs}个单位·任务",
+        ]
+        for group in escalated[:limit]:
+            worst = group.rows[0]
+            lines.append(
+                f"· {esc(group.unit)} {len(group.rows)}项，最久第{worst.task_no}项"
+                f"{cycle_label(worst.cycle_key)}已逾期{worst.workdays}个工作日"
+            )
+        if len(escalated) > limit:
+            lines.append(f"（另有{len(escalated) - limit}个单位，发送 /overdue 查看全部）")
     if summary.red:
         lines += ["", "<b>红灯事项</b>"]
         for item in summary.red[:limit]:

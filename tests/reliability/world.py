@@ -137,7 +137,12 @@ class World:
         self.sessionmaker = make_sessionmaker(self.engine)
         await import_seed(self.sessionmaker, START)
         await self._bind()
-        settings = Settings(_env_file=None, bot_token=self.emu.token, database_url=self.url)
+        settings = Settings(
+            _env_file=None,
+            bot_token=self.emu.token,
+            database_url=self.url,
+            escalation_messages=True,  # the faults follow each escalation message
+        )
         self.runtime = BotRuntime(
             settings,
             clock=ManualClock(START),
