@@ -482,7 +482,7 @@ async def mark_reachable(session: AsyncSession, *, user_id: int) -> None:
 async def contacts_for_units(
     session: AsyncSession, unit_ids: Sequence[int]
 ) -> dict[int, list[Contact]]:
-    """Active, reachable liaisons per unit."""
+    """Active liaisons per unit (reachable or not: callers that send filter on `reachable`)."""
     out: dict[int, list[Contact]] = {u: [] for u in unit_ids}
     if not unit_ids:
         return out

@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.domain.overdue import OverdueFilter, OverdueRow
 from bot.domain.workcal import WorkCalendar
 from db import outbox, people, views
+from db.models import Contact
 from db.outbox import ItemKey
 
 
@@ -89,9 +90,7 @@ async def nudge_unit(
     if (task_id, unit_id) in earlier:
         at = earlier[(task_id, unit_id)].astimezone(settings.tz)
         return NudgeResult(NudgeOutcome.ALREADY, unit, task.no, previous_at=at)
-    liaisons = [
-        c for c in (await people.contacts_for_units(session, [unit_id]))[unit_id] if c.reachable
-    ]
+    liaisons = await _reachable_liaisons(session, unit_id)
     if not liaisons:
         return NudgeResult(NudgeOutcome.NOBODY, unit, task.no)
 
@@ -188,9 +187,7 @@ async def nudge_unit_all(
     rows = [r for r in group.rows if (r.task_id, unit_id) not in earlier]
     if not rows:
         return UnitNudgeResult(NudgeOutcome.ALREADY, group.unit, len(group.rows))
-    liaisons = [
-        c for c in (await people.contacts_for_units(session, [unit_id]))[unit_id] if c.reachable
-    ]
+    liaisons = await _reachable_liaisons(session, unit_id)
     if not liaisons:
         return UnitNudgeResult(NudgeOutcome.NOBODY, group.unit, len(rows))
     today = views.local_day(now, settings)
@@ -256,3 +253,10 @@ def _item(nudged: tuple[OverdueRow, int], unit_id: int, contact_id: int) -> Item
     """The outbox item of one task of a unit nudge (the sender drops it once reported)."""
     row, nudge_id = nudged
     return ItemKey(row.task_id, unit_id, row.cycle_key, f"nudge-{nudge_id}", contact_id)
+
+
+async def _reachable_liaisons(session: AsyncSession, unit_id: int) -> list[Contact]:
+    """The unit's liaisons the bot can reach (a nudge goes to none of the others)."""
+    return [
+        c for c in (await people.contacts_for_units(session, [unit_id]))[unit_id] if c.reachable
+    ]

@@ -251,9 +251,7 @@ async def read_reply(desk: Desk, draft: Draft) -> Card:
     draft.cycle_key = cycle_key
     touch(desk, draft)
     await progress.save_draft(desk.session, draft)
-    part = found.part(draft.unit_id)
-    unit_name = part.name if part is not None else await _unit_name(desk, draft.unit_id)
-    return Card(found, unit_name, cycle_key, understood, draft.supersedes_id is not None)
+    return await _card(desk, draft, found, understood)
 
 
 DROP = "x"  # correct_reading: the number counts against no target
@@ -282,10 +280,15 @@ async def correct_reading(desk: Desk, draft: Draft, index: int, choice: str) -> 
     draft.parsed = understood.to_json()
     touch(desk, draft)
     await progress.save_draft(desk.session, draft)
-    part = found.part(draft.unit_id)
+    return await _card(desk, draft, found, understood)
+
+
+async def _card(desk: Desk, draft: Draft, task: TaskInfo, understood: Understood) -> Card:
+    """The card of a draft whose reading is `understood`."""
+    assert draft.unit_id is not None and draft.cycle_key is not None
+    part = task.part(draft.unit_id)
     unit_name = part.name if part is not None else await _unit_name(desk, draft.unit_id)
-    assert draft.cycle_key is not None
-    return Card(found, unit_name, draft.cycle_key, understood, draft.supersedes_id is not None)
+    return Card(task, unit_name, draft.cycle_key, understood, draft.supersedes_id is not None)
 
 
 async def _cycle_key(desk: Desk, draft: Draft, task: TaskInfo) -> str:

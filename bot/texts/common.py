@@ -706,18 +706,17 @@ def _grouped(
         # The same earlier misses on every line of a group are said once, in its title.
         earliers = {lines[i].earlier for i in indices}
         shared_earlier = earliers.pop() if len(earliers) == 1 and len(indices) > 1 else 0
+        by_task: dict[tuple[str, int], list[int]] = {}
+        for i in indices:  # a task's first line, then those of its other cycles
+            by_task.setdefault((lines[i].unit, lines[i].task_no), []).append(i)
         entries = []
-        for i in indices:
-            line = lines[i]
-            task = (line.unit, line.task_no)
-            if placed[task] != (unit, cycle_key, when) or i != _first_of(lines, indices, task):
-                continue
+        for task, related in by_task.items():
+            line = lines[related[0]]
             more = also.get(task, [])
             notes = [f"{'、'.join(more)}也未报"] if more else []
             if line.earlier and not shared_earlier:
                 notes.append(f"此前另有{line.earlier}期未报")
             note = f"（{'；'.join(notes)}）" if notes else ""
-            related = [j for j in indices if (lines[j].unit, lines[j].task_no) == task]
             entries.append(
                 (f"· 第{line.task_no}项 {esc(short(line.task_text, 16))}{note}", related)
             )
@@ -727,10 +726,6 @@ def _grouped(
     units = "、".join(dict.fromkeys(esc(x.unit) for x in lines))
     count = len({(x.unit, x.task_no) for x in lines})
     return _block_chunks(lambda part: head(units, count, part), blocks, foot)
-
-
-def _first_of(lines: Sequence[ReminderLine], indices: Sequence[int], task: tuple[str, int]) -> int:
-    return next(j for j in indices if (lines[j].unit, lines[j].task_no) == task)
 
 
 def _group_when(line: ReminderLine) -> str:
