@@ -541,6 +541,7 @@ async def cmd_summary(update: Update, context: BotContext) -> None:
             settings=settings,
             calendar=services.calendar,
             register=await context.register(),
+            compare="latest",
         )
         found = [built.city]
         none = texts.SUMMARY_NONE_OFFICE
@@ -557,6 +558,7 @@ async def cmd_summary(update: Update, context: BotContext) -> None:
             settings=settings,
             calendar=services.calendar,
             register=await context.register(),
+            compare="latest",
         )
         found = [built.leaders.get(i) for i, _ in mine]
         none = texts.SUMMARY_NONE

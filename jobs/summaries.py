@@ -4,7 +4,8 @@ Written to the outbox under one key per recipient and local day, so a restart or
 never sends twice. Sent on workdays only (the statutory calendar with its make-up workdays),
 from `summary_time` until `summary_latest` (a run missed while the bot was down is caught up
 within that window, not in the evening). "Since the last summary" means since the previous
-workday's summary time. Reports overdue `escalate_after_workdays` are folded into the office's
+workday's summary time; which lights changed is since the last digest the person got (kept in
+``db.digests``). Reports overdue `escalate_after_workdays` are folded into the office's
 and each leader's digest (unless `escalation_messages`). The group gets the 通报 on the days
 `circular_due` names, and only when something is overdue.
 """
@@ -24,8 +25,8 @@ from bot.domain.overdue import OverdueGroup, overdue_group
 from bot.domain.roles import Role
 from bot.domain.summaries import circular_due, previous_summary, summary_due
 from bot.domain.workcal import WorkCalendar
-from bot.services.summaries import build_summaries
-from db import outbox, people, views, years
+from bot.services.summaries import build_summaries, remember_digest
+from db import digests, outbox, people, views, years
 from db.register_cache import RegisterCache
 
 
@@ -62,6 +63,7 @@ async def send_daily_summaries(
         settings=settings,
         calendar=calendar,
         register=register,
+        compare="digest",
     )
     if built.city is None:
         return 0
@@ -80,13 +82,16 @@ async def send_daily_summaries(
                                   escalated=mine, escalate_after=threshold)  # fmt: skip
         added += await _enqueue(session, f"summary:{contact.id}:{stamp}", contact.chat_id,
                                 contact.id, text, now)  # fmt: skip
+        await remember_digest(session, built, digests.leader_key(leader_id), summary, now)
 
     city_text = texts.summary_text(built.city, tz, limit=settings.summary_items, year=year,
                                    escalated=escalated, escalate_after=threshold)  # fmt: skip
-    for contact in await people.contacts_with_role(session, Role.OFFICE):
-        if contact.reachable:
-            added += await _enqueue(session, f"summary:{contact.id}:{stamp}", contact.chat_id,
-                                    contact.id, city_text, now)  # fmt: skip
+    office = [c for c in await people.contacts_with_role(session, Role.OFFICE) if c.reachable]
+    for contact in office:
+        added += await _enqueue(session, f"summary:{contact.id}:{stamp}", contact.chat_id,
+                                contact.id, city_text, now)  # fmt: skip
+    if office:
+        await remember_digest(session, built, digests.CITY, built.city, now)
 
     groups = built.overdue
     cycles = year_cycles(rule_for(MONTHLY, (), settings), year, settings, calendar)

@@ -6,6 +6,7 @@ is a make-up workday (调休) before the Mid-Autumn holiday, Fri 18 September th
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.domain.summaries import circular_due, previous_summary, summary_due
 from bot.domain.workcal import WorkCalendar
-from db.models import Contact, Leader, OutboxMessage, Report, Task, Unit, WorkGroup
+from db.models import Contact, Leader, OutboxMessage, Report, Task, TaskUnit, Unit, WorkGroup
 from jobs.summaries import send_daily_summaries
 from tests.harness import import_seed, make_settings
 
@@ -108,7 +109,7 @@ async def test_workday_sends_each_leader_office_and_group_once(sessionmaker: Mak
     assert (leader.kind, leader.chat_id) == ("summary", 11)
     assert "分管任务进展摘要</b>（吴振强，3月27日（周五））" in leader.text
     assert "分管任务24项" in leader.text
-    assert "红灯事项" in leader.text
+    assert "<b>🔴红灯</b>（22项）" in leader.text
     # Since the previous workday's summary (Thu 26 March 08:30): the 09:00 report, not the 08:00.
     assert "新报送</b>（3月26日（周四）08:30以来1条）" in leader.text
     assert "第6项 发改局：投资320亿元" in leader.text
@@ -228,9 +229,10 @@ async def test_escalations_are_folded_into_the_digest(sessionmaker: Maker) -> No
     await run(sessionmaker, monday)
     by_key = {m.dedup_key: m for m in await outbox(sessionmaker)}
     office = by_key[f"summary:{ids['office:13']}:2026-03-30"].text
-    assert "提请关注</b>（逾期3个工作日以上）：" in office
-    assert "个单位·任务" in office and "发送 /overdue 查看全部" in office
-    assert "· 发改局 " in office and "已逾期3个工作日" in office
+    assert re.search(r"提请关注</b>（逾期3个工作日以上，\d+个单位·\d+项）", office)
+    assert "发送 /overdue 查看全部" in office
+    assert "· 发改局 " in office and "逾期3个工作日" in office
+    assert len(office.split("\n")) <= 25
     leader = by_key[f"summary:{ids['leader:11']}:2026-03-30"].text
     assert "提请关注" in leader  # 吴振强's tasks are among them
     assert "circular:-100:2026-03-30" in by_key  # a Monday: the 通报 goes to the group
@@ -242,3 +244,40 @@ async def test_escalations_are_folded_into_the_digest(sessionmaker: Maker) -> No
             now=datetime(2026, 3, 30, 9, 0, tzinfo=SH), session=s, settings=SETTINGS, calendar=CAL
         )
     assert not any(m.kind == "escalation" for m in await outbox(sessionmaker))
+
+
+async def test_the_next_digest_says_what_changed_first_and_stays_short(
+    sessionmaker: Maker,
+) -> None:
+    ids = await setup(sessionmaker)
+    key = f"summary:{ids['leader:11']}"
+    assert await run(sessionmaker, FRIDAY) >= 2
+    first = {m.dedup_key: m.text for m in await outbox(sessionmaker)}[f"{key}:2026-03-27"]
+    assert "较上次摘要变化" not in first  # nothing to compare with yet
+
+    # Friday afternoon every lead unit of task 6 reports it done: red → 已完成 on Monday.
+    async with sessionmaker() as s:
+        leads = list(
+            await s.scalars(
+                select(Unit.name)
+                .join(TaskUnit, TaskUnit.unit_id == Unit.id)
+                .join(Task, Task.id == TaskUnit.task_id)
+                .where(Task.no == 6, TaskUnit.role == "lead")
+            )
+        )
+    for unit in leads:
+        at = datetime(2026, 3, 27, 15, 0, tzinfo=SH)
+        await report(sessionmaker, 6, unit, at, text="已全部完成", percent=100)
+    monday = datetime(2026, 3, 30, 8, 30, tzinfo=SH)
+    assert await run(sessionmaker, monday) >= 2
+    second = {m.dedup_key: m.text for m in await outbox(sessionmaker)}[f"{key}:2026-03-30"]
+    lines = second.split("\n")
+    assert len(lines) <= 25, second
+    changes = lines.index("<b>较上次摘要变化</b>")
+    assert changes == 4  # title, counts, overdue, blank line: the changes come first
+    assert "· 第6项：🔴红灯→✅已完成" in lines
+    assert "新增逾期未报" not in second  # nothing fell due over the weekend
+    # The red list gives each task one short reason, and names the tasks it leaves out.
+    red = lines.index(next(x for x in lines if x.startswith("<b>🔴红灯</b>")))
+    assert lines[red + 1].startswith("· 第") and "逾期" in lines[red + 1]
+    assert any(x.startswith("· 另有第") for x in lines[red:])

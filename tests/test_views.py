@@ -910,3 +910,15 @@ async def test_tasks_kept_in_memory_read_as_from_the_database(sessionmaker: Make
             fresh = await views.load_tasks(s, scope, responsible_report=True)
             assert kept == fresh
         assert [t.no for t in kept] == [3, 17, 40]
+
+
+def test_light_changes_name_each_move_once_worst_new_light_first() -> None:
+    from bot.domain.summaries import LightChange, light_changes
+
+    before = {1: Light.GREEN, 2: Light.GREEN, 3: Light.RED, 4: Light.YELLOW}
+    after = {1: Light.RED, 2: Light.RED, 3: Light.DONE, 4: Light.YELLOW, 5: Light.RED}
+    nos = {1: 11, 2: 7, 3: 30, 4: 40, 5: 50}
+    assert light_changes(before, after, nos) == (
+        LightChange(Light.GREEN, Light.RED, (7, 11)),
+        LightChange(Light.RED, Light.DONE, (30,)),
+    )  # task 5 is new in the register: no change; task 4 kept its light

@@ -1,5 +1,6 @@
-"""The daily summary (a leader's, or the city's) as plain data: counts by light, red tasks, new
-reports, deadlines this week; built from boards a chunk at a time.
+"""The daily summary (a leader's, or the city's) as plain data: counts by light, what changed
+since the last digest (lights, newly overdue, new reports), red and yellow tasks with their first
+reason, deadlines this week; built from boards a chunk at a time.
 """
 
 from __future__ import annotations
@@ -24,13 +25,39 @@ from bot.domain.workcal import WorkCalendar
 
 
 @dataclass(frozen=True, slots=True)
-class RedItem:
-    """A red task and the worst reason for it."""
+class Flagged:
+    """A red or yellow task and the first reason for its light."""
 
     task_no: int
     task_text: str
+    light: Light
     reason: Reason
     more: int  # further reasons not shown
+
+
+@dataclass(frozen=True, slots=True)
+class LightChange:
+    """Tasks whose light changed from `before` to `after` since the last digest (序号 order)."""
+
+    before: Light
+    after: Light
+    task_nos: tuple[int, ...]
+
+
+def light_changes(
+    before: Mapping[int, Light], after: Mapping[int, Light], nos: Mapping[int, int]
+) -> tuple[LightChange, ...]:
+    """The changes between two digests' lights (task id → light), worst new light first; a task
+    not in `before` (added to the register since) is no change."""
+    moved: dict[tuple[Light, Light], list[int]] = defaultdict(list)
+    for task_id, light in after.items():
+        old = before.get(task_id)
+        if old is not None and old != light:
+            moved[(old, light)].append(nos[task_id])
+    return tuple(
+        LightChange(old, new, tuple(sorted(task_nos)))
+        for (old, new), task_nos in sorted(moved.items(), key=lambda x: (-x[0][1], -x[0][0]))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +79,18 @@ class Summary:
     since: datetime
     counts: Mapping[Light, int]
     total: int
-    red: tuple[RedItem, ...]
+    red: tuple[Flagged, ...]
+    yellow: tuple[Flagged, ...]
     reports: tuple[tuple[int, ReportInfo], ...]  # (task no, report), newest first
     due: tuple[DueDay, ...]
     next_deadline: date | None
     overdue_units: int
     overdue_rows: int
+    lights: Mapping[int, Light]  # task id → light, to compare with the next digest
+    # Since the last digest: lights changed (None: no earlier digest to compare with), and the
+    # (unit, count) of reports that fell overdue, most first.
+    changes: tuple[LightChange, ...] | None = None
+    became_overdue: tuple[tuple[str, int], ...] = ()
 
 
 class SummaryBuilder:
@@ -71,8 +104,11 @@ class SummaryBuilder:
         self.since = since
         self.today = now.astimezone(tz).date()
         self.week_end = self.today + timedelta(days=6 - self.today.weekday())
+        self.since_day = since.astimezone(tz).date()
         self.counts: dict[Light, int] = {light: 0 for light in Light}
-        self.red: list[tuple[tuple[int, int, int], RedItem]] = []
+        self.flagged: list[tuple[tuple[int, int, int], Flagged]] = []
+        self.lights: dict[int, Light] = {}
+        self.became_overdue: dict[str, int] = defaultdict(int)
         self.due: dict[date, list[tuple[int, bool]]] = defaultdict(list)
         self.next_deadline: date | None = None
         self.overdue_units: set[int] = set()
@@ -91,17 +127,24 @@ class SummaryBuilder:
         for board in boards:
             self.nos[board.task.id] = board.task.no
             status = statuses[board.task.id]
-            self.counts[status.light] += 1
-            if status.light is Light.RED:
+            light = status.light
+            self.counts[light] += 1
+            self.lights[board.task.id] = light
+            if light in (Light.RED, Light.YELLOW) and status.reasons:
                 first = status.reasons[0]
                 worst = first.workdays_overdue if isinstance(first, Overdue) else 0
-                item = RedItem(board.task.no, board.task.text, first, len(status.reasons) - 1)
+                item = Flagged(
+                    board.task.no, board.task.text, light, first, len(status.reasons) - 1
+                )
                 rank = (0 if isinstance(first, Overdue) else 1, -worst, board.task.no)
-                self.red.append((rank, item))
+                self.flagged.append((rank, item))
             for s in board.units:
                 if s.missed is not None:
                     self.overdue_units.add(s.unit.unit_id)
                     self.overdue_count += 1
+                    # Its deadline (the end of that day) passed after the last digest was sent.
+                    if s.missed.deadline >= self.since_day:
+                        self.became_overdue[s.unit.name] += 1
                 current = s.current
                 if current is None:
                     continue
@@ -115,22 +158,27 @@ class SummaryBuilder:
                     upcoming = current.deadline
         self.next_deadline = upcoming
 
-    def build(self, reports: Iterable[ReportInfo]) -> Summary:
-        """The summary, with the reports since `since` on the tasks added."""
+    def build(
+        self, reports: Iterable[ReportInfo], previous: Mapping[int, Light] | None = None
+    ) -> Summary:
+        """The summary, with the reports since `since` on the tasks added, and the lights changed
+        since the `previous` digest's (task id → light; None: no earlier digest)."""
         nos = self.nos
         newest: dict[tuple[int, int, str], ReportInfo] = {}
         for r in sorted(reports, key=lambda r: r.id):
             if r.task_id in nos:
                 newest[(r.task_id, r.unit_id, r.cycle_key)] = r  # a correction replaces it
         recent = sorted(newest.values(), key=lambda r: r.created_at, reverse=True)
-        self.red.sort(key=lambda x: x[0])
+        self.flagged.sort(key=lambda x: x[0])
+        flagged = [item for _, item in self.flagged]
         return Summary(
             leader=self.leader,
             day=self.today,
             since=self.since,
             counts=dict(self.counts),
             total=self.total,
-            red=tuple(item for _, item in self.red),
+            red=tuple(item for item in flagged if item.light is Light.RED),
+            yellow=tuple(item for item in flagged if item.light is Light.YELLOW),
             reports=tuple((nos[r.task_id], r) for r in recent),
             due=tuple(
                 DueDay(
@@ -144,6 +192,9 @@ class SummaryBuilder:
             next_deadline=self.next_deadline,
             overdue_units=len(self.overdue_units),
             overdue_rows=self.overdue_count,
+            lights=dict(self.lights),
+            changes=None if previous is None else light_changes(previous, self.lights, nos),
+            became_overdue=tuple(sorted(self.became_overdue.items(), key=lambda x: (-x[1], x[0]))),
         )
 
 
@@ -156,11 +207,12 @@ def summarize(
     now: datetime,
     since: datetime,
     tz: tzinfo,
+    previous: Mapping[int, Light] | None = None,
 ) -> Summary:
     """The summary of some tasks (a leader's, or all) at `now`."""
     builder = SummaryBuilder(leader=leader, now=now, since=since, tz=tz)
     builder.add(boards, statuses)
-    return builder.build(reports)
+    return builder.build(reports, previous)
 
 
 def previous_summary(now: datetime, settings: Settings, calendar: WorkCalendar) -> datetime:

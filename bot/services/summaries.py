@@ -10,15 +10,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.domain.boards import Board
 from bot.domain.overdue import OverdueGroup, OverdueRow, group_overdue, overdue_rows
+from bot.domain.status import Light
 from bot.domain.summaries import Summary, SummaryBuilder
 from bot.domain.workcal import WorkCalendar
-from db import views
+from db import digests, views
 from db.register_cache import RegisterCache
 
 
@@ -29,6 +31,11 @@ class Summaries:
     city: Summary | None = None
     leaders: dict[int, Summary] = field(default_factory=dict)  # leader id → summary
     overdue: list[OverdueGroup] = field(default_factory=list)
+    # digest key → the lights each summary was compared with (None: no earlier digest)
+    compared: dict[str, dict[int, Light] | None] = field(default_factory=dict)
+
+
+Compare = Literal["digest", "latest"]
 
 
 async def build_summaries(
@@ -43,9 +50,14 @@ async def build_summaries(
     settings: Settings,
     calendar: WorkCalendar,
     register: RegisterCache | None = None,
+    compare: Compare | None = None,
 ) -> Summaries:
     """The summaries of the tasks in `scope` since `since`: the city's if `city`, one per leader
     (id, name) with tasks in scope, and the overdue rows grouped by unit if `overdue`.
+
+    `compare`: say which lights changed since the last digest — "digest" for the morning's
+    digest (the last one written on an earlier day), "latest" for a summary asked for (the last
+    digest, this morning's included).
 
     A chunk of tasks at a time: the whole year's boards at once took ~45 MB at 10,000 tasks.
     A leader without tasks in scope gets no summary; nothing at all if the scope has no tasks.
@@ -80,8 +92,37 @@ async def build_summaries(
     if not whole.total:
         return out
     reports = await views.reports_between(session, scope, since, now, limit=5000)
+
+    async def previous(key: str) -> dict[int, Light] | None:
+        if compare is None:
+            return None
+        mark = await digests.last_digest(session, key)
+        if compare == "latest":
+            before = mark.lights if mark is not None else None
+        else:
+            before = digests.compared_with(mark, today)
+        out.compared[key] = before
+        return before
+
     if city:
-        out.city = whole.build(reports)
-    out.leaders = {i: b.build(reports) for i, b in builders.items() if b.total}
+        out.city = whole.build(reports, await previous(digests.CITY))
+    for leader_id, builder in builders.items():
+        if builder.total:
+            before = await previous(digests.leader_key(leader_id))
+            out.leaders[leader_id] = builder.build(reports, before)
     out.overdue = group_overdue(rows)
     return out
+
+
+async def remember_digest(
+    session: AsyncSession, built: Summaries, key: str, summary: Summary, now: datetime
+) -> None:
+    """Keep what the digest under `key` showed, for the next one to compare with."""
+    await digests.keep_digest(
+        session,
+        key,
+        day=summary.day,
+        lights=dict(summary.lights),
+        before=built.compared.get(key),
+        now=now,
+    )

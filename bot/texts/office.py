@@ -6,7 +6,8 @@ other function returns HTML with user and database data escaped by `esc`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
 from bot.domain.boards import Standing
@@ -30,7 +31,7 @@ from bot.domain.status import (
     ScheduleCheck,
     Status,
 )
-from bot.domain.summaries import Summary
+from bot.domain.summaries import Flagged, Summary
 from bot.domain.units import UnitLine
 from bot.texts.common import cycle_label, day, day_with_year, esc, moment, short
 
@@ -602,6 +603,59 @@ def _counts(summary: Summary) -> str:
     return "　".join(parts)
 
 
+@dataclass
+class _Section:
+    """A digest section: its header, its lines, and the line saying how many were left out."""
+
+    header: str
+    lines: list[str]
+    rest: Callable[[int], str]  # lines left out → the line saying so
+
+
+def _fit(sections: Sequence[_Section], room: int, limit: int) -> list[str]:
+    """The sections in order, each cut to `limit` lines and all of them to `room` lines
+    (headers and "另有…" lines included); an earlier section gets its lines first."""
+    room -= len(sections)  # every section keeps its header
+    out: list[str] = []
+    for section in sections:
+        out.append(section.header)
+        shown = min(len(section.lines), limit)
+        cost = shown if shown == len(section.lines) else shown + 1
+        while cost > room and shown > 0:
+            shown -= 1
+            cost = shown + 1
+        if cost > room:
+            continue  # no room for even the "另有" line: the header's count says it
+        out += section.lines[:shown]
+        if shown < len(section.lines):
+            out.append(section.rest(len(section.lines) - shown))
+        room -= cost
+    return out
+
+
+def _nos(nos: Sequence[int], most: int = 8) -> str:
+    """第1、2、3项 (with 等N项 past `most`)."""
+    shown = "、".join(str(n) for n in nos[:most])
+    return f"第{shown}等{len(nos)}项" if len(nos) > most else f"第{shown}项"
+
+
+def _others(nos: Sequence[int]) -> Callable[[int], str]:
+    """The line for the last n of `nos` left out: 另有第5、9项."""
+    return lambda n: f"· 另有{_nos(nos[-n:])}"
+
+
+def _light(light: Light) -> str:
+    return f"{LIGHT_MARKS[light]}{light.label}"
+
+
+def _flagged(items: Sequence[Flagged]) -> list[str]:
+    return [
+        f"· 第{i.task_no}项 {esc(short(i.task_text, 12))}："
+        f"{esc(short(reason_plain(i.reason, brief=True), 40))}"
+        for i in items
+    ]
+
+
 def summary_text(
     summary: Summary,
     tz: tzinfo,
@@ -610,9 +664,12 @@ def summary_text(
     year: int | None = None,
     escalated: Sequence[OverdueGroup] = (),
     escalate_after: int = 3,
+    max_lines: int = 25,
 ) -> str:
-    """The daily summary: counts by light, what is escalated (by unit), red tasks with why,
-    new reports, due this week.
+    """The daily digest, at most `max_lines` lines: counts by light; what changed since the last
+    digest (lights, newly overdue, new reports) first; what is escalated (by unit); red and
+    yellow tasks with one reason each; the week's deadlines. Each list shows at most `limit`
+    lines and names what it leaves out.
 
     `year`: the register's year, named in the title when it is not the calendar year (January
     of the next year, before the office closes the year). `escalated`: the units with reports
@@ -625,56 +682,84 @@ def summary_text(
     else:
         title = f"<b>全市重点任务进展摘要</b>{note}（{day(summary.day)}）"
         scope = f"全市任务{summary.total}项"
-    lines = [title, f"{scope}：{_counts(summary)}"]
+    head = [title, f"{scope}：{_counts(summary)}"]
     if summary.overdue_rows:
-        lines.append(
+        head.append(
             f"逾期未报：{summary.overdue_units}个单位，共{summary.overdue_rows}个单位·任务。"
         )
+    since = moment(summary.since.astimezone(tz))
+    sections: list[_Section] = []
+
+    changed = [
+        f"· {_nos(c.task_nos)}：{_light(c.before)}→{_light(c.after)}" for c in summary.changes or ()
+    ]
+    if summary.became_overdue:
+        total = sum(n for _, n in summary.became_overdue)
+        units = "、".join(f"{esc(u)}{n}项" for u, n in summary.became_overdue[:3])
+        more = f"等{len(summary.became_overdue)}个单位" if len(summary.became_overdue) > 3 else ""
+        changed.append(f"· 新增逾期未报{total}个单位·任务：{units}{more}")
+    if summary.changes is not None or changed:
+        if not changed:
+            changed.append("· 各任务灯色无变化，无新增逾期")
+        sections.append(_Section("<b>较上次摘要变化</b>", changed, lambda n: f"（另有{n}类变化）"))
+
+    reports = [
+        f"· 第{no}项 {esc(r.unit)}"
+        f"{f' {pct(r.percent)}%' if r.percent is not None else ''}：{esc(short(r.text, 24))}"
+        for no, r in summary.reports
+    ]
+    if reports:
+        nos = [no for no, _ in summary.reports]
+        sections.append(
+            _Section(
+                f"<b>新报送</b>（{since}以来{len(reports)}条）",
+                reports,
+                lambda n: f"· 另有{n}条，涉及{_nos(sorted(set(nos[-n:])))}",
+            )
+        )
+    else:
+        sections.append(_Section(f"<b>新报送</b>（{since}以来）", ["· 暂无"], str))
+
     if escalated:
         pairs = sum(len(g.rows) for g in escalated)
-        lines += [
-            "",
-            f"<b>提请关注</b>（逾期{escalate_after}个工作日以上）："
-            f"{len(escalated)}个单位，共{pairs}个单位·任务",
-        ]
-        for group in escalated[:limit]:
+        lines = []
+        for group in escalated:
             worst = group.rows[0]
             lines.append(
                 f"· {esc(group.unit)} {len(group.rows)}项，最久第{worst.task_no}项"
-                f"{cycle_label(worst.cycle_key)}已逾期{worst.workdays}个工作日"
+                f"{cycle_label(worst.cycle_key)}逾期{worst.workdays}个工作日"
             )
-        if len(escalated) > limit:
-            lines.append(f"（另有{len(escalated) - limit}个单位，发送 /overdue 查看全部）")
-    if summary.red:
-        lines += ["", "<b>红灯事项</b>"]
-        for item in summary.red[:limit]:
-            more = f"（另有{item.more}条原因，见任务卡片）" if item.more else ""
-            why = esc(reason_plain(item.reason, brief=True))
-            lines.append(f"· 第{item.task_no}项 {esc(short(item.task_text, 16))}：{why}{more}")
-        if len(summary.red) > limit:
-            lines.append(f"（另有{len(summary.red) - limit}项，发送 /overdue 查看逾期事项）")
-    since = moment(summary.since.astimezone(tz))
-    lines += ["", f"<b>新报送</b>（{since}以来{len(summary.reports)}条）"]
-    if summary.reports:
-        for no, r in summary.reports[:limit]:
-            share = f" {pct(r.percent)}%" if r.percent is not None else ""
-            lines.append(f"· 第{no}项 {esc(r.unit)}{share}：{esc(short(r.text, 30))}")
-        if len(summary.reports) > limit:
-            lines.append(f"（另有{len(summary.reports) - limit}条）")
-    else:
-        lines.append("· 暂无")
-    lines += ["", "<b>本周截止</b>"]
+        sections.append(
+            _Section(
+                f"<b>提请关注</b>（逾期{escalate_after}个工作日以上，"
+                f"{len(escalated)}个单位·{pairs}项）",
+                lines,
+                lambda n: f"（另有{n}个单位，发送 /overdue 查看全部）",
+            )
+        )
+    for light, items in ((Light.RED, summary.red), (Light.YELLOW, summary.yellow)):
+        if items:
+            sections.append(
+                _Section(
+                    f"<b>{_light(light)}</b>（{len(items)}项）",
+                    _flagged(items),
+                    _others([i.task_no for i in items]),
+                )
+            )
+
     if summary.due:
+        due = []
         for d in summary.due:
-            pending = "、".join(str(n) for n in d.unreported_nos[:10])
-            tail = "等" if len(d.unreported_nos) > 10 else ""
-            rest = f"，待报第{pending}{tail}项" if d.unreported_nos else "，已全部报送"
-            lines.append(f"· {day(d.deadline)}：应报{d.owed}个单位·任务，已报{d.reported}个{rest}")
+            rest = f"，待报{_nos(d.unreported_nos, 10)}" if d.unreported_nos else "，已全部报送"
+            due.append(f"· {day(d.deadline)}：应报{d.owed}个单位·任务，已报{d.reported}个{rest}")
     else:
         nxt = f"；下一截止{day(summary.next_deadline)}" if summary.next_deadline else ""
-        lines.append(f"· 本周无报送截止{nxt}")
-    lines += ["", "发送 /task 序号 查看任务详情。"]
-    return "\n".join(lines)
+        due = [f"· 本周无报送截止{nxt}"]
+    sections.append(_Section("<b>本周截止</b>", due, lambda n: f"（另有{n}个截止日）"))
+
+    footer = "发送 /task 序号 查看任务详情。"
+    body = _fit(sections, max_lines - len(head) - 2, limit)
+    return "\n".join([*head, "", *body, footer])
 
 
 def circular(groups: Sequence[OverdueGroup], as_of: datetime) -> str:

@@ -435,8 +435,8 @@ async def test_daily_summary_and_circular_are_delivered_once(h: Harness) -> None
     )
     body = summary.plain or ""
     assert "（吴振强，3月30日（周一））" in body
-    assert "3月27日（周五）08:30以来0条" in body  # since Friday's summary
-    assert len(body) < 1500
+    assert "新报送（3月27日（周五）08:30以来）\n· 暂无" in body  # since Friday's summary
+    assert len(body) < 1500 and len(body.split("\n")) <= 25
     circular = await h.people.wait_for_bot_message(group, lambda m: "通报" in (m.plain or ""))
     assert "重点任务进展逾期未报通报" in (circular.plain or "")
     assert "发改局：第3、5、13、16" in (circular.plain or "")
