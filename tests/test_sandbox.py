@@ -19,7 +19,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.config import ConfigError, Settings
+from bot.domain.roles import Role
 from bot.domain.workcal import WorkCalendar
+from bot.emulator.limits import RateLimiter
 from bot.sandbox import run_sandbox
 from bot.sandbox.server import PageServer, make_app
 from bot.sandbox.steps import (
@@ -30,7 +32,8 @@ from bot.sandbox.steps import (
     describe,
     target_for,
 )
-from bot.sandbox.world import PERSONAS, Sandbox
+from bot.sandbox.world import GROUP_PER_MINUTE, LIMITS_NOTE, PERSONAS, Sandbox
+from db import outbox
 from db.models import Report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,9 +118,17 @@ def test_checkpoints_small_step_is_just_the_end() -> None:
     assert checkpoints(START, START, tz=TZ, job_times=(NINE,)) == []
 
 
-def test_a_long_jump_runs_the_jobs_once_at_its_end() -> None:
-    end = START + MAX_STEPPED_SPAN + timedelta(days=1)
-    assert checkpoints(START, end, tz=TZ, job_times=(NINE, HALF_EIGHT)) == [end]
+def test_a_long_jump_catches_up_once_then_steps_through_its_last_two_months() -> None:
+    end = datetime(2026, 12, 3, 23, 40, tzinfo=TZ)
+    points = checkpoints(START, end, tz=TZ, job_times=(NINE, HALF_EIGHT))
+    resume = datetime.combine((end - MAX_STEPPED_SPAN).date(), time(0), tzinfo=TZ)
+    assert points[0] == resume  # the bot was down until then: one catch-up run
+    assert points[1:3] == [resume.replace(hour=8, minute=30), resume.replace(hour=9)]
+    assert points[-3:] == [end.replace(hour=8, minute=30), end.replace(hour=9, minute=0), end]
+    assert len(points) == 1 + 2 * (MAX_STEPPED_SPAN.days + 1) + 1
+    # Just past the limit, the catch-up point would not be after the start: plain stepping.
+    near = START + MAX_STEPPED_SPAN + timedelta(hours=1)
+    assert checkpoints(START, near, tz=TZ, job_times=(NINE,))[0] == START + timedelta(days=1)
 
 
 def test_describe_names_weekday_workday_and_holiday() -> None:
@@ -373,15 +384,27 @@ async def test_transcript_long_poll_wakes_on_the_clock_and_on_messages(
     assert "/help" in [m["text"] for m in woke["messages"]]
 
 
-async def test_jump_to_today_runs_the_jobs_once(
+async def test_jump_to_today_keeps_each_messages_own_time(
     api: tuple[Sandbox, TestClient[Any, Any]],
 ) -> None:
+    """Eight months ahead: the bot was down until late September, then ran day by day, so each
+    reminder and digest shows the simulated time it was sent at, not the jump's end."""
     sandbox, client = api
     state = await _json(await client.get("/api/state"))
     assert state["clock"]["real_today_ahead"] is True
+    started = asyncio.get_running_loop().time()
     moved = await _json(await client.post("/api/clock/advance", json={"step": "today"}))
-    assert moved["checkpoints"] == 1
+    assert asyncio.get_running_loop().time() - started < 20
+    assert moved["checkpoints"] > 100
     assert moved["clock"]["label"] == "2026年11月27日 周五 10:00"
+    liaison = [m for m in (await _transcript(client, "fgj"))["messages"] if m["from_bot"]][1:]
+    assert len(liaison) > 20
+    assert {m["at"][-5:] for m in liaison} == {"09:00"}  # the reminder time, every one
+    assert len({m["at"] for m in liaison}) == len(liaison)  # one a day, each on its own day
+    office = [m for m in (await _transcript(client, "office"))["messages"] if m["from_bot"]][2:]
+    assert {m["at"][-5:] for m in office} == {"08:30"}  # the digest's time
+    assert "11-27 08:30" in {m["at"] for m in office}
+    assert all(m["at"] >= "09-26" for m in liaison + office)  # nothing sent while "down"
     assert moved["clock"]["real_today_ahead"] is False
     again = await _json(await client.post("/api/clock/advance", json={"step": "today"}), 400)
     assert "晚于今天" in again["error"]
@@ -526,3 +549,129 @@ async def test_the_sandbox_stays_on_the_loopback_address_unless_allowed(tmp_path
     with pytest.raises(ConfigError, match="SANDBOX_ALLOW_REMOTE"):
         await run_sandbox(settings, database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     assert not (tmp_path / "x.db").exists()
+
+
+# --- issue 20: pace, progress, persona labels ---------------------------------------------------
+
+
+async def test_the_work_group_gets_many_messages_in_seconds_within_the_sandboxs_limits(
+    api: tuple[Sandbox, TestClient[Any, Any]],
+) -> None:
+    """Telegram's 20 messages a minute per group made a month with more than 20 通报 parts take
+    a minute; the sandbox speeds the group limit up, the emulator enforces it, the page says so."""
+    sandbox, client = api
+    group = sandbox.persona("group").chat
+    before = len(await sandbox.control.transcript(group, with_data=False))
+    async with sandbox.services.sessionmaker() as session, session.begin():
+        for n in range(45):
+            await outbox.enqueue(
+                session,
+                kind="circular",
+                chat_id=group,
+                contact_id=None,
+                text=f"通报 第{n + 1}条",
+                now=sandbox.clock.now(),
+                key=f"test-circular-{n}",
+            )
+    await sandbox.control.reset_stats()
+    started = asyncio.get_running_loop().time()
+    await sandbox.run_jobs()
+    assert asyncio.get_running_loop().time() - started < 5
+    after = await sandbox.control.transcript(group, with_data=False)
+    assert [m.plain for m in after[before:]] == [f"通报 第{n + 1}条" for n in range(45)]
+    stats = await sandbox.control.stats()
+    assert stats["violations"] == 0
+    assert sandbox.server is not None
+    limits = sandbox.server.emulator.limiter.config
+    assert limits.enabled and limits.group_per_minute == GROUP_PER_MINUTE
+
+    state = await _json(await client.get("/api/state"))
+    assert state["limits_note"] == LIMITS_NOTE
+    assert "沙盒中群组限速已加快" in state["limits_note"]
+
+
+async def test_the_emulator_refuses_a_group_burst_beyond_the_sandboxs_limit(
+    api: tuple[Sandbox, TestClient[Any, Any]],
+) -> None:
+    """The limit is real: a client that does not pace itself gets Telegram's 429."""
+    sandbox, _ = api
+    assert sandbox.server is not None
+    limiter = RateLimiter(sandbox.server.emulator.limiter.config)  # the same, on its own clock
+    group = sandbox.persona("group").chat
+    for _ in range(GROUP_PER_MINUTE):
+        assert limiter.check(group, is_private=False, now=1000.0) == 0
+    assert limiter.check(group, is_private=False, now=1000.0) > 0
+    assert limiter.check(group, is_private=False, now=1061.0) == 0
+
+
+async def test_a_month_takes_seconds_and_the_clock_moves_while_it_runs(
+    api: tuple[Sandbox, TestClient[Any, Any]],
+) -> None:
+    _, client = api
+    seen: list[dict[str, Any]] = []
+
+    async def watch() -> None:
+        while True:
+            clock = (await _json(await client.get("/api/state")))["clock"]
+            if clock["busy"]:
+                seen.append(clock)
+            await asyncio.sleep(0.02)
+
+    watcher = asyncio.create_task(watch())
+    started = asyncio.get_running_loop().time()
+    try:
+        moved = await _json(await client.post("/api/clock/advance", json={"step": "month"}))
+    finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+    elapsed = asyncio.get_running_loop().time() - started
+    assert elapsed < 10, elapsed
+    assert moved["clock"]["label"] == "2026年4月16日 周四 09:00"
+    assert moved["clock"]["busy"] is False and moved["clock"]["progress"] is None
+    assert moved["sent"] > 50
+    # While it ran, the page could read the clock moving and how far the step had got.
+    moments = [c["iso"] for c in seen]
+    assert len(set(moments)) >= 3, moments
+    assert moments == sorted(moments)
+    progress = [c["progress"] for c in seen]
+    assert all(p["to"] == "2026年4月16日 周四 09:00" for p in progress)
+    assert all(p["total"] == moved["checkpoints"] for p in progress)
+    done = [p["done"] for p in progress]
+    assert done == sorted(done) and done[-1] > done[0]
+
+
+async def test_a_new_person_is_listed_as_what_they_were_bound_as(
+    api: tuple[Sandbox, TestClient[Any, Any]],
+) -> None:
+    sandbox, client = api
+    created = await _json(await client.post("/api/new-person", json={}))
+    key = created["persona"]["key"]
+    assert (created["persona"]["label"], created["persona"]["group"]) == ("新用户 1", "未绑定")
+    code = await sandbox.invite(Role.LIAISON, unit="人社局")
+    assert code is not None
+    sent = await _send(client, key, f"/start {code}")
+    await _wait_for(client, key, _bot_after(sent, "绑定成功"))
+
+    def listed(personas: list[dict[str, Any]]) -> tuple[str, str, str]:
+        p = next(p for p in personas if p["key"] == key)
+        return p["label"], p["group"], p["name"]
+
+    expected = ("人社局联络员", "联络员", "新用户1")
+    assert listed((await _transcript(client, key))["personas"]) == expected
+    assert listed((await _json(await client.get("/api/state")))["personas"]) == expected
+    assert listed(await _json(await client.get("/api/personas"))) == expected
+    # The preset personas keep their labels under the same rule.
+    state = await _json(await client.get("/api/state"))
+    presets = {p["key"]: (p["label"], p["group"]) for p in state["personas"]}
+    assert {s.key: (s.label, s.group) for s in PERSONAS}.items() <= presets.items()
+
+    # A second new person bound as a leader; the labels survive a restart.
+    second = await sandbox.new_person()
+    code = await sandbox.invite(Role.LEADER, leader="吴振强")
+    assert code is not None
+    await sandbox.send(second.key, f"/start {code}")
+    await sandbox.control.wait_for_bot_message(second.user_id, timeout=15.0)
+    data = await _transcript(client, second.key)
+    assert listed(data["personas"])[:2] == ("人社局联络员", "联络员")
+    p = next(p for p in data["personas"] if p["key"] == second.key)
+    assert (p["label"], p["group"]) == ("分管领导 吴振强", "分管领导")

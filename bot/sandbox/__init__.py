@@ -14,8 +14,15 @@ cycle. The time is stored in the database (AppState ``sandbox_clock``) and a res
 from it; "跳到今天" jumps forward to the real date. Time never goes back. Each clock step stops
 at every day's summary time and reminder time on the way and at its end, and there runs what the
 scheduler runs (the daily summaries and the reminder planner, which decide themselves about
-workdays and what is due), then delivers the outbox. A jump longer than two months stops only
-at its end, like a bot that was down. Delete ``data/sandbox.db`` to start over.
+workdays and what is due), then delivers the outbox; each message shows the simulated time it
+was sent at. A jump longer than two months is a bot that was down: one catch-up run at midnight
+two months before the jump's end, then day by day. While a step runs the page shows the clock
+and the messages moving. Telegram's 20 messages a minute per group is sped up in the sandbox
+(the page says so; ``world.GROUP_PER_MINUTE``), so a month passes in a few seconds. Delete
+``data/sandbox.db`` to start over.
+
+Screenshots of each role's main screens: ``python -m bot.sandbox.screenshots`` (``make
+screenshots``) writes them to ``docs/screenshots/``.
 """
 
 from __future__ import annotations

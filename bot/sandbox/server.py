@@ -2,10 +2,12 @@
 
 Routes:
     ``GET  /``                       the page (plain HTML and JavaScript, no external assets)
-    ``GET  /api/state``              the clock, the personas, the clock buttons
+    ``GET  /api/state``              the clock (and a running step's progress), the personas,
+                                     the clock buttons, the note on the sandbox's rate limits
     ``GET  /api/personas``           who the page can act as
     ``GET  /api/transcript``         ``?persona=&since=&clock=&wait=``: one persona's chat with
-                                     the bot and command menu; long-polls until something changes
+                                     the bot, command menu and personas; long-polls until
+                                     something changes
     ``POST /api/send``               ``{persona, text, reply_to?}``: the persona writes
     ``POST /api/press``              ``{persona, message_id, data}``: the persona presses a button
     ``POST /api/clock/advance``      ``{step}``: move the simulated clock, running the jobs
@@ -28,7 +30,7 @@ from aiohttp import web
 
 from bot.emulator import ControlError, TranscriptMessage
 from bot.sandbox.steps import Step
-from bot.sandbox.world import BOT_USERNAME, Sandbox, SandboxError
+from bot.sandbox.world import BOT_USERNAME, LIMITS_NOTE, Sandbox, SandboxError
 
 log = logging.getLogger(__name__)
 
@@ -167,17 +169,22 @@ def state_json(sandbox: Sandbox) -> dict[str, Any]:
             for step, label in STEP_LABELS
         ],
         "bot_username": BOT_USERNAME,
+        "limits_note": LIMITS_NOTE,
     }
 
 
 async def state(request: web.Request) -> web.Response:
     """The clock and the personas."""
-    return _json(state_json(_sandbox(request)))
+    sandbox = _sandbox(request)
+    await sandbox.refresh_personas()
+    return _json(state_json(sandbox))
 
 
 async def personas(request: web.Request) -> web.Response:
     """Who the page can act as."""
-    return _json([p.to_json() for p in _sandbox(request).personas.values()])
+    sandbox = _sandbox(request)
+    await sandbox.refresh_personas()
+    return _json([p.to_json() for p in sandbox.personas.values()])
 
 
 def message_json(
@@ -235,6 +242,7 @@ async def transcript(request: web.Request) -> web.Response:
     if wait > 0 and since is not None:
         await _wait_for_change(sandbox, _int(since, "since"), generation, wait)
     version = int(await sandbox.control.call("version"))
+    await sandbox.refresh_personas()
     messages = await sandbox.transcript(key)
     by_id = {m.message_id: m for m in messages}
     return _json(
@@ -245,6 +253,7 @@ async def transcript(request: web.Request) -> web.Response:
             "clock": sandbox.clock_facts(),
             "messages": [message_json(sandbox, m, by_id, key) for m in messages],
             "commands": await sandbox.commands(key),
+            "personas": [p.to_json() for p in sandbox.personas.values()],
         }
     )
 

@@ -13,8 +13,10 @@ from enum import StrEnum
 from bot.domain.workcal import WorkCalendar
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-# A jump longer than this runs the jobs once, at its end, as a bot that was down would.
+# A jump longer than this is a bot that was down: it comes back this long before the jump's end
+# (one catch-up run at that day's midnight) and runs day by day from there.
 MAX_STEPPED_SPAN = timedelta(days=62)
+MIDNIGHT = time(0, 0)
 
 
 class Step(StrEnum):
@@ -71,21 +73,27 @@ def checkpoints(
     """The moments in (start, end] at which jobs run: each day's job times, then `end` itself.
 
     Stepping day by day is what makes a fast-forward show every reminder and summary of the
-    month; a span longer than MAX_STEPPED_SPAN runs the jobs only at its end (a catch-up).
+    month, each sent (and shown) at its own time. A span longer than MAX_STEPPED_SPAN is a bot
+    that was down: it comes back at midnight MAX_STEPPED_SPAN before `end` (one catch-up run
+    there, for everything missed) and runs day by day from then on.
     """
     if end <= start:
         return []
     out: list[datetime] = []
-    if end - start <= MAX_STEPPED_SPAN:
-        times = sorted(set(job_times))
-        day = start.astimezone(tz).date()
-        last = end.astimezone(tz).date()
-        while day <= last:
-            for clock_time in times:
-                moment = _at(day, clock_time, tz)
-                if start < moment <= end:
-                    out.append(moment)
-            day += timedelta(days=1)
+    if end - start > MAX_STEPPED_SPAN:
+        resume = _at((end - MAX_STEPPED_SPAN).astimezone(tz).date(), MIDNIGHT, tz)
+        if resume > start:
+            out.append(resume)
+            start = resume
+    times = sorted(set(job_times))
+    day = start.astimezone(tz).date()
+    last = end.astimezone(tz).date()
+    while day <= last:
+        for clock_time in times:
+            moment = _at(day, clock_time, tz)
+            if start < moment <= end:
+                out.append(moment)
+        day += timedelta(days=1)
     if not out or out[-1] != end:
         out.append(end.astimezone(tz))
     return out

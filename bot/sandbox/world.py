@@ -14,6 +14,7 @@ has seen (through the emulator's private update counter, for want of a public se
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from sqlalchemy import func, select
 from bot.config import Settings
 from bot.domain.clock import ManualClock
 from bot.domain.register import load_json
-from bot.domain.roles import LeaderRef, Role, UnitRef
+from bot.domain.roles import ROLE_LABELS, LeaderRef, Principal, Role, UnitRef
 from bot.domain.workcal import WorkCalendar
 from bot.emulator import ControlClient, EmulatorServer, TranscriptMessage
 from bot.runtime.run import BotRuntime
@@ -56,6 +57,18 @@ ADMIN_USER_ID = 10_000_006  # the admin persona; its chat also gets the bot's er
 GROUP_KEY = "group"
 GROUP_TITLE = "南安市重点工作督办群"
 FIRST_NEW_PERSON_ID = 20_000_001
+UNBOUND = "未绑定"
+# Telegram lets a bot post 20 messages a minute in a group; the sandbox's bot and emulator allow
+# GROUP_SPEEDUP times that, so a fast-forward is not held up by the work group's 通报 (the page
+# says so). Private chats are not paced in the sandbox (see Sandbox.runtime_settings).
+TELEGRAM_GROUP_PER_MINUTE = 20
+GROUP_SPEEDUP = 60
+GROUP_PER_MINUTE = TELEGRAM_GROUP_PER_MINUTE * GROUP_SPEEDUP
+SEND_RATE = 1000.0  # messages per second overall (the emulator allows twice that)
+LIMITS_NOTE = (
+    f"沙盒中群组限速已加快{GROUP_SPEEDUP}倍（每群每分钟{GROUP_PER_MINUTE}条，"
+    f"Telegram 实际为{TELEGRAM_GROUP_PER_MINUTE}条），私聊不限速，以便快进时消息及时送达。"
+)
 
 
 def _message_id(payload: dict[str, Any]) -> int:
@@ -144,6 +157,27 @@ class Persona:
         )
 
 
+def bound_as(principal: Principal) -> tuple[str, str] | None:
+    """The (label, group) a bound account is listed under on the page; None if unbound.
+
+    The same rule gives the preset personas' labels (发改局联络员, 分管领导 吴振强, ...).
+    """
+    parts: list[str] = []
+    if principal.units:
+        parts.append("、".join(u.name for u in principal.units) + ROLE_LABELS[Role.LIAISON])
+    if principal.office:
+        parts.append("督导办工作人员")
+    if principal.leaders:
+        parts.append(f"{ROLE_LABELS[Role.LEADER]} " + "、".join(x.name for x in principal.leaders))
+    if principal.admin:
+        parts.append(ROLE_LABELS[Role.ADMIN])
+    if not parts:
+        return None
+    order = (Role.LIAISON, Role.OFFICE, Role.LEADER, Role.ADMIN)
+    first = next(r for r in order if r in principal.roles)
+    return " · ".join(parts), ROLE_LABELS[first]
+
+
 def default_start(year: int, settings: Settings, calendar: WorkCalendar) -> datetime:
     """A fresh sandbox's first moment: the first workday from 16 March, at the reminder time.
 
@@ -187,6 +221,9 @@ class Sandbox:
         self._advance_lock = asyncio.Lock()
         self._clock_moved = asyncio.Event()
         self.busy = False
+        # While a step runs: where it goes and how far it got (the page shows it).
+        self.progress: dict[str, Any] | None = None
+        self._labels_checked_at = -1  # the emulator's version when labels were last checked
         self.ready = False  # started: the page's API answers
 
     # ------------------------------------------------------------------ lifecycle
@@ -212,9 +249,10 @@ class Sandbox:
     def runtime_settings(self, token: str) -> Settings:
         """The bot's settings inside the sandbox: the emulator's token and the sandbox database.
 
-        Per-chat pacing is relaxed: simulated days pass in fractions of a second, and the
-        emulator does not enforce Telegram's limits unless told to. Error reports go to the
-        admin persona's chat, where the page shows them.
+        Pacing is relaxed (simulated days pass in fractions of a second): private chats are not
+        paced and a group gets GROUP_PER_MINUTE messages a minute, which the emulator enforces
+        (`sandbox_limits`). Error reports go to the admin persona's chat, where the page shows
+        them.
         """
         return self.settings.model_copy(
             update={
@@ -222,9 +260,25 @@ class Sandbox:
                 "bot_username": BOT_USERNAME,
                 "database_url": self.database_url,
                 "send_private_interval": 0.0,
-                "send_rate_per_second": 1000.0,
+                "send_rate_per_second": SEND_RATE,
+                "send_group_per_minute": GROUP_PER_MINUTE,
                 "admin_chat_id": ADMIN_USER_ID,
             }
+        )
+
+    async def sandbox_limits(self) -> None:
+        """The emulator enforces the sandbox's limits: a group's sped up, the rest generous.
+
+        The bot paces itself below them (`runtime_settings`); a message sent faster would get
+        Telegram's 429 from the emulator, as from Telegram.
+        """
+        await self.control.set_limits(
+            enabled=True,
+            speedup=1.0,
+            group_per_minute=float(GROUP_PER_MINUTE),
+            global_per_second=2 * SEND_RATE,
+            private_per_second=SEND_RATE,
+            private_burst=SEND_RATE,
         )
 
     async def start(self) -> None:
@@ -232,6 +286,7 @@ class Sandbox:
         self.server = EmulatorServer(bot_username=BOT_USERNAME)
         await self.server.start()
         self.people = ControlClient.local(self.server.emulator)
+        await self.sandbox_limits()
         settings = self.runtime_settings(self.server.token)
         path = settings.sqlite_path()
         if path is not None:
@@ -383,26 +438,36 @@ class Sandbox:
         if principal.bound:
             await set_menu_for(self.runtime.application.bot, persona.user_id, principal)
 
-    async def _bind(self, persona: Persona, spec: PersonaSpec) -> bool:
-        """Create a real invite and let the persona send ``/start <code>`` through the emulator."""
+    async def invite(
+        self, role: Role, *, unit: str | None = None, leader: str | None = None
+    ) -> str | None:
+        """A real single-use invite's code for this role (None if the unit or leader is not
+        in the register), as the admin's /invite makes."""
         async with self.services.sessionmaker() as session, session.begin():
-            unit: UnitRef | None = await people.find_unit(session, spec.unit) if spec.unit else None
-            leader: LeaderRef | None = (
-                await people.find_leader(session, spec.leader) if spec.leader else None
+            unit_ref: UnitRef | None = await people.find_unit(session, unit) if unit else None
+            leader_ref: LeaderRef | None = (
+                await people.find_leader(session, leader) if leader else None
             )
-            if (spec.unit and unit is None) or (spec.leader and leader is None):
-                log.warning("sandbox persona %s skipped: not in the register", spec.label)
-                return False
-            invite = await people.create_invite(
+            if (unit and unit_ref is None) or (leader and leader_ref is None):
+                return None
+            created = await people.create_invite(
                 session,
-                role=spec.role,
+                role=role,
                 now=self.clock.now(),
                 ttl=timedelta(hours=self.settings.invite_ttl_hours),
-                unit=unit,
-                leader=leader,
+                unit=unit_ref,
+                leader=leader_ref,
             )
+        return created.code
+
+    async def _bind(self, persona: Persona, spec: PersonaSpec) -> bool:
+        """Create a real invite and let the persona send ``/start <code>`` through the emulator."""
+        code = await self.invite(spec.role, unit=spec.unit, leader=spec.leader)
+        if code is None:
+            log.warning("sandbox persona %s skipped: not in the register", spec.label)
+            return False
         await self.control.create_user(persona.name, user_id=persona.user_id)
-        await self.control.start_bot(persona.user_id, payload=invite.code)
+        await self.control.start_bot(persona.user_id, payload=code)
         await self.control.wait_for_bot_message(persona.user_id, timeout=15.0)
         self.stamp_all()
         return True
@@ -421,12 +486,42 @@ class Sandbox:
         self._new_people += 1
         number = self._new_people
         user_id = FIRST_NEW_PERSON_ID + number - 1
-        persona = Persona(f"new{number}", f"新用户 {number}", f"新用户{number}", "未绑定", user_id)
+        persona = Persona(f"new{number}", f"新用户 {number}", f"新用户{number}", UNBOUND, user_id)
         await self.control.create_user(persona.name, user_id=user_id)
         await self.control.start_bot(user_id, send_command=False)
         self.personas[persona.key] = persona
         await self._save_personas()
         return persona
+
+    async def refresh_personas(self) -> bool:
+        """List each person under what they are bound as now; True if a label changed.
+
+        A new person who redeemed an invite moves from 未绑定 to their role, labelled with the
+        unit or leader they were bound to; someone whose binding was revoked moves to 未绑定.
+        Checked when the emulator shows something new (a binding is answered by the bot) or
+        someone is still unbound, never while a step runs (the jobs bind nobody).
+        """
+        version = int(await self.control.call("version"))
+        waiting = any(p.group == UNBOUND for p in self.personas.values())
+        if self.busy or (version == self._labels_checked_at and not waiting):
+            return False
+        self._labels_checked_at = version
+        changed = False
+        async with self.services.sessionmaker() as session:
+            for key, persona in list(self.personas.items()):
+                if persona.is_group:
+                    continue
+                found = bound_as(await people.principal(session, persona.user_id))
+                if found is not None:
+                    label, group = found
+                else:
+                    label, group = persona.label, UNBOUND
+                if (label, group) != (persona.label, persona.group):
+                    self.personas[key] = dataclasses.replace(persona, label=label, group=group)
+                    changed = True
+        if changed:
+            await self._save_personas()
+        return changed
 
     async def send(self, key: str, text: str, *, reply_to: int | None = None) -> int:
         """The persona writes `text` (optionally replying to a message); returns its id."""
@@ -507,6 +602,7 @@ class Sandbox:
         facts["real_today_ahead"] = self._real_now() > self.clock.now() + timedelta(minutes=1)
         facts["generation"] = self.clock_generation
         facts["busy"] = self.busy
+        facts["progress"] = self.progress
         return facts
 
     async def wait_clock(self, generation: int, seconds: float) -> None:
@@ -546,16 +642,20 @@ class Sandbox:
                 job_times=(settings.summary_time, settings.reminder_time),
             )
             self.busy = True
+            to = describe(target, tz=settings.tz, calendar=self.services.calendar)["label"]
+            self.progress = {"to": to, "done": 0, "total": len(points), "sent": 0}
             sent = 0
             try:
-                for point in points:
+                for done, point in enumerate(points, 1):
                     self.stamp_all()
                     self.clock.set(point)
                     self._moved()
                     sent += await self.run_jobs()
                     self.stamp_all()
+                    self.progress = {**self.progress, "done": done, "sent": sent}
             finally:
                 self.busy = False
+                self.progress = None
                 await self._save(CLOCK_KEY, {"at": self.clock.now().isoformat()})
                 self._moved()
         return {"from": start.isoformat(), "checkpoints": len(points), "sent": sent}
