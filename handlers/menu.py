@@ -53,7 +53,7 @@ ENTRIES: tuple[Entry, ...] = (
         "overdue",
         OFFICE | LEADER,
         "逾期未报事项",
-        "逾期未报事项（可按单位、领导筛选，如 /overdue 发改局）",
+        "逾期未报事项（可按单位、领导、单位类别筛选，如 /overdue 乡镇街道）",
     ),
     Entry("task", BOUND, "任务详情（/task 序号）", "序号 任务详情与报送记录（往年：/task 2026-6）"),
     Entry("units", OFFICE | ADMIN, "各单位绑定及报送率", "各单位联络员绑定、当期报送及全年报送率"),

@@ -21,7 +21,7 @@ from bot.domain.cards import build_card
 from bot.domain.overdue import ALL, FilterProblem, OverdueFilter, decode_filter, parse_filter
 from bot.domain.roles import Principal
 from bot.domain.summaries import previous_summary
-from bot.domain.units import UnitTally, unit_lines
+from bot.domain.units import CATEGORIES, UnitTally, unit_lines
 from bot.domain.visibility import readable_units
 from bot.services import reporting, years
 from bot.services.export import export_ledger
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 PAGE = texts.OVERDUE_PAGE_ROWS
 UNITS_PAGE = 8  # units per page of /overdue by unit
+FILTER_KINDS = 4  # kind-of-unit buttons: 市直部门, 乡镇街道, 开发区, 企业 (其他单位 by typing)
 HISTORY_PAGE = 8
 OVERDUE_ORIGIN = "o"
 CARD_ORIGIN = "c"
@@ -82,7 +83,9 @@ async def cmd_overdue(update: Update, context: BotContext) -> None:
     principal = await context.principal(user.id)
     arg = clean_text(" ".join(context.args or []))[:50]
     year = await context.year()
-    parsed = parse_filter(arg, await views.catalogue(context.session, year), year)
+    escalate_after = context.services.settings.escalate_after_workdays
+    catalogue = await views.catalogue(context.session, year)
+    parsed = parse_filter(arg, catalogue, year, escalate_after)
     if isinstance(parsed, FilterProblem):
         await reply(update, texts.filter_problem(parsed))
         return
@@ -137,7 +140,11 @@ async def _show_overdue_units(
     )
     own = not principal.office
     if not found.total:
-        await _show(update, texts.overdue_none(flt.label, own, year), None)
+        await _show(
+            update,
+            texts.overdue_none(flt.title, own, year),
+            InlineKeyboardMarkup(_filter_rows(flt, services.settings.escalate_after_workdays)),
+        )
         return
     nudged_pairs = await views.nudged_since(
         context.session, scope, views.day_start(now, services.settings)
@@ -147,7 +154,7 @@ async def _show_overdue_units(
         nudged[unit_id] = nudged.get(unit_id, 0) + 1
     text = texts.overdue_units_page(
         found.groups,
-        label=flt.label,
+        label=flt.title,
         own=own,
         total=found.total,
         units=found.units,
@@ -177,7 +184,23 @@ async def _show_overdue_units(
     nav = _nav(found.page, found.pages, lambda p: encode("ovp", p, code))
     if nav:
         keyboard.append(nav)
+    keyboard += _filter_rows(flt, services.settings.escalate_after_workdays)
     await _show(update, text, InlineKeyboardMarkup(keyboard))
+
+
+def _filter_rows(flt: OverdueFilter, escalate_after: int) -> list[list[InlineKeyboardButton]]:
+    """The filter buttons under /overdue by unit: a kind of unit (pressed again: all kinds),
+    and only what is overdue `escalate_after` workdays or more (提请关注), or everything."""
+    kinds = []
+    for i, category in enumerate(CATEGORIES[:FILTER_KINDS]):
+        chosen = flt.kind == "kind" and flt.ids == (i,)
+        target = ALL if chosen else OverdueFilter("kind", (i,))
+        data = encode("ovp", 0, target.escalated(flt.min_workdays).code())
+        label = texts.kind_filter_button(category.label, chosen)
+        kinds.append(InlineKeyboardButton(label, callback_data=data))
+    status = flt.escalated(0 if flt.min_workdays else escalate_after)
+    label = texts.status_filter_button(escalate_after, bool(flt.min_workdays))
+    return [kinds, [InlineKeyboardButton(label, callback_data=encode("ovp", 0, status.code()))]]
 
 
 async def btn_unit_nudge(
@@ -231,7 +254,7 @@ async def _show_overdue_rows(
     )
     own = not principal.office
     if not found.total:
-        await _show(update, texts.overdue_none(flt.label, own, year), None)
+        await _show(update, texts.overdue_none(flt.title, own, year), None)
         return
     items, page, pages = found.rows, found.page, found.pages
     nudged = await views.nudged_since(
@@ -240,7 +263,7 @@ async def _show_overdue_rows(
     text = texts.overdue_page(
         items,
         found.groups,
-        label=flt.label,
+        label=flt.title,
         own=own,
         total=found.total,
         units=found.units,

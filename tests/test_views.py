@@ -250,6 +250,7 @@ CATALOGUE = Catalogue(
         "（一）全力激发经济动能",
         "（二）全链驱动产业升级",
     ),
+    categories=((1, 2, 3), (7, 8), (), (), ()),
 )
 
 
@@ -271,6 +272,14 @@ CATALOGUE = Catalogue(
         ("第一季度", "cycle", "2026-Q1"),
         ("2026-Q2", "cycle", "2026-Q2"),
         ("2026-05-20", "cycle", "2026-05-20"),
+        ("乡镇街道", "kind", "乡镇街道"),
+        ("乡镇", "kind", "乡镇街道"),
+        ("市直部门", "kind", "市直部门"),
+        ("企业", "kind", "企业"),
+        ("提请关注", "all", ""),
+        ("乡镇街道 提请关注", "kind", "乡镇街道"),
+        ("工信 逾期5个工作日以上", "unit", "工信局"),
+        ("3月，提请关注", "cycle", "2026-03"),
     ],
 )
 def test_parse_filter(arg: str, kind: str, label: str) -> None:
@@ -301,7 +310,23 @@ def test_a_word_in_every_heading_is_too_broad() -> None:
     assert len(some.code()) <= 40 and decode_filter(some.code(), many) == some
 
 
-@pytest.mark.parametrize("code", ["x1", "u999", "g1", "l9", "s9", "s", "u1_", "c2026-13", "u" * 50])
+def test_a_status_word_keeps_rows_overdue_that_long() -> None:
+    escalated = parse_filter("乡镇街道 提请关注", CATALOGUE, 2026, escalate_after=4)
+    assert isinstance(escalated, OverdueFilter)
+    assert (escalated.min_workdays, escalated.unit_ids) == (4, frozenset({7, 8}))
+    assert escalated.title == "乡镇街道，逾期4个工作日以上"
+    assert escalated.code() == "k1w4" and decode_filter("k1w4", CATALOGUE) == escalated
+    five = parse_filter("逾期5个工作日以上", CATALOGUE, 2026)
+    assert isinstance(five, OverdueFilter)
+    assert five.code() == "w5" and five.title == "逾期5个工作日以上"
+    assert parse_filter("不存在 提请关注", CATALOGUE, 2026) == FilterProblem("不存在 提请关注")
+    rows = overdue_rows(_boards_for_overdue(), CAL, MAR27.date())
+    assert [(r.task_no, r.unit) for r in rows if five.matches(r)] == [(4, "住建局")]
+
+
+@pytest.mark.parametrize(
+    "code", ["x1", "u999", "g1", "l9", "s9", "s", "u1_", "c2026-13", "u" * 50, "k9", "w", "u1w"]
+)
 def test_decode_filter_refuses(code: str) -> None:
     assert decode_filter(code, CATALOGUE) is None
 

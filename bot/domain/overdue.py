@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
 from bot.domain.boards import Board, CountingCalendar
+from bot.domain.units import CATEGORIES, category_named
 from bot.domain.workcal import WorkCalendar
 
 # --- /overdue -----------------------------------------------------------------------------------
@@ -169,13 +170,17 @@ def page_spans(
 
 # --- /overdue filters ---------------------------------------------------------------------------
 
-FilterKind = Literal["all", "unit", "group", "leader", "section", "cycle"]
+FilterKind = Literal["all", "unit", "group", "kind", "leader", "section", "cycle"]
 MAX_HEADINGS = 12  # a section filter's indices must fit in 40 characters of button data
 
 _CYCLE_KEY = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?|\d{4}-Q[1-4]")
 _MONTH = re.compile(r"(?:(\d{4})年)?(1[0-2]|0?[1-9])月(?:份)?")
 _QUARTER = re.compile(r"(?:(\d{4})年)?第?([一二三四1-4])季度")
-_CODE = re.compile(r"([ugls])(\d{1,9}(?:_\d{1,9}){0,15})|c(" + _CYCLE_KEY.pattern + ")|")
+_CODE = re.compile(
+    r"(?:([uglsk])(\d{1,9}(?:_\d{1,9}){0,15})|c(" + _CYCLE_KEY.pattern + r"))?(?:w(\d{1,3}))?"
+)
+# "提请关注" or "逾期5个工作日以上" in a filter: only rows overdue that many workdays or more.
+_ESCALATED = re.compile(r"提请关注|逾期(\d{1,3})个?工作日以上")
 
 
 @dataclass(frozen=True)
@@ -187,6 +192,8 @@ class Catalogue:
     groups: Mapping[str, tuple[int, tuple[int, ...]]]  # group name → (group id, member ids)
     leaders: Mapping[str, int]  # name → id
     headings: tuple[str, ...]  # section and subsection headings in the notice's order
+    # units of each category, by index in bot.domain.units.CATEGORIES
+    categories: tuple[tuple[int, ...], ...] = ()
 
     def group_by_id(self, group_id: int) -> tuple[str, tuple[int, ...]] | None:
         """A group's name and members by id."""
@@ -203,18 +210,24 @@ class Catalogue:
 
 @dataclass(frozen=True)
 class OverdueFilter:
-    """What `/overdue <arg>` keeps: a unit, a group's members, a leader, headings or a cycle."""
+    """What `/overdue <arg>` keeps: a unit, a group's members, a kind of unit, a leader,
+    headings or a cycle; and, with `min_workdays`, only rows overdue that long (提请关注)."""
 
     kind: FilterKind = "all"
-    ids: tuple[int, ...] = ()  # unit ids, the group id, the leader id, or heading indices
+    # unit ids, the group id, the category index, the leader id, or heading indices
+    ids: tuple[int, ...] = ()
     cycle_key: str | None = None
     label: str = ""
-    unit_ids: frozenset[int] = field(default_factory=frozenset)  # for unit and group filters
+    unit_ids: frozenset[int] = field(default_factory=frozenset)  # unit, group, kind filters
     headings: frozenset[str] = field(default_factory=frozenset)
+    min_workdays: int = 0
 
     def matches(self, row: OverdueRow) -> bool:
         """True if the row passes the filter."""
-        if self.kind in ("unit", "group"):
+        return row.workdays >= self.min_workdays and self._matches(row)
+
+    def _matches(self, row: OverdueRow) -> bool:
+        if self.kind in ("unit", "group", "kind"):
             return row.unit_id in self.unit_ids
         if self.kind == "leader":
             return bool(row.leader_ids & set(self.ids))
@@ -226,12 +239,29 @@ class OverdueFilter:
 
     def code(self) -> str:
         """The filter in a few ASCII characters, for button data."""
+        status = f"w{self.min_workdays}" if self.min_workdays else ""
         if self.kind == "cycle":
-            return f"c{self.cycle_key}"
+            return f"c{self.cycle_key}{status}"
         if self.kind == "all":
-            return ""
-        letter = {"unit": "u", "group": "g", "leader": "l", "section": "s"}[self.kind]
-        return letter + "_".join(str(i) for i in self.ids)
+            return status
+        letter = {"unit": "u", "group": "g", "kind": "k", "leader": "l", "section": "s"}
+        return letter[self.kind] + "_".join(str(i) for i in self.ids) + status
+
+    @property
+    def title(self) -> str:
+        """What the filter keeps, for the page's title ("" for everything)."""
+        if not self.min_workdays:
+            return self.label
+        status = f"逾期{self.min_workdays}个工作日以上"
+        return f"{self.label}，{status}" if self.label else status
+
+    def escalated(self, workdays: int) -> OverdueFilter:
+        """The same filter keeping only rows overdue `workdays` or more (0: all rows)."""
+        return replace(self, min_workdays=workdays)
+
+    def of_category(self, index: int, catalogue: Catalogue) -> OverdueFilter:
+        """The kind-of-unit filter `index`, keeping this filter's status."""
+        return replace(category_filter(index, catalogue), min_workdays=self.min_workdays)
 
 
 ALL = OverdueFilter()
@@ -245,14 +275,26 @@ class FilterProblem:
     candidates: tuple[str, ...] = ()
 
 
-def parse_filter(arg: str, catalogue: Catalogue, year: int) -> OverdueFilter | FilterProblem:
-    """Read `/overdue <arg>`: a cycle, a unit or alias, a group, a leader, a heading, a unit part.
+def parse_filter(
+    arg: str, catalogue: Catalogue, year: int, escalate_after: int = 3
+) -> OverdueFilter | FilterProblem:
+    """Read `/overdue <arg>`: a status word (提请关注 = overdue `escalate_after` workdays or more;
+    逾期N个工作日以上) with, or without, one of: a cycle, a unit or alias, a group, a kind of unit,
+    a leader, a heading, a unit part.
 
     Order: cycle key (2026-03, 2026-Q1, 2026-05-20, 3月, 第一季度) → exact unit or alias →
-    exact group → exact leader (spaces ignored: 周 全) → part of a section or subsection heading
-    → part of exactly one unit name.
+    exact group → kind of unit (市直部门, 乡镇街道, 开发区, 企业) → exact leader (spaces
+    ignored: 周 全) → part of a section or subsection heading → part of exactly one unit name.
     """
     text = "".join(arg.split())
+    status = _ESCALATED.search(text)
+    if status is not None:
+        text = (text[: status.start()] + text[status.end() :]).strip("，,、")
+        workdays = int(status.group(1)) if status.group(1) else escalate_after
+        found = parse_filter(text, catalogue, year)
+        if isinstance(found, FilterProblem):
+            return FilterProblem(arg, found.candidates)
+        return found.escalated(max(workdays, 1))
     if not text:
         return ALL
     cycle = _cycle_of(text, year)
@@ -264,6 +306,9 @@ def parse_filter(arg: str, catalogue: Catalogue, year: int) -> OverdueFilter | F
     if text in catalogue.groups:
         gid, members = catalogue.groups[text]
         return OverdueFilter("group", (gid,), label=text, unit_ids=frozenset(members))
+    category = category_named(text)
+    if category is not None:
+        return category_filter(category, catalogue)
     leader_id = catalogue.leaders.get(text)
     if leader_id is not None:
         return OverdueFilter("leader", (leader_id,), label=catalogue.leader_name(leader_id) or text)
@@ -286,6 +331,14 @@ def unit_filter(unit_id: int, catalogue: Catalogue) -> OverdueFilter:
     return OverdueFilter("unit", (unit_id,), label=name, unit_ids=frozenset({unit_id}))
 
 
+def category_filter(index: int, catalogue: Catalogue) -> OverdueFilter:
+    """A filter on the units of one kind (index in CATEGORIES)."""
+    members = catalogue.categories[index] if index < len(catalogue.categories) else ()
+    return OverdueFilter(
+        "kind", (index,), label=CATEGORIES[index].label, unit_ids=frozenset(members)
+    )
+
+
 def section_filter(indices: Sequence[int], catalogue: Catalogue) -> OverdueFilter:
     """A filter on some headings (by index in the catalogue)."""
     heads = [catalogue.headings[i] for i in indices]
@@ -299,11 +352,18 @@ def decode_filter(code: str, catalogue: Catalogue) -> OverdueFilter | None:
     match = _CODE.fullmatch(code)
     if match is None:
         return None
-    if not code:
-        return ALL
+    found = _decode(match, catalogue)
+    if found is None or match.group(4) is None:
+        return found
+    return found.escalated(int(match.group(4)))
+
+
+def _decode(match: re.Match[str], catalogue: Catalogue) -> OverdueFilter | None:
     if match.group(3):
         return OverdueFilter("cycle", cycle_key=match.group(3), label=match.group(3))
     letter = match.group(1)
+    if letter is None:
+        return ALL
     ids = tuple(int(x) for x in match.group(2).split("_"))
     if letter == "u":
         return unit_filter(ids[0], catalogue) if ids[0] in catalogue.unit_names else None
@@ -312,6 +372,8 @@ def decode_filter(code: str, catalogue: Catalogue) -> OverdueFilter | None:
         if found is None:
             return None
         return OverdueFilter("group", ids[:1], label=found[0], unit_ids=frozenset(found[1]))
+    if letter == "k":
+        return category_filter(ids[0], catalogue) if ids[0] < len(CATEGORIES) else None
     if letter == "l":
         name = catalogue.leader_name(ids[0])
         return OverdueFilter("leader", ids[:1], label=name) if name is not None else None

@@ -117,3 +117,44 @@ def unit_lines(
         )
     )
     return lines
+
+
+# --- Kinds of unit ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A kind of unit as people sort them: 市直部门, 乡镇街道, 开发区, 企业, 其他."""
+
+    key: str
+    label: str
+    words: tuple[str, ...]  # what a person may type for it (the label included)
+
+
+# In the order units are listed (invites, /overdue filters). The register's kinds are
+# department, town, enterprise and other; a zone or park ("other" ending in 开发区/园区, run by a
+# management committee) is sorted as 开发区, the rest of "other" (mass organisations such as
+# 团市委, 侨联) as 其他单位.
+CATEGORIES: tuple[Category, ...] = (
+    Category("department", "市直部门", ("市直部门", "部门", "市直单位")),
+    Category("town", "乡镇街道", ("乡镇街道", "乡镇（街道）", "乡镇", "街道", "镇街")),
+    Category("zone", "开发区", ("开发区", "园区", "开发区（园区）")),
+    Category("enterprise", "企业", ("企业", "国企", "集团")),
+    Category("other", "其他单位", ("其他单位", "群团")),
+)
+ZONE_SUFFIXES = ("开发区", "园区")
+
+
+def category_of(kind: str, name: str) -> str:
+    """The category key of a unit of register kind `kind` named `name`."""
+    if kind == "other" and name.endswith(ZONE_SUFFIXES):
+        return "zone"
+    return kind if any(c.key == kind for c in CATEGORIES) else "other"
+
+
+def category_named(text: str) -> int | None:
+    """The index in CATEGORIES of the category `text` names exactly, if any."""
+    for i, category in enumerate(CATEGORIES):
+        if text in category.words:
+            return i
+    return None

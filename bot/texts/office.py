@@ -58,6 +58,7 @@ __all__ = [
     "close_year_confirm",
     "export_caption",
     "filter_problem",
+    "kind_filter_button",
     "ledger_continued",
     "ledger_filename",
     "ledger_latest_plain",
@@ -73,6 +74,7 @@ __all__ = [
     "pct",
     "reason_line",
     "reason_plain",
+    "status_filter_button",
     "summary_text",
     "target_plain",
     "task_card",
@@ -235,6 +237,16 @@ def unit_nudge_button(unit: str, tasks: int) -> str:
     return f"催办{unit}（{tasks}项）"
 
 
+def kind_filter_button(label: str, chosen: bool) -> str:
+    """A kind-of-unit filter under /overdue (a chosen one is ticked; pressed again: all)."""
+    return f"✓{label}" if chosen else label
+
+
+def status_filter_button(workdays: int, chosen: bool) -> str:
+    """The 提请关注 filter under /overdue: only rows overdue `workdays` or more, or all rows."""
+    return "显示全部逾期" if chosen else f"只看逾期{workdays}个工作日以上"
+
+
 def unit_detail_button(unit: str) -> str:
     """The label of the drill-down to a unit's overdue tasks."""
     return f"{unit}明细"
@@ -312,7 +324,8 @@ def filter_problem(problem: FilterProblem) -> str:
         return f"「{esc(problem.arg)}」对应多个单位：{names}{more}。请输入完整单位名称。"
     return (
         f"未找到与「{esc(short(problem.arg, 20))}」对应的单位、领导、板块或报送期。\n"
-        "示例：/overdue 发改局、/overdue 吴振强、/overdue 经济、/overdue 2026-03。"
+        "示例：/overdue 发改局、/overdue 吴振强、/overdue 乡镇街道、/overdue 经济、"
+        "/overdue 2026-03、/overdue 提请关注。"
     )
 
 

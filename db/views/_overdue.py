@@ -181,6 +181,8 @@ async def _counted(
     _, chased = book.cycles_of(rule_for(MONTHLY, (), settings), scope.year)
     if flt.kind == "cycle" and chased is not None and flt.cycle_key != chased.key:
         chased = None  # the filter keeps no monthly row
+    if chased is not None and calendar.workdays_between(chased.deadline, today) < flt.min_workdays:
+        chased = None  # no monthly row is overdue that long yet
     statement: Any = None
     conditions: list[Any] = []
     pairs: Any = None
@@ -306,7 +308,7 @@ async def _with_earlier(
 
 def _filter_conditions(flt: OverdueFilter, pairs: Any) -> list[Any]:
     """`flt.matches` as conditions on the missing pairs (cycle filters are decided before)."""
-    if flt.kind in ("unit", "group"):
+    if flt.kind in ("unit", "group", "kind"):
         return [pairs.c.unit_id.in_(sorted(flt.unit_ids))]
     if flt.kind == "leader":
         return [

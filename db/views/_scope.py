@@ -27,6 +27,7 @@ from bot.domain.model import (
 from bot.domain.overdue import (
     Catalogue,
 )
+from bot.domain.units import CATEGORIES, category_of
 from db.models import (
     Leader,
     Task,
@@ -178,7 +179,12 @@ async def catalogue(session: AsyncSession, year: int) -> Catalogue:
         for heading in (section, subsection):
             if heading and heading not in headings:
                 headings.append(heading)
-    return Catalogue(lookup, names, groups, leaders, tuple(headings))
+    by_category: dict[str, list[int]] = {c.key: [] for c in CATEGORIES}
+    for u in units:
+        if u.kind != "group":
+            by_category[category_of(u.kind, u.name)].append(u.id)
+    categories = tuple(tuple(sorted(by_category[c.key])) for c in CATEGORIES)
+    return Catalogue(lookup, names, groups, leaders, tuple(headings), categories)
 
 
 def _pairs(scope: Scope, roles: Sequence[str] | None = None) -> CompoundSelect[Any]:

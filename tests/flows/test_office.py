@@ -119,6 +119,39 @@ async def all_pages(h: Harness, who: Person, first: TranscriptMessage) -> list[s
 # --- /overdue and 催办 --------------------------------------------------------------------------
 
 
+async def test_overdue_filters_by_kind_of_unit_and_by_how_long(h: Harness) -> None:
+    people = await a_month(h)
+    office = people["office"]
+    first = await h.command(office, "overdue")
+    kinds = ["市直部门", "乡镇街道", "开发区", "企业"]
+    assert buttons(first)[-5:] == [*kinds, "只看逾期3个工作日以上"]
+    # Towns and streets only: every unit listed is one, and the count is theirs.
+    _, towns = await h.press(office, first, "乡镇街道")
+    check_limits(towns)
+    body = towns.plain or ""
+    assert "（筛选：乡镇街道）" in body
+    names = re.findall(r"^\d+\. (\S+?)　\d+项", body, re.M)
+    assert names and all(re.search(r"(镇|乡|街道)$", n) for n in names)
+    assert "✓乡镇街道" in buttons(towns)
+    # Pressed again: every kind again.
+    _, again = await h.press(office, towns, "✓乡镇街道")
+    assert "筛选" not in (again.plain or "").split("\n")[0]
+    # On 27 March the March reports are two workdays late: nothing is three yet.
+    _, late = await h.press(office, again, "只看逾期3个工作日以上")
+    assert "「逾期3个工作日以上」目前没有待报送的逾期事项" in (late.plain or "")
+    assert "显示全部逾期" in buttons(late)
+    # Typed, the same filters; a kind and a status together.
+    typed = await h.command(office, "overdue", "市直部门")
+    assert "（筛选：市直部门）" in (typed.plain or "")
+    assert not re.search(r"^\d+\. \S+(镇|乡|街道)　", typed.plain or "", re.M)
+    both = await h.command(office, "overdue", "乡镇街道 逾期2个工作日以上")
+    assert "（筛选：乡镇街道，逾期2个工作日以上）" in (both.plain or "")
+    h.clock.set(datetime(2026, 3, 30, 10, 0, tzinfo=SHANGHAI))  # three workdays late now
+    escalated = await h.command(office, "overdue", "提请关注")
+    assert "（筛选：逾期3个工作日以上）" in (escalated.plain or "")
+    assert "3月已逾期3个工作日" in (escalated.plain or "")
+
+
 async def test_overdue_lists_pages_and_filters(h: Harness) -> None:
     people = await a_month(h)
     office = people["office"]
@@ -141,7 +174,7 @@ async def test_overdue_lists_pages_and_filters(h: Harness) -> None:
     first = await h.command(office, "overdue")  # the pages were turned in the same message
     assert f"催办{heads[0].group(1)}（{counts[0]}项）" in buttons(first)
     assert f"{heads[0].group(1)}明细" in buttons(first)
-    assert len(buttons(first)) <= 2 * 8 + 2
+    assert len(buttons(first)) <= 2 * 8 + 2 + 5  # units, pages, kinds of unit and status
     # 明细 drills down to the unit's tasks, one by one.
     _, detail = await h.press(office, first, f"{heads[0].group(1)}明细")
     assert f"（筛选：{heads[0].group(1)}）" in (detail.plain or "")
