@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -22,24 +20,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.sandbox import PageServer, Sandbox
+from bot.domain.roles import Role
+from bot.sandbox import PageServer, Sandbox, browser
 from db.models import Report
 
-CHROMIUM = Path("/usr/bin/chromium")
-CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-APT_PACKAGES = ["chromium", "fonts-wqy-microhei"]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_ARGS = list(browser.CHROMIUM_ARGS)
 START = datetime(2026, 3, 16, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 UNIT = "人社局"
 # The step finished and the transcript on screen was fetched after it.
@@ -55,36 +42,17 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _install_browser() -> str | None:
-    """apt-get install Chromium and a CJK font; the reason it could not, or None."""
-    apt = shutil.which("apt-get")
-    if apt is None:
-        return "apt-get is not available to install chromium"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", *APT_PACKAGES]):
-        try:
-            done = subprocess.run(
-                command, env=env, capture_output=True, text=True, timeout=900, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"{' '.join(command)} failed: {exc}"
-        if done.returncode != 0:
-            return f"{' '.join(command)} failed: {(done.stderr or done.stdout)[-500:]}"
-    return None
-
-
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     """Debian's Chromium, installed on first use."""
-    if not CHROMIUM.exists() or not CJK_FONT.exists():
-        problem = _install_browser()
-        if problem is not None and not CHROMIUM.exists():
-            _unavailable(f"Chromium is needed for the browser test: {problem}")
+    problem = browser.ensure_browser()
+    if problem is not None:
+        _unavailable(f"Chromium is needed for the browser test: {problem}")
     try:
         import playwright.async_api  # noqa: F401
     except ImportError:
         _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    return CHROMIUM
+    return browser.CHROMIUM
 
 
 @pytest.fixture
@@ -143,7 +111,13 @@ async def _flow(page: Any, expect: Any, sandbox: Sandbox, url: str) -> None:
     await page.locator("#text").fill("/invite")
     await page.locator("#text").press("Enter")
     await chat.get_by_role("button", name="联络员", exact=True).click()
-    await chat.get_by_role("button", name=UNIT, exact=True).click()
+    # The units may come grouped by kind first (市直部门, 乡镇街道, ...).
+    unit = chat.get_by_role("button", name=UNIT, exact=True)
+    kind = chat.get_by_role("button", name=re.compile("市直部门"))
+    await expect(unit.or_(kind).first).to_be_visible()
+    if not await unit.count():
+        await kind.last.click()
+    await unit.last.click()
     link = chat.locator("a.deeplink").last
     await expect(link).to_be_visible()
     code = await link.get_attribute("data-code")
@@ -163,8 +137,11 @@ async def _flow(page: Any, expect: Any, sandbox: Sandbox, url: str) -> None:
     await expect(chat.locator(".msg.bot").last).to_contain_text("邀请")
     await page.locator("#text").fill(f"/start {code}")
     await page.locator("#send").click()
-    await expect(chat).to_contain_text(f"绑定成功。您已登记为 {UNIT}联络员")
+    await expect(chat).to_contain_text(re.compile(f"绑定成功.*{UNIT}联络员"))
     await expect(page.locator("#menu [data-command=report]")).to_be_visible()
+    # The persona list follows: the new person is now listed as the unit's liaison.
+    await expect(page.locator("#personas [data-persona=new1]")).to_contain_text(f"{UNIT}联络员")
+    await expect(page.locator("#chat-title")).to_have_text(f"{UNIT}联络员")
 
     # Workday by workday until the first reminder shows in the liaison's chat.
     reminder = chat.locator(".msg.bot", has_text="尚未报送")
@@ -200,3 +177,149 @@ async def _flow(page: Any, expect: Any, sandbox: Sandbox, url: str) -> None:
     assert reports[0].text == REPORT
     assert reports[0].cycle_key == "2026-03"
     assert reports[0].tg_user_id == sandbox.persona("new1").user_id
+
+
+# --- every role through a month, on a desktop and on phones (issue 20) --------------------------
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+# Other phone widths the page must fit, checked after the walk on the 390 px phone.
+PHONE_WIDTHS = ({"width": 360, "height": 740}, {"width": 430, "height": 932})
+# The page must never scroll sideways: the document no wider than the window.
+OVERFLOW = """() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)
+    - window.innerWidth"""
+# What each role's chat shows after a month (the bot's texts, matched loosely).
+ROLE_SCREENS = {
+    "fgj": re.compile("尚未报送"),
+    "office": re.compile("进展摘要"),
+    "leader": re.compile("分管任务进展摘要"),
+    "admin": re.compile("管理员"),
+    "group": re.compile("通报"),
+}
+SHOWN = """key => !document.body.dataset.busy
+    && document.querySelector('#transcript').dataset.persona === key"""
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+async def test_every_role_through_a_month_without_sideways_scrolling(
+    chromium: Path, sandbox_url: tuple[Sandbox, str], viewport: str
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    sandbox, url = sandbox_url
+    phone = viewport == "phone"
+    async with async_playwright() as pw:
+        browser_ = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        page = await browser_.new_page(viewport=VIEWPORTS[viewport], locale="zh-CN")
+        page.set_default_timeout(15_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            await _walk(page, expect, sandbox, url, phone=phone)
+            if phone:
+                for size in PHONE_WIDTHS:
+                    await page.set_viewport_size(size)
+                    for key in ROLE_SCREENS:
+                        await _show(page, expect, key, phone=True)
+                        await _fits(page, f"{key} at {size['width']}px")
+        finally:
+            await page.screenshot(path=str(_artifacts() / f"sandbox-{viewport}.png"))
+            await browser_.close()
+        assert errors == [], errors
+
+
+async def _no_overflow(page: Any, where: str) -> None:
+    excess = await page.evaluate(OVERFLOW)
+    assert excess <= 0, f"{where}: the page is {excess}px wider than the window"
+
+
+async def _fits(page: Any, where: str) -> None:
+    """No sideways scrolling, every message within the window, the text box wide enough."""
+    await _no_overflow(page, where)
+    width = page.viewport_size["width"]
+    for message in await page.locator("#transcript .msg").all():
+        box = await message.bounding_box()
+        assert box is None or box["x"] + box["width"] <= width + 0.5, f"{where}: {box}"
+    text = await page.locator("#text").bounding_box()
+    assert text is None or text["width"] >= 0.6 * width, f"{where}: text box {text}"
+
+
+async def _show(page: Any, expect: Any, key: str, *, phone: bool) -> None:
+    """Switch to a persona as a person would: on a phone through the drawer."""
+    button = page.locator(f"#personas [data-persona={key}]")
+    if phone:
+        await page.locator("#drawer-open").click()
+        await expect(button).to_be_in_viewport()
+        await _no_overflow(page, f"drawer open for {key}")
+        await button.click()
+        await expect(page.locator("body")).not_to_have_class(re.compile("drawer-open"))
+    else:
+        await button.click()
+    await page.wait_for_function(SHOWN, arg=key)
+    await _no_overflow(page, key)
+
+
+async def _walk(page: Any, expect: Any, sandbox: Sandbox, url: str, *, phone: bool) -> None:
+    await page.goto(url)
+    await expect(page.locator("#clock-label")).to_have_text("2026年3月16日 周一 09:00")
+    await expect(page.locator("#limits-note")).to_contain_text("沙盒中群组限速已加快")
+    await expect(page.locator("#drawer-open")).to_be_visible(visible=phone)
+    # The personas: a sidebar on a desktop, a closed drawer on a phone.
+    first = page.locator("#personas [data-persona=fgj]")
+    await (expect(first).not_to_be_in_viewport() if phone else expect(first).to_be_in_viewport())
+    await _fits(page, "start")
+
+    # The admin's invite menu (its buttons stay within the width).
+    await _show(page, expect, "admin", phone=phone)
+    await page.locator("#text").fill("/invite")
+    await page.locator("#text").press("Enter")
+    chat = page.locator("#transcript")
+    await expect(chat.get_by_role("button", name="联络员", exact=True)).to_be_visible()
+    await _fits(page, "admin's invite menu")
+
+    # Two weeks, then the month's button, each role looked at after each step.
+    for step in ("week", "week", "month"):
+        before = await page.locator("#clock-label").text_content()
+        labels: set[str] = set()
+        await page.locator(f"[data-step={step}]").click()
+        while await page.evaluate("() => document.body.dataset.busy === '1'"):
+            labels.add(str(await page.locator("#clock-label").text_content()))
+            await page.wait_for_timeout(40)
+        await page.wait_for_function(SYNCED)
+        await _no_overflow(page, f"after {step}")
+        for key in ROLE_SCREENS:
+            await _show(page, expect, key, phone=phone)
+    # The label moved while the month ran, not only at its end.
+    assert len(labels - {before}) >= 3, labels
+    await expect(page.locator("#clock-label")).to_have_text("2026年4月30日 周四 09:00")
+
+    # Each role's chat shows what it is for, within the width.
+    for key, pattern in ROLE_SCREENS.items():
+        await _show(page, expect, key, phone=phone)
+        await expect(chat.locator(".msg.bot, .service", has_text=pattern).last).to_be_visible()
+        await _fits(page, key)
+    # The messages kept their own times: the liaison's reminders at 09:00 on different days.
+    await _show(page, expect, "fgj", phone=phone)
+    times = await chat.locator(".msg.bot", has_text="尚未报送").locator(".meta").all_text_contents()
+    assert len({t[:11] for t in times}) == len(times) > 3, times
+    assert all(" 09:00" in t for t in times), times
+
+    # A new person bound with an invite is then listed as what they were bound as.
+    code = await sandbox.invite(Role.LIAISON, unit=UNIT)
+    assert code is not None
+    if phone:
+        await page.locator("#drawer-open").click()
+    await page.locator("#new-person").click()
+    await expect(page.locator("#chat-title")).to_have_text("新用户 1")
+    await page.locator("#text").fill(f"/start {code}")
+    await page.locator("#send").click()
+    await expect(chat).to_contain_text("绑定成功")
+    await expect(page.locator("#chat-title")).to_have_text(f"{UNIT}联络员")
+    if phone:
+        await page.locator("#drawer-open").click()
+    listed = page.locator("#personas [data-persona=new1]")
+    await expect(listed).to_contain_text(f"{UNIT}联络员")
+    await expect(listed).to_be_in_viewport()
+    await _no_overflow(page, "after binding")
+    if phone:
+        await page.locator("#drawer-close").click()
+        await expect(listed).not_to_be_in_viewport()
