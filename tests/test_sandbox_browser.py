@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,6 +23,9 @@ from bot.config import Settings
 from bot.domain.roles import Role
 from bot.sandbox import PageServer, Sandbox, browser
 from db.models import Report
+
+if TYPE_CHECKING:
+    from playwright.async_api import ViewportSize
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -181,9 +184,15 @@ async def _flow(page: Any, expect: Any, sandbox: Sandbox, url: str) -> None:
 
 # --- every role through a month, on a desktop and on phones (issue 20) --------------------------
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS: dict[str, ViewportSize] = {
+    "desktop": {"width": 1280, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
 # Other phone widths the page must fit, checked after the walk on the 390 px phone.
-PHONE_WIDTHS = ({"width": 360, "height": 740}, {"width": 430, "height": 932})
+PHONE_WIDTHS: tuple[ViewportSize, ...] = (
+    {"width": 360, "height": 740},
+    {"width": 430, "height": 932},
+)
 # The page must never scroll sideways: the document no wider than the window.
 OVERFLOW = """() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)
     - window.innerWidth"""
