@@ -245,9 +245,16 @@ async def _fits(page: Any, where: str) -> None:
     """No sideways scrolling, every message within the window, the text box wide enough."""
     await _no_overflow(page, where)
     width = page.viewport_size["width"]
-    for message in await page.locator("#transcript .msg").all():
-        box = await message.bounding_box()
-        assert box is None or box["x"] + box["width"] <= width + 0.5, f"{where}: {box}"
+    # Also to the left, which no scroll bar shows (a right-aligned bubble grows leftwards).
+    outside = await page.evaluate(
+        """width => [...document.querySelectorAll(
+                '#transcript .msg, #transcript .bubble, #transcript .keyboard')]
+            .map(el => el.getBoundingClientRect())
+            .filter(r => r.width && (r.left < -0.5 || r.right > width + 0.5))
+            .map(r => [Math.round(r.left), Math.round(r.right)])""",
+        width,
+    )
+    assert outside == [], f"{where}: messages outside the window {outside}"
     text = await page.locator("#text").bounding_box()
     assert text is None or text["width"] >= 0.6 * width, f"{where}: text box {text}"
 
@@ -311,6 +318,15 @@ async def _walk(page: Any, expect: Any, sandbox: Sandbox, url: str, *, phone: bo
     times = await chat.locator(".msg.bot", has_text="尚未报送").locator(".meta").all_text_contents()
     assert len({t[:11] for t in times}) == len(times) > 3, times
     assert all(" 09:00" in t for t in times), times
+
+    # A reply quoting the reminder, and the bot's answer with its buttons, fit too.
+    await chat.locator(".msg.bot", has_text="尚未报送").last.locator(".reply-link").click()
+    await page.locator("#text").fill(REPORT)
+    await page.locator("#text").press("Enter")
+    await expect(chat.locator(".msg.user").last.locator(".quote")).to_be_visible()
+    answer = chat.locator(".msg.user").last.locator("xpath=following-sibling::div[1]")
+    await expect(answer.locator(".keyboard button").first).to_be_visible()
+    await _fits(page, "a reply and the bot's buttons")
 
     # A new person bound with an invite is then listed as what they were bound as.
     code = await sandbox.invite(Role.LIAISON, unit=UNIT)

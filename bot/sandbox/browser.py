@@ -1,8 +1,8 @@
 """Debian's Chromium for the sandbox's browser tests and screenshots (Playwright drives it).
 
 Playwright's own browser download needs network access beyond the package registries, which the
-CI does not have; Debian's ``chromium`` package (and a CJK font, or every character is a box)
-comes through apt-get instead. Installing needs root, as in the CI.
+CI does not have; Debian's ``chromium`` package (and a CJK and an emoji font, or characters are
+boxes) comes through apt-get instead. Installing needs root, as in the CI.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-APT_PACKAGES = ("chromium", "fonts-wqy-microhei")
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")  # the digest's 🔴🟡🟢
+APT_PACKAGES = ("chromium", "fonts-wqy-microhei", "fonts-noto-color-emoji")
 # Headless, as root (no sandbox), and nothing that reaches for the network on its own.
 CHROMIUM_ARGS = (
     "--no-sandbox",
@@ -29,8 +30,8 @@ CHROMIUM_ARGS = (
 
 
 def browser_ready() -> bool:
-    """True if Chromium and the CJK font are installed."""
-    return CHROMIUM.exists() and CJK_FONT.exists()
+    """True if Chromium and the fonts are installed."""
+    return CHROMIUM.exists() and CJK_FONT.exists() and EMOJI_FONT.exists()
 
 
 def install_browser() -> str | None:

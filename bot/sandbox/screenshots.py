@@ -1,0 +1,297 @@
+"""Screenshots of each role's main screens in the sandbox, at desktop and phone size.
+
+``python -m bot.sandbox.screenshots`` (``make screenshots``) starts a fresh sandbox on a
+temporary database, acts in it through the page as a person would (the admin's invite, a
+liaison's reminder and report card, the office's digest and /overdue, a leader's digest, the
+work group's 通报, the persona drawer on a phone) and writes ``docs/screenshots/<size>-<scene>.png``
+(the visible window, not the whole page, so each stays small). The bot's texts are matched
+loosely: a scene whose message cannot be found stops the run with its name.
+
+Chromium comes from Debian (``bot.sandbox.browser``), installed with apt-get when missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+from bot.sandbox import browser
+from bot.sandbox.server import PageServer
+from bot.sandbox.steps import Step
+from bot.sandbox.world import ROOT, Sandbox
+
+if TYPE_CHECKING:
+    from playwright.async_api import Locator, Page, ViewportSize
+
+OUT = ROOT / "docs" / "screenshots"
+
+
+@dataclass(frozen=True)
+class Size:
+    """A window the screenshots are taken in."""
+
+    name: str
+    viewport: ViewportSize
+    scale: float
+    phone: bool
+
+
+SIZES = (
+    Size("desktop", {"width": 1280, "height": 800}, 1.0, phone=False),
+    Size("phone", {"width": 390, "height": 844}, 2.0, phone=True),
+)
+REPORT = "一季度地区生产总值增长5.2%，完成年度目标的26%，预计6月底前完成过半，无需协调事项"
+WAIT_MS = 15_000
+
+
+class SceneError(RuntimeError):
+    """A screen could not be reached (the bot's texts or flow changed)."""
+
+
+class Shooter:
+    """Pages of one sandbox at each size; acts on the first, photographs all."""
+
+    def __init__(self, sandbox: Sandbox, pages: dict[str, Page], out: Path) -> None:
+        self.sandbox = sandbox
+        self.pages = pages
+        self.out = out
+        self.act = next(iter(pages.values()))  # the desktop page does the clicking
+        self.written: list[Path] = []
+
+    async def show(self, key: str) -> None:
+        """Every page shows this persona's chat, up to date."""
+        for page in self.pages.values():
+            await page.evaluate(
+                "key => { location.hash = key; choose(key); setDrawer(false); }", key
+            )
+        await self.settle(key)
+
+    async def settle(self, key: str | None = None) -> None:
+        """Wait until no step runs and each page shows its chat as the emulator has it now."""
+        version = int(await self.sandbox.control.call("version"))
+        for page in self.pages.values():
+            await page.wait_for_function(
+                """([key, version]) => {
+                    const box = document.querySelector('#transcript');
+                    return !document.body.dataset.busy && Number(box.dataset.version) >= version
+                        && (key === null || box.dataset.persona === key);
+                }""",
+                arg=[key, version],
+                timeout=WAIT_MS,
+            )
+
+    async def shoot(
+        self, scene: str, find: Callable[[Page], Locator] | None = None, *, top: bool = True
+    ) -> None:
+        """Photograph each page; `find` picks the message to bring into view (top or bottom)."""
+        for size, page in self.pages.items():
+            if find is not None:
+                target = find(page)
+                try:
+                    await target.wait_for(timeout=WAIT_MS)
+                except Exception as exc:
+                    raise SceneError(f"{scene}: the message was not found") from exc
+                await target.evaluate(
+                    """(el, top) => {
+                        const box = document.querySelector('#transcript');
+                        box.scrollTop = top
+                            ? el.offsetTop - box.offsetTop - 8
+                            : el.offsetTop - box.offsetTop + el.offsetHeight - box.clientHeight + 8;
+                    }""",
+                    top,
+                )
+            await page.evaluate("() => document.querySelector('#toast').classList.remove('on')")
+            path = self.out / f"{size}-{scene}.png"
+            await page.screenshot(path=str(path), animations="disabled", caret="initial")
+            self.written.append(path)
+
+    async def type(self, text: str) -> None:
+        """The acting page writes `text` in the current chat."""
+        await self.act.locator("#text").fill(text)
+        await self.act.locator("#text").press("Enter")
+
+    async def press(self, label: str | re.Pattern[str]) -> None:
+        """The acting page presses the newest button with this label."""
+        button = self.act.locator("#transcript .keyboard button", has_text=label).last
+        try:
+            await button.click(timeout=WAIT_MS)
+        except Exception as exc:
+            raise SceneError(f"no button {label!r} in the chat") from exc
+
+    async def advance_until(self, step: Step, found: Callable[[], Awaitable[bool]]) -> None:
+        """Move the clock step by step (at most 10) until `found` says so."""
+        for _ in range(10):
+            await self.sandbox.advance(step)
+            await self.settle()
+            if await found():
+                return
+        raise SceneError(f"nothing found after ten steps of {step.value}")
+
+
+def bot_message(page: Page, pattern: str) -> Locator:
+    """The newest message from the bot whose text matches `pattern`."""
+    return page.locator("#transcript .msg.bot", has_text=re.compile(pattern)).last
+
+
+async def scenes(shot: Shooter) -> None:
+    """Each role's main screens, in the order the simulated month brings them."""
+    act = shot.act
+    chat = act.locator("#transcript")
+
+    # The admin: /invite, a liaison for a unit, the link.
+    await shot.show("admin")
+    await shot.type("/invite")
+    await shot.press(re.compile("^联络员$"))
+    for _ in range(4):
+        await shot.settle("admin")
+        if await chat.locator("a.deeplink").count():
+            break
+        buttons = chat.locator(".msg.bot").last.locator(".keyboard button")
+        names = [n.strip() for n in await buttons.all_text_contents()]
+        wanted = next((n for n in ("人社局", "市直部门") if n in names), names[0] if names else "")
+        if not wanted:
+            raise SceneError("admin-invite: neither a unit nor a link after 联络员")
+        await shot.press(re.compile(f"^{re.escape(wanted)}"))
+    await shot.settle("admin")
+    await shot.shoot("admin-invite", lambda p: p.locator("#transcript a.deeplink").last, top=False)
+
+    # A liaison: the reminder three workdays before the deadline, a reply, the report card.
+    await shot.show("fgj")
+    await shot.advance_until(
+        Step.NEXT_WORKDAY, lambda: _has(act, "#transcript .msg.bot", "尚未报送")
+    )
+    await shot.shoot("liaison-reminder", lambda p: bot_message(p, "尚未报送"))
+    await (
+        act.locator("#transcript .msg.bot", has_text="尚未报送").last.locator(".reply-link").click()
+    )
+    await shot.type(REPORT)
+    confirm = chat.get_by_role("button", name="确认提交")
+    picker = chat.locator(".msg.bot").last.locator(".keyboard button", has_text=re.compile("^第"))
+    try:
+        await confirm.or_(picker.first).first.wait_for(timeout=WAIT_MS)
+    except Exception as exc:
+        raise SceneError("liaison-report-card: no card after the reply") from exc
+    if not await confirm.count():
+        await picker.first.click()
+        await confirm.wait_for(timeout=WAIT_MS)
+    await shot.settle("fgj")
+    await shot.shoot(
+        "liaison-report-card",
+        lambda p: p.locator("#transcript .msg.bot", has=p.get_by_role("button", name="确认提交")),
+        top=False,
+    )
+    await confirm.click()
+    await shot.settle("fgj")
+
+    # After the deadline: the office's and the leader's digest, the group's 通报, /overdue.
+    await shot.show("group")
+    await shot.advance_until(
+        Step.NEXT_WORKDAY, lambda: _has(act, "#transcript .msg.bot", "逾期未报")
+    )
+    await shot.shoot("group-circular", lambda p: bot_message(p, "通报"))
+    await shot.show("office")
+    await shot.shoot("office-digest", lambda p: bot_message(p, "进展摘要"))
+    await shot.show("leader")
+    await shot.shoot("leader-digest", lambda p: bot_message(p, "进展摘要"))
+    await shot.show("office")
+    before = await chat.locator(".msg").count()
+    await shot.type("/overdue")
+    await act.locator("#transcript .msg").nth(before + 1).wait_for(timeout=WAIT_MS)
+    await shot.settle("office")
+    await shot.shoot("office-overdue", lambda p: p.locator("#transcript .msg.bot").last)
+
+    # On a phone: the personas in their drawer.
+    for size, page in shot.pages.items():
+        if size != "phone":
+            continue
+        await page.locator("#drawer-open").click()
+        await page.locator("#personas [data-persona=fgj]").wait_for()
+        await asyncio.sleep(0.4)  # the drawer slides in
+        path = shot.out / f"{size}-personas.png"
+        await page.screenshot(path=str(path), animations="disabled")
+        shot.written.append(path)
+
+
+async def _has(page: Page, selector: str, text: str) -> bool:
+    return bool(await page.locator(selector, has_text=text).count())
+
+
+async def capture(out: Path, *, sizes: tuple[Size, ...] = SIZES) -> list[Path]:
+    """Run the scenes on a fresh sandbox and write the screenshots into the directory `out`
+    (which must exist); returns the files. Chromium must be installed (`browser`)."""
+    from playwright.async_api import async_playwright
+
+    settings = Settings(_env_file=None)
+    with tempfile.TemporaryDirectory() as tmp:
+        database = f"sqlite+aiosqlite:///{Path(tmp) / 'sandbox.db'}"
+        # A fresh sandbox starts on the register year's 16 March (or the first workday after).
+        async with Sandbox(settings, database_url=database) as sandbox:
+            server = PageServer(sandbox, "127.0.0.1", 0)
+            await server.start()
+            try:
+                async with async_playwright() as pw:
+                    chromium = await pw.chromium.launch(
+                        executable_path=str(browser.CHROMIUM), args=list(browser.CHROMIUM_ARGS)
+                    )
+                    try:
+                        pages: dict[str, Page] = {}
+                        for size in sizes:
+                            page = await chromium.new_page(
+                                viewport=size.viewport,
+                                device_scale_factor=size.scale,
+                                locale="zh-CN",
+                                is_mobile=size.phone,
+                                has_touch=size.phone,
+                            )
+                            page.set_default_timeout(WAIT_MS)
+                            await page.goto(server.url)
+                            await (
+                                page.locator("#clock-label")
+                                .filter(has_text=re.compile(r"\d"))
+                                .wait_for()
+                            )
+                            pages[size.name] = page
+                        shot = Shooter(sandbox, pages, out)
+                        await scenes(shot)
+                        return shot.written
+                    finally:
+                        await chromium.close()
+            finally:
+                await server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line: write the screenshots, print each file and its size."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.sandbox.screenshots",
+        description="Screenshots of each role's main screens in the sandbox (desktop and phone).",
+    )
+    parser.add_argument("--out", type=Path, default=OUT, help=f"directory (default {OUT})")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    problem = browser.ensure_browser()
+    if problem is not None:
+        print(f"截图需要 Chromium：{problem}", file=sys.stderr)
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        written = asyncio.run(capture(args.out))
+    except SceneError as exc:
+        print(f"截图失败：{exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"{path}  {path.stat().st_size // 1024} KB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
