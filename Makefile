@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt bench reliability clean
+.PHONY: run test lint fmt bench reliability screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ reliability: $(STAMP)
 	$(PY) -m bench.faults || status=1; \
 	HYPOTHESIS_PROFILE=long $(PY) -m pytest -q tests/reliability/test_fuzz.py || status=1; \
 	exit $$status
+
+## screenshots: each role's main screens in the sandbox (desktop and phone) into docs/screenshots/
+screenshots: $(STAMP)
+	$(PY) -m bot.sandbox.screenshots
 
 fmt: $(STAMP)
 	$(PY) -m ruff format .
