@@ -47,7 +47,7 @@ class Size:
 
 SIZES = (
     Size("desktop", {"width": 1280, "height": 800}, 1.0, phone=False),
-    Size("phone", {"width": 390, "height": 844}, 2.0, phone=True),
+    Size("phone", {"width": 390, "height": 844}, 1.5, phone=True),
 )
 REPORT = "一季度地区生产总值增长5.2%，完成年度目标的26%，预计6月底前完成过半，无需协调事项"
 WAIT_MS = 15_000
