@@ -351,7 +351,20 @@ async def redeem_invite(
     if existing is not None:
         existing.chat_id = chat_id
         existing.reachable = True
-        return BindResult(BindOutcome.ALREADY, role, unit, leader, invite.deputy)
+        return BindResult(BindOutcome.ALREADY, role, unit, leader, existing.deputy)
+    # A unit has one main liaison: if someone else took that seat since the invite was made
+    # (the admin asks "replace or deputy" when making one), this one becomes a deputy.
+    deputy = invite.deputy
+    if role == Role.LIAISON and not deputy and invite.unit_id is not None:
+        main = await session.scalar(
+            select(Contact.id).where(
+                Contact.role == Role.LIAISON.value,
+                Contact.unit_id == invite.unit_id,
+                Contact.active.is_(True),
+                Contact.deputy.is_(False),
+            )
+        )
+        deputy = main is not None
     session.add(
         Contact(
             tg_user_id=user_id,
@@ -361,7 +374,7 @@ async def redeem_invite(
             role=role.value,
             unit_id=invite.unit_id,
             leader_id=invite.leader_id,
-            deputy=invite.deputy,
+            deputy=deputy,
             created_at=now,
         )
     )
@@ -372,9 +385,9 @@ async def redeem_invite(
         actor=user_id,
         action="bind",
         target=_target_label(role, unit, leader),
-        detail={"invite_id": invite.id},
+        detail={"invite_id": invite.id, "deputy": deputy},
     )
-    return BindResult(BindOutcome.BOUND, role, unit, leader, invite.deputy)
+    return BindResult(BindOutcome.BOUND, role, unit, leader, deputy)
 
 
 # --- Contacts -----------------------------------------------------------------------------------
@@ -569,6 +582,17 @@ async def reportable_units(session: AsyncSession) -> list[UnitRef]:
     ).all()
     # Sorted here, not in SQL: the order must not depend on the database's collation.
     return sorted((UnitRef(u.id, u.name) for u in rows), key=lambda u: u.name)
+
+
+async def units_in_order(session: AsyncSession) -> list[tuple[UnitRef, str]]:
+    """Every unit that can have a liaison with its register kind, in the notice's order (units
+    are imported in the order the notice first names them)."""
+    rows = (
+        await session.scalars(
+            select(Unit).where(Unit.kind != "group", Unit.active.is_(True)).order_by(Unit.id)
+        )
+    ).all()
+    return [(UnitRef(u.id, u.name), u.kind) for u in rows]
 
 
 async def all_leaders(session: AsyncSession) -> list[LeaderRef]:

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
 
 from bot import texts as tx
-from bot.domain.roles import ROLE_LABELS, LeaderRef, Principal, Role, UnitRef, invite_link
+from bot.domain.roles import (
+    ROLE_LABELS,
+    ContactView,
+    LeaderRef,
+    Principal,
+    Role,
+    UnitRef,
+    invite_link,
+)
+from bot.domain.units import CATEGORIES
 from bot.services import access
 from db import people
-from handlers.base import answer, edit_or_reply, encode, int_arg, reply
+from handlers.base import answer, clean_text, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
 from handlers.menu import set_menu_for
 
 PAGE = 10
+UNIT_PAGE = 16  # units per page of an invite's kind of unit, two a row
+SEARCH_LIMIT = 30  # characters of a name search
 
 # What an invite is for, as one letter in button data.
 KINDS: dict[str, tuple[Role, bool]] = {
@@ -29,65 +42,155 @@ INVITES_SHOWN = 20  # buttons on the /invites list
 
 
 async def cmd_invite(update: Update, context: BotContext) -> None:
-    """Step 1: which role the invite is for."""
-    rows = [
+    """Step 1: which role the invite is for; `/invite 工信` finds units and leaders by name."""
+    query = clean_text(" ".join(context.args or []))[:SEARCH_LIMIT]
+    if query:
+        await invite_search(update, context, query)
+        return
+    await reply(update, tx.INVITE_CHOOSE_ROLE, _roles_keyboard())
+
+
+def _roles_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
         [
-            InlineKeyboardButton("联络员", callback_data=encode("iv", "l", 0)),
-            InlineKeyboardButton("副联络员", callback_data=encode("iv", "d", 0)),
-        ],
-        [
-            InlineKeyboardButton("督导办", callback_data=encode("iv", "o", 0)),
-            InlineKeyboardButton("分管领导", callback_data=encode("iv", "g", 0)),
-            InlineKeyboardButton("管理员", callback_data=encode("iv", "a", 0)),
-        ],
-    ]
-    await reply(update, tx.INVITE_CHOOSE_ROLE, InlineKeyboardMarkup(rows))
+            [
+                InlineKeyboardButton("联络员", callback_data=encode("iv", "l", 0)),
+                InlineKeyboardButton("分管领导", callback_data=encode("iv", "g", 0)),
+            ],
+            [
+                InlineKeyboardButton("督导办", callback_data=encode("iv", "o", 0)),
+                InlineKeyboardButton("管理员", callback_data=encode("iv", "a", 0)),
+            ],
+        ]
+    )
+
+
+def _back(data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(tx.BACK, callback_data=data)
 
 
 async def btn_invite(
     update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
 ) -> None:
-    """Step 2: choose the unit or leader (paged), or create the office/admin invite."""
+    """Step 2: the kinds of unit (liaisons), the leaders (paged), or the office/admin invite;
+    "b" goes back to step 1."""
     query = update.callback_query
     assert query is not None
     kind = args[0] if args else ""
     page = int_arg(args, 1, high=1000)
+    if kind == "b":
+        await answer(query)
+        await edit_or_reply(update, tx.INVITE_CHOOSE_ROLE, _roles_keyboard())
+        return
     if kind not in KINDS or page is None:
         await answer(query, tx.STALE, alert=True)
         return
     role, deputy = KINDS[kind]
+    await answer(query)
     if role in (Role.OFFICE, Role.ADMIN):
-        await answer(query)
         await _create_and_show(update, context, principal, role, None, None, deputy)
         return
-    session = context.session
     if role == Role.LIAISON:
-        options = [(u.id, u.name) for u in await people.reportable_units(session)]
-    else:
-        options = [(x.id, x.name) for x in await people.all_leaders(session)]
-    pages = max(1, (len(options) + PAGE - 1) // PAGE)
+        choices = await access.unit_choices(await context.desk())
+        counts = {c.key: sum(1 for u in choices if u.category == c.key) for c in CATEGORIES}
+        buttons = [
+            InlineKeyboardButton(
+                tx.invite_kind_button(c.label, counts[c.key]),
+                callback_data=encode("ivk", kind, i, 0),
+            )
+            for i, c in enumerate(CATEGORIES)
+            if counts[c.key]
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows.append([_back(encode("iv", "b", 0))])
+        await edit_or_reply(update, tx.invite_choose_kind(deputy), InlineKeyboardMarkup(rows))
+        return
+    leaders = [(x.id, x.name) for x in await people.all_leaders(context.session)]
+    pages = max(1, (len(leaders) + PAGE - 1) // PAGE)
     page = min(page, pages - 1)
-    chunk = options[page * PAGE : (page + 1) * PAGE]
     rows = [
-        [InlineKeyboardButton(name, callback_data=encode("ivc", kind, oid))] for oid, name in chunk
+        [InlineKeyboardButton(name, callback_data=encode("ivc", kind, oid))]
+        for oid, name in leaders[page * PAGE : (page + 1) * PAGE]
     ]
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton("‹ 上一页", callback_data=encode("iv", kind, page - 1)))
-    if page + 1 < pages:
-        nav.append(InlineKeyboardButton("下一页 ›", callback_data=encode("iv", kind, page + 1)))
-    if nav:
-        rows.append(nav)
-    await answer(query)
+    rows += _nav(page, pages, lambda p: encode("iv", kind, p))
+    rows.append([_back(encode("iv", "b", 0))])
     await edit_or_reply(
         update, tx.invite_choose_target(role, deputy, page + 1, pages), InlineKeyboardMarkup(rows)
     )
 
 
+def _nav(page: int, pages: int, data: Callable[[int], str]) -> list[list[InlineKeyboardButton]]:
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("‹ 上一页", callback_data=data(page - 1)))
+    if page + 1 < pages:
+        nav.append(InlineKeyboardButton("下一页 ›", callback_data=data(page + 1)))
+    return [nav] if nav else []
+
+
+async def btn_invite_kind(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """Step 2b: the units of one kind, in the notice's order, two a row (✓: has a liaison)."""
+    query = update.callback_query
+    assert query is not None
+    kind = args[0] if args else ""
+    index = int_arg(args, 1, high=len(CATEGORIES) - 1)
+    page = int_arg(args, 2, high=1000)
+    if kind not in ("l", "d") or index is None or page is None:
+        await answer(query, tx.STALE, alert=True)
+        return
+    category = CATEGORIES[index]
+    choices = [
+        c for c in await access.unit_choices(await context.desk()) if c.category == category.key
+    ]
+    pages = max(1, (len(choices) + UNIT_PAGE - 1) // UNIT_PAGE)
+    page = min(page, pages - 1)
+    buttons = [
+        InlineKeyboardButton(
+            tx.invite_unit_button(c.unit.name, bool(c.liaisons)),
+            callback_data=encode("ivc", kind, c.unit.id),
+        )
+        for c in choices[page * UNIT_PAGE : (page + 1) * UNIT_PAGE]
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows += _nav(page, pages, lambda p: encode("ivk", kind, index, p))
+    rows.append([_back(encode("iv", kind, 0))])
+    await answer(query)
+    text = tx.invite_choose_unit(category.label, KINDS[kind][1], page + 1, pages)
+    await edit_or_reply(update, text, InlineKeyboardMarkup(rows))
+
+
+async def invite_search(
+    update: Update, context: BotContext, text: str, *, typed: bool = False
+) -> bool:
+    """Units and leaders whose name contains `text`, as invite buttons. Typed as plain text
+    (`typed`), nothing found is left to the caller (it was likely not a name): False."""
+    units, leaders = await access.find_invite_targets(await context.desk(), text)
+    if not units and not leaders:
+        if typed:
+            return False
+        await reply(update, tx.invite_search_none(text))
+        return True
+    rows = [
+        [InlineKeyboardButton(tx.invite_search_button(u.name, Role.LIAISON),
+                              callback_data=encode("ivc", "l", u.id))]
+        for u in units
+    ] + [
+        [InlineKeyboardButton(tx.invite_search_button(x.name, Role.LEADER),
+                              callback_data=encode("ivc", "g", x.id))]
+        for x in leaders
+    ]  # fmt: skip
+    rows.append([_back(encode("iv", "b", 0))])
+    await reply(update, tx.invite_search_found(text), InlineKeyboardMarkup(rows))
+    return True
+
+
 async def btn_invite_create(
     update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
 ) -> None:
-    """Step 3: create the invite for the chosen unit or leader."""
+    """Step 3: create the invite for the chosen unit or leader; for a unit that has a liaison
+    already, first ask whether the new person replaces them or is a deputy."""
     query = update.callback_query
     assert query is not None
     kind = args[0] if args else ""
@@ -96,17 +199,41 @@ async def btn_invite_create(
         await answer(query, tx.STALE, alert=True)
         return
     role, deputy = KINDS[kind]
-    session = context.session
     unit = leader = None
     if role == Role.LIAISON:
-        unit = next((u for u in await people.reportable_units(session) if u.id == target_id), None)
+        choices = await access.unit_choices(await context.desk())
+        choice = next((c for c in choices if c.unit.id == target_id), None)
+        if choice is not None:
+            unit = choice.unit
+            main = [v for v in choice.liaisons if not v.deputy]
+            if main and not deputy:
+                await answer(query)
+                await _ask_replace_or_deputy(update, choice, main[0])
+                return
     else:
-        leader = next((x for x in await people.all_leaders(session) if x.id == target_id), None)
+        leader = next(
+            (x for x in await people.all_leaders(context.session) if x.id == target_id), None
+        )
     if unit is None and leader is None:
         await answer(query, tx.STALE, alert=True)
         return
     await answer(query)
     await _create_and_show(update, context, principal, role, unit, leader, deputy)
+
+
+async def _ask_replace_or_deputy(
+    update: Update, choice: access.UnitChoice, main: ContactView
+) -> None:
+    index = next(i for i, c in enumerate(CATEGORIES) if c.key == choice.category)
+    rows = [
+        [
+            InlineKeyboardButton(tx.REPLACE_LIAISON, callback_data=encode("cx", main.id)),
+            InlineKeyboardButton(tx.ADD_DEPUTY, callback_data=encode("ivc", "d", choice.unit.id)),
+        ],
+        [_back(encode("ivk", "l", index, 0))],
+    ]
+    text = tx.invite_second_liaison(choice.unit.name, choice.liaisons)
+    await edit_or_reply(update, text, InlineKeyboardMarkup(rows))
 
 
 async def _create_and_show(

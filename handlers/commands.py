@@ -65,6 +65,7 @@ BUTTONS: tuple[ButtonSpec, ...] = (
     ButtonSpec("rx", report.btn_cancel, LIAISON),
     ButtonSpec("rv", report.btn_correct, LIAISON),
     ButtonSpec("iv", admin.btn_invite, ADMIN),
+    ButtonSpec("ivk", admin.btn_invite_kind, ADMIN),
     ButtonSpec("ivc", admin.btn_invite_create, ADMIN),
     ButtonSpec("cl", admin.btn_contacts_page, ADMIN),
     ButtonSpec("ivr", admin.btn_revoke_invite, ADMIN),

@@ -9,7 +9,7 @@ from bot.domain.roles import Role
 from bot.services import access
 from db import people
 from db.people import BindOutcome
-from handlers import report
+from handlers import admin, report
 from handlers.base import clean_text, private_chat, reply, tell_unbound
 from handlers.context import BotContext
 from handlers.menu import help_sections, set_menu_for
@@ -98,7 +98,8 @@ async def on_unknown_command(update: Update, context: BotContext) -> None:
 
 
 async def on_text(update: Update, context: BotContext) -> None:
-    """Free text in a private chat: a report in progress, a reply to a reminder, or a hint."""
+    """Free text in a private chat: a report in progress, a reply to a reminder, an admin
+    looking for a unit to invite, or a hint."""
     user = update.effective_user
     message = update.effective_message
     if user is None or message is None or not private_chat(update):
@@ -113,6 +114,10 @@ async def on_text(update: Update, context: BotContext) -> None:
         await people.mark_reachable(context.session, user_id=user.id)
     text = clean_text(message.text or "")
     if await report.handle_text(update, context, principal, text):
+        return
+    # An admin may type the name of a unit or leader to invite.
+    admin_search = Role.ADMIN in principal.roles and 0 < len(text) <= admin.SEARCH_LIMIT
+    if admin_search and await admin.invite_search(update, context, text, typed=True):
         return
     # A hint, not a conversation: a few per window, so a stream of stray text is not answered
     # line by line (nor keeps the others waiting behind the replies).

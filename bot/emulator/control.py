@@ -688,8 +688,9 @@ class ControlClient:
     # waiting
 
     def mark_seen(self, chat_id: int, message_id: int) -> None:
-        """Make ``wait_for_bot_message`` look only at bot messages after ``message_id``."""
-        self._cursors[chat_id] = message_id
+        """Make ``wait_for_bot_message`` look only at bot messages after ``message_id`` (never
+        back: pressing a button on an older message does not make later replies "next")."""
+        self._cursors[chat_id] = max(self._cursors.get(chat_id, 0), message_id)
 
     async def wait_for_bot_message(
         self,

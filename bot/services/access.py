@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.deadlines import next_due, rule_for
 from bot.domain.roles import ContactView, LeaderRef, NewInvite, Role, UnitRef
+from bot.domain.units import category_of
 from bot.services import reporting
 from bot.services.desk import Desk
 from db import people, tasks
@@ -116,6 +117,46 @@ async def new_invite(
         deputy=deputy,
         created_by=by,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class UnitChoice:
+    """A unit an invite can be for: its kind (bot.domain.units.CATEGORIES) and its liaisons."""
+
+    unit: UnitRef
+    category: str
+    liaisons: tuple[ContactView, ...]  # active, the main liaison first
+
+
+async def unit_choices(desk: Desk) -> list[UnitChoice]:
+    """Every unit that can have a liaison, in the notice's order, with its liaisons."""
+    units = await people.units_in_order(desk.session)
+    views = [v for v in await people.list_contacts(desk.session) if v.role == Role.LIAISON]
+    by_unit: dict[str, list[ContactView]] = {}
+    for v in sorted(views, key=lambda v: (v.deputy, v.since, v.id)):
+        if v.unit is not None:
+            by_unit.setdefault(v.unit, []).append(v)
+    return [
+        UnitChoice(unit, category_of(kind, unit.name), tuple(by_unit.get(unit.name, ())))
+        for unit, kind in units
+    ]
+
+
+async def find_invite_targets(
+    desk: Desk, text: str, *, most: int = 12
+) -> tuple[list[UnitRef], list[LeaderRef]]:
+    """Units and leaders whose name (or a unit's alias) contains `text`, spaces ignored."""
+    needle = "".join(text.split())
+    if not needle:
+        return [], []
+    units = [u for u, _ in await people.units_in_order(desk.session) if needle in u.name]
+    alias = await people.find_unit(desk.session, needle)
+    if alias is not None and all(u.id != alias.id for u in units):
+        units.insert(0, alias)
+    leaders = [
+        x for x in await people.all_leaders(desk.session) if needle in "".join(x.name.split())
+    ]
+    return units[:most], leaders[:most]
 
 
 async def revoke(desk: Desk, view: ContactView, *, by: int) -> Contact | None:

@@ -268,7 +268,8 @@ def text_hint(principal: Principal, sections: Sequence[tuple[Role, Sequence[str]
         return TEXT_HINT
     names = dict.fromkeys(line.split(" ", 1)[0] for _, lines in sections for line in lines)
     names.pop("/cancel", None)
-    return f"本助手不处理文字留言。您可使用：{'、'.join(names)}；发送 /help 查看说明。"
+    search = "发送单位或领导名称可查找并生成邀请链接；" if Role.ADMIN in principal.roles else ""
+    return f"本助手不处理文字留言。您可使用：{'、'.join(names)}；{search}发送 /help 查看说明。"
 
 
 # --- Admin --------------------------------------------------------------------------------------
@@ -302,6 +303,62 @@ def invites_revoked(count: int) -> str:
 GROUP_REGISTERED = (
     "本群已由管理员登记为工作群。督办助手将在工作日于此发布逾期事项通报。\n报送进展请与本助手私聊。"
 )
+
+
+BACK = "‹ 返回"
+REPLACE_LIAISON = "更换联络员"
+ADD_DEPUTY = "增加副联络员"
+
+
+def invite_choose_kind(deputy: bool) -> str:
+    """Step 2 of a liaison invite: the kind of unit, or a name typed."""
+    who = "副联络员" if deputy else "联络员"
+    return f"请选择{who}所在单位的类别，或直接发送单位名称（可只输入部分名称）查找："
+
+
+def invite_kind_button(label: str, units: int) -> str:
+    """A kind of unit with how many units it has."""
+    return f"{label}（{units}）"
+
+
+def invite_choose_unit(label: str, deputy: bool, page: int, pages: int) -> str:
+    """Step 3 of a liaison invite: the units of one kind."""
+    who = "副联络员" if deputy else "联络员"
+    part = f"（第{page}/{pages}页）" if pages > 1 else ""
+    return f"请选择{who}所在单位 · {label}{part}，✓ 表示已有联络员："
+
+
+def invite_unit_button(name: str, has_liaison: bool) -> str:
+    """A unit on the invite's list (✓: it has a liaison)."""
+    return f"{name} ✓" if has_liaison else name
+
+
+def invite_search_found(text: str) -> str:
+    """Units and leaders found by a typed name."""
+    return f"名称含「{esc(text)}」的单位和领导如下，请点选生成邀请链接："
+
+
+def invite_search_none(text: str) -> str:
+    """Nothing found by a typed name."""
+    return (
+        f"未找到名称含「{esc(short(text, 20))}」的单位或领导。"
+        "请换个字词再试，或发送 /invite 按类别选择。"
+    )
+
+
+def invite_search_button(name: str, role: Role) -> str:
+    """A unit's liaison or a leader found by name."""
+    return f"{name}联络员" if role == Role.LIAISON else f"{name}（分管领导）"
+
+
+def invite_second_liaison(unit: str, liaisons: Sequence[ContactView]) -> str:
+    """A unit that has a liaison: replace them, or add a deputy?"""
+    names = "、".join(f"{esc(v.name)}（{'副联络员' if v.deputy else '联络员'}）" for v in liaisons)
+    return (
+        f"{esc(unit)}已绑定：{names}。新邀请用于：\n"
+        f"· {REPLACE_LIAISON}：原联络员的绑定立即解除，新联络员凭链接绑定；\n"
+        f"· {ADD_DEPUTY}：原联络员不变，新绑定的人为副联络员，同样收到提醒、可以报送。"
+    )
 
 
 def invite_choose_target(role: Role, deputy: bool, page: int, pages: int) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from bot import texts
 from bot.domain.roles import Role
-from db.models import AuditEntry, Contact, InboxUpdate, Invite
+from db.models import AuditEntry, Contact, InboxUpdate, Invite, Unit
 from tests.flows.test_office import buttons
 from tests.harness import LINK, Harness
 
@@ -16,11 +18,18 @@ async def test_admin_invites_liaison_who_binds_and_code_is_single_use(h: Harness
 
     menu = await h.command(admin, "invite")
     assert "请选择邀请对象的身份" in (menu.plain or "")
-    _, units = await h.press(admin, menu, "联络员")
-    # The unit list pages; 发改局 is on the first page (sorted by name) or a later one.
-    page = units
-    while "发改局" not in [b.text for row in page.buttons for b in row]:
-        _, page = await h.press(admin, page, "下一页 ›")
+    _, kinds = await h.press(admin, menu, "联络员")
+    assert "或直接发送单位名称" in (kinds.plain or "")
+    assert buttons(kinds) == [
+        "市直部门（42）", "乡镇街道（26）", "开发区（3）", "企业（7）", "其他单位（2）", "‹ 返回"
+    ]  # fmt: skip
+    # The towns in the notice's order (溪美街道 first), two a row, with a way back.
+    _, towns = await h.press(admin, kinds, "乡镇街道（26）")
+    assert buttons(towns)[:4] == ["溪美街道", "柳城街道", "美林街道", "省新镇"]
+    assert len(towns.buttons[0]) == 2 and "‹ 返回" in buttons(towns)
+    _, kinds = await h.press(admin, towns, "‹ 返回")
+    _, page = await h.press(admin, kinds, "市直部门（42）")
+    assert buttons(page)[0] == "发改局"  # the notice names it first
     _, created = await h.press(admin, page, "发改局")
     text = created.plain or ""
     assert "发改局联络员邀请链接" in text
@@ -54,6 +63,68 @@ async def test_admin_invites_liaison_who_binds_and_code_is_single_use(h: Harness
     audit = await h.rows(AuditEntry)
     assert [a.action for a in audit if a.actor_user_id == intruder.id] == ["bind_failed"]
     assert not any(code in repr(a.detail) or code in (a.target or "") for a in audit)
+
+
+async def test_admin_finds_a_unit_by_typing_and_a_second_liaison_is_asked_about(
+    h: Harness,
+) -> None:
+    admin = await h.bound("管理员甲", Role.ADMIN)
+    first = await h.bound("工信局联络员甲", Role.LIAISON, unit="工信局")
+    # Typing part of a name finds units (and leaders): no liaison hint for an admin.
+    found = await h.say(admin, "工信")
+    assert "名称含「工信」的单位和领导如下" in (found.plain or "")
+    assert buttons(found) == ["工信局联络员", "‹ 返回"]
+    none = await h.say(admin, "不存在的局")  # not a name: the usual hint, which says how
+    assert "发送单位或领导名称可查找并生成邀请链接" in (none.plain or "")
+    none = await h.command(admin, "invite", "不存在的局")
+    assert "未找到名称含「不存在的局」的单位或领导" in (none.plain or "")
+    by_command = await h.command(admin, "invite", "吴振")
+    assert "吴振强（分管领导）" in buttons(by_command)
+    # 工信局 has a liaison: replace them, or add a deputy?
+    _, asked = await h.press(admin, found, "工信局联络员")
+    assert "工信局已绑定：工信局联络员甲（联络员）" in (asked.plain or "")
+    assert buttons(asked) == [texts.REPLACE_LIAISON, texts.ADD_DEPUTY, "‹ 返回"]
+    _, created = await h.press(admin, asked, texts.ADD_DEPUTY)
+    assert "工信局副联络员邀请链接" in (created.plain or "")
+    match = LINK.search(created.plain or "")
+    assert match is not None
+    deputy = await h.person("工信局联络员乙")
+    welcome = await h.start(deputy, match.group(1))
+    assert "绑定成功" in (welcome.plain or "") and "副联络员" in (welcome.plain or "")
+    listed = await h.command(admin, "contacts")
+    assert "工信局联络员" in (listed.plain or "") and "工信局副联络员" in (listed.plain or "")
+    liaisons = sorted(
+        (c.tg_user_id, c.deputy, c.active) for c in await h.rows(Contact) if c.role == "liaison"
+    )
+    assert liaisons == [(first.id, False, True), (deputy.id, True, True)]
+
+    # Replacing: the first liaison's binding ends at once, a new main liaison's link is made.
+    again = await h.say(admin, "工信局")
+    _, asked = await h.press(admin, again, "工信局联络员")
+    assert "工信局联络员乙（副联络员）" in (asked.plain or "")
+    _, replaced = await h.press(admin, asked, texts.REPLACE_LIAISON)
+    assert "工信局联络员邀请链接" in (replaced.plain or "")
+    active = {(c.tg_user_id, c.deputy) for c in await h.rows(Contact) if c.active}
+    assert (first.id, False) not in active and (deputy.id, True) in active
+
+
+async def test_a_main_liaison_invite_redeemed_after_the_seat_was_taken_binds_a_deputy(
+    h: Harness,
+) -> None:
+    code = await h.invite_code(Role.LIAISON, unit="工信局")
+    # Meanwhile someone took the main seat (here written directly: a second invite for the
+    # seat would have revoked this one).
+    async with h.sessionmaker() as session, session.begin():
+        unit = await session.scalar(select(Unit.id).where(Unit.name == "工信局"))
+        session.add(
+            Contact(tg_user_id=999, chat_id=999, name="甲", role="liaison", unit_id=unit,
+                    created_at=h.clock.now())
+        )  # fmt: skip
+    late = await h.person("工信局联络员乙")
+    welcome = await h.start(late, code)
+    assert "副联络员" in (welcome.plain or "")
+    row = next(c for c in await h.rows(Contact) if c.tg_user_id == late.id)
+    assert row.deputy is True
 
 
 async def test_unbound_account_sees_only_how_to_bind(h: Harness) -> None:

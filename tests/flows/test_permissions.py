@@ -63,6 +63,7 @@ BUTTON_ACCESS: dict[str, set[str]] = {
     "rx": LIAISONS,
     "rv": LIAISONS,
     "iv": {ADMIN},
+    "ivk": {ADMIN},
     "ivc": {ADMIN},
     "cl": {ADMIN},
     "ivr": {ADMIN},
@@ -160,6 +161,7 @@ def forged(prefix: str, task_id: int, shared_task_id: int) -> str:
         "rx": (),
         "rv": (999,),
         "iv": ("l", 0),
+        "ivk": ("l", 1, 0),
         "ivc": ("l", 1),
         "cl": (0,),
         "ivr": (999,),  # an invite nobody has
