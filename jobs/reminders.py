@@ -3,7 +3,10 @@
 Which steps are due comes from `bot.domain.ladder.steps_to_send`; this job only gathers the
 obligations (lead units' reports, per cycle), asks the ladder, and writes what is due under
 unique (task, unit, cycle, step, recipient) items — merged into one message per person (chat)
-and kind, split past Telegram's 4096 characters.
+and kind, split past Telegram's 4096 characters. A liaison who gets a reminder today also finds
+in it every other obligation they were already told about and still owe (their standing step,
+`ladder.standing_step`), so the list changes only when something changed: not 27 tasks one day,
+the 13 overdue ones the next and 27 again the day after.
 
 It also keeps the running bot's work calendar in step with the overrides an admin stores from
 the command line (`OverrideSync`), and warns the admins once about a year the statutory
@@ -23,7 +26,15 @@ from bot import texts
 from bot.config import Settings
 from bot.domain.cycles import Cycle, CycleRule
 from bot.domain.deadlines import rule_for, year_cycles
-from bot.domain.ladder import Audience, Step, StepKind, overdue_workdays, steps_to_send
+from bot.domain.ladder import (
+    Audience,
+    Step,
+    StepKind,
+    overdue_workdays,
+    standing_key,
+    standing_step,
+    steps_to_send,
+)
 from bot.domain.obligations import Duty, Terms, duty, last_passed, open_cycle
 from bot.domain.roles import Role
 from bot.domain.workcal import WorkCalendar
@@ -51,6 +62,7 @@ class DueItem:
     step: Step
     contact: Contact
     earlier: int = 0  # earlier cycles the unit missed (told beside an overdue one)
+    standing: bool = False  # no step of its own today: listed beside the steps due
 
 
 async def plan_reminders(
@@ -80,7 +92,9 @@ async def plan_reminders(
 async def _due_items(
     session: AsyncSession, year: int, now: datetime, settings: Settings, calendar: WorkCalendar
 ) -> list[DueItem]:
-    """The steps due at `now` for the obligations of `year`'s tasks (bot.domain.obligations)."""
+    """The steps due at `now` for the obligations of `year`'s tasks (bot.domain.obligations),
+    and for each liaison the obligations they were told about with no step due today."""
+    today = now.astimezone(settings.tz).date()
     since = await progress.tracking_since(session, year)
     # Plain rows, not ORM objects: at 10,000 tasks the objects and their identity map cost ~20 MB.
     tasks = (
@@ -161,7 +175,7 @@ async def _due_items(
                 for cycle in chased:
                     for contact, audience in recipients:
                         already = sent.get((task.id, o.unit_id, cycle.key, contact.id), set())
-                        for step in steps_to_send(
+                        steps = steps_to_send(
                             cycle.due,
                             now,
                             False,
@@ -171,9 +185,20 @@ async def _due_items(
                             reminder_time=settings.reminder_time,
                             before_days=settings.remind_days_before,
                             escalate_after=settings.escalate_after_workdays,
-                        ):
-                            if step.audience != audience:
+                        )
+                        mine = [s for s in steps if s.audience == audience]
+                        standing = None
+                        if audience == Audience.LIAISON and not mine:
+                            standing = standing_step(
+                                cycle.deadline, today, calendar, settings.remind_days_before
+                            )
+                            if standing is None or (
+                                standing.kind is not StepKind.OVERDUE and now >= cycle.due
+                            ):
                                 continue
+                            mine = [standing]
+                        was_missed = cycle is duties[pair].missed
+                        for step in mine:
                             due.append(
                                 DueItem(
                                     task.id,
@@ -184,7 +209,8 @@ async def _due_items(
                                     cycle,
                                     step,
                                     contact,
-                                    earlier.get(pair, 0) if cycle is duties[pair].missed else 0,
+                                    earlier.get(pair, 0) if was_missed else 0,
+                                    standing=standing is not None,
                                 )
                             )
     return due
@@ -238,6 +264,9 @@ async def _enqueue_merged(
         by_chat[(item.contact.chat_id, kind)].append(item)
     added = 0
     for (chat_id, kind), items in sorted(by_chat.items()):
+        if all(i.standing for i in items):
+            continue  # nothing is due for this person today
+
         items.sort(key=lambda i: (i.cycle.deadline, i.task_no, i.unit, i.contact.id))
         # A person holding two roles (office and leader, or liaison of two units) gets one
         # message: the same obligation and step is one line, covering each contact's item.
@@ -265,8 +294,9 @@ async def _enqueue_merged(
                 )
                 merged.refs.append((i.task_id, i.unit_id))
                 merged.items.append([])
+            step_key = standing_key(today) if i.standing else i.step.key
             merged.items[index[key]].append(
-                ItemKey(i.task_id, i.unit_id, i.cycle.key, i.step.key, i.contact.id)
+                ItemKey(i.task_id, i.unit_id, i.cycle.key, step_key, i.contact.id)
             )
         render = texts.escalation if kind == ESCALATION else texts.reminder
         for body, indices in render(merged.lines):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
 from bot.config import Settings
+from bot.domain.ladder import STANDING
 from bot.domain.register import load_json
 from bot.domain.roles import Role
 from bot.domain.workcal import WorkCalendar
@@ -137,8 +139,11 @@ class World:
         self.contacts[key] = contact
         return contact
 
-    async def steps(self, key: str, no: int) -> list[tuple[date, str, str]]:
-        """(day planned, step, cycle) of every item about task `no` for one contact, in order."""
+    async def steps(
+        self, key: str, no: int, *, listed: bool = False
+    ) -> list[tuple[date, str, str]]:
+        """(day planned, step, cycle) of every item about task `no` for one contact, in order:
+        the ladder's steps, or with `listed` the days it was listed beside other steps."""
         async with self.sessionmaker() as session:
             rows = (
                 await session.execute(
@@ -151,7 +156,11 @@ class World:
                     .order_by(OutboxItem.id)
                 )
             ).all()
-        return [(c.astimezone(SH).date(), step, cycle) for c, step, cycle in rows]
+        return [
+            (c.astimezone(SH).date(), step, cycle)
+            for c, step, cycle in rows
+            if step.startswith(STANDING) == listed
+        ]
 
     async def messages(self, chat_id: int | None = None) -> list[OutboxMessage]:
         """Outbox messages (to one chat), in order."""
@@ -364,6 +373,16 @@ async def test_a_year_of_reminders_for_one_unit(
 
     assert await world.steps("liaison", 6) == TASK6_LIAISON
     assert await world.steps("deputy", 6) == TASK6_LIAISON
+    # Listed beside tasks 1 and 3's steps, only once the liaison was told about it, never
+    # after it was reported, and never on a day the cycle had a step of its own.
+    own = {(day, cycle) for day, _, cycle in TASK6_LIAISON}
+    listed = await world.steps("liaison", 6, listed=True)
+    assert listed
+    for day, step, cycle in listed:
+        assert step == f"listed-{day.isoformat()}" and (day, cycle) not in own
+        told = min(x for x, _, c in TASK6_LIAISON if c == cycle)
+        assert told < day and not (cycle in TASK6_REPORTS.values() and day >= next(
+            x for x, c in TASK6_REPORTS.items() if c == cycle))  # fmt: skip
     assert await world.steps("leader", 6) == TASK6_ESCALATIONS
     assert await world.steps("office", 6) == TASK6_ESCALATIONS
 
@@ -637,3 +656,35 @@ async def test_an_unknown_year_waits_for_an_admin(
     await world.add_contact("admin", ADMIN, Role.ADMIN)
     assert await world.plan(at(1, 4, 9, 1, year=2027)) == 1
     assert await world.plan(at(1, 4, 9, 2, year=2027)) == 0
+
+
+async def test_the_reminder_list_changes_only_when_something_changed(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """March of task 6 is overdue all April (a reminder every workday); April's three tasks are
+    announced on 21 April. From then on every reminder lists all the unit still owes — on the
+    22nd too, when only March's step is due — until a report takes a task off."""
+    world = await make_world(sessionmaker, imported_at=at(3, 1, 0))
+    for no in (1, 3):
+        await world.report(no, "2026-03", at(3, 20, 10))
+    day = date(2026, 4, 1)
+    while day <= date(2026, 4, 24):
+        await world.plan(datetime.combine(day, time(9, 0), SH))
+        if day == date(2026, 4, 23):
+            await world.report(3, "2026-04", at(4, 23, 10))
+        day += timedelta(days=1)
+
+    def listed(message: OutboxMessage) -> list[int]:
+        return [int(n) for n in re.findall(r"(?:^· |牵头的)第(\d+)项", message.text, re.M)]
+
+    by_day = {
+        m.created_at.astimezone(SH).date(): m for m in await world.messages(LIAISON)
+    }  # one message a day
+    assert listed(by_day[date(2026, 4, 20)]) == [6]  # before April's first notice
+    assert listed(by_day[date(2026, 4, 21)]) == [6, 1, 3]  # 6 owes March and April: one line
+    assert listed(by_day[date(2026, 4, 22)]) == [6, 1, 3]  # only March's step is due today
+    assert "4月，截止时间4月24日（周五）17:00，请提前准备：" in by_day[date(2026, 4, 22)].text
+    assert listed(by_day[date(2026, 4, 23)]) == [6, 1, 3]
+    assert listed(by_day[date(2026, 4, 24)]) == [6, 1]  # 3 was reported on the 23rd
+    # Nothing is sent on a day with no step due at all, and a second run adds nothing.
+    assert await world.plan(at(4, 24, 15)) == 0

@@ -207,6 +207,24 @@ def steps_to_send(
     return out
 
 
+def standing_step(
+    deadline: date, today: date, calendar: WorkCalendar, before_days: int
+) -> Step | None:
+    """The liaison's latest step scheduled on or before the workday `today` (None before the
+    first notice): what a reminder sent today says about an obligation whose own step is not
+    due today, so the list a liaison gets changes only when something changed."""
+    return _latest_liaison_step(deadline, today, calendar, before_days)
+
+
+def standing_key(today: date) -> str:
+    """The item step key of an obligation listed in today's reminder without a step of its own
+    (its rank is 0: it never stands for a ladder step)."""
+    return f"{STANDING}{today.isoformat()}"
+
+
+STANDING = "listed-"
+
+
 def _latest_liaison_step(
     deadline: date, today: date, calendar: WorkCalendar, before_days: int
 ) -> Step | None:
