@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import sys
@@ -204,12 +205,16 @@ def _bot_after(after: int, contains: str = "") -> Callable[[Message], bool]:
     return lambda m: bool(m["from_bot"] and m["id"] > after and contains in m["text"])
 
 
-def _button(message: Message, label: str) -> str:
-    return next(b["data"] for row in message["buttons"] for b in row if b["text"] == label)
+def _matches(text: str, label: str | re.Pattern[str]) -> bool:
+    return text == label if isinstance(label, str) else label.search(text) is not None
 
 
-def _has_button(label: str) -> Callable[[Message], bool]:
-    return lambda m: any(b["text"] == label for row in m["buttons"] for b in row)
+def _button(message: Message, label: str | re.Pattern[str]) -> str:
+    return next(b["data"] for row in message["buttons"] for b in row if _matches(b["text"], label))
+
+
+def _has_button(label: str | re.Pattern[str]) -> Callable[[Message], bool]:
+    return lambda m: any(_matches(b["text"], label) for row in m["buttons"] for b in row)
 
 
 async def _send(client: TestClient[Any, Any], persona: str, text: str, **extra: Any) -> int:
@@ -220,7 +225,7 @@ async def _send(client: TestClient[Any, Any], persona: str, text: str, **extra: 
 
 
 async def _press(
-    client: TestClient[Any, Any], persona: str, message: Message, label: str
+    client: TestClient[Any, Any], persona: str, message: Message, label: str | re.Pattern[str]
 ) -> dict[str, Any]:
     data = _button(message, label)
     return dict(
@@ -306,7 +311,12 @@ async def test_new_person_is_unbound_until_an_admin_invite(
     sent = await _send(client, "admin", "/invite")
     menu = await _wait_for(client, "admin", _bot_after(sent))
     await _press(client, "admin", menu, "联络员")
-    units = await _wait_for(client, "admin", _has_button("人社局"))
+    # The units may come grouped by kind first (市直部门（42）, 乡镇街道（26）, ...).
+    kind = _has_button(re.compile("^市直部门"))
+    units = await _wait_for(client, "admin", lambda m: _has_button("人社局")(m) or kind(m))
+    if not _has_button("人社局")(units):
+        await _press(client, "admin", units, re.compile("^市直部门"))
+        units = await _wait_for(client, "admin", _has_button("人社局"))
     await _press(client, "admin", units, "人社局")
     link = await _wait_for(client, "admin", _bot_after(sent, "?start="))
     code = link["text"].split("?start=")[1].split()[0]

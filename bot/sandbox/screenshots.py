@@ -155,12 +155,15 @@ async def scenes(shot: Shooter) -> None:
         await shot.settle("admin")
         if await chat.locator("a.deeplink").count():
             break
+        # A unit, or first the kind of unit (the bot's texts, matched loosely).
         buttons = chat.locator(".msg.bot").last.locator(".keyboard button")
         names = [n.strip() for n in await buttons.all_text_contents()]
-        wanted = next((n for n in ("人社局", "市直部门") if n in names), names[0] if names else "")
-        if not wanted:
-            raise SceneError("admin-invite: neither a unit nor a link after 联络员")
-        await shot.press(re.compile(f"^{re.escape(wanted)}"))
+        wanted = next(
+            (n for prefix in ("人社局", "市直部门") for n in names if n.startswith(prefix)), None
+        )
+        if wanted is None:
+            raise SceneError(f"admin-invite: neither 人社局 nor 市直部门 among {names}")
+        await shot.press(re.compile(f"^{re.escape(wanted)}$"))
     await shot.settle("admin")
     await shot.shoot("admin-invite", lambda p: p.locator("#transcript a.deeplink").last, top=False)
 
