@@ -55,11 +55,13 @@ ENTRIES: tuple[Entry, ...] = (
         "逾期未报事项",
         "逾期未报事项（可按单位、领导、单位类别筛选，如 /overdue 乡镇街道）",
     ),
-    Entry("task", BOUND, "任务详情（/task 序号）", "序号 任务详情与报送记录（往年：/task 2026-6）"),
+    Entry(
+        "task", BOUND, "任务详情（/task 序号）", "序号：任务详情与报送记录（往年：/task 2026-6）"
+    ),
     Entry("units", OFFICE | ADMIN, "各单位绑定及报送率", "各单位联络员绑定、当期报送及全年报送率"),
     Entry("summary", OFFICE | LEADER, "任务进展摘要"),
     Entry("export", OFFICE | ADMIN, "导出督查台账", "导出督查台账（Excel；往年：/export 2026）"),
-    Entry("closeyear", OFFICE, "结束年度督办", "年度 结束该年度督办（如 /closeyear 2026）"),
+    Entry("closeyear", OFFICE, "结束年度督办", "年度：结束该年度督办（如 /closeyear 2026）"),
 )
 
 _ROLE_ORDER = (Role.LIAISON, Role.LEADER, Role.OFFICE, Role.ADMIN)

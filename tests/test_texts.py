@@ -14,6 +14,7 @@ import pytest
 from bot import texts
 from bot.domain.model import Target
 from bot.domain.replies import understand
+from bot.domain.roles import LeaderRef, Principal, Role, UnitRef
 from bot.domain.workcal import WorkCalendar
 
 SEED = json.loads((Path(__file__).resolve().parents[1] / "seed_tasks.json").read_text("utf-8"))
@@ -71,3 +72,27 @@ def test_the_input_example_is_the_tasks_own_and_is_read_against_its_target(
     assert first.metric in example
     assert read == {first.metric}, example
     assert understood.difficulties == () or "需" in example
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_roles_help_names_every_command_it_may_use_and_no_other(role: Role) -> None:
+    from handlers.menu import ENTRIES, help_sections
+
+    principal = Principal(
+        1,
+        units=(UnitRef(1, "发改局"),) if role is Role.LIAISON else (),
+        leaders=(LeaderRef(1, "吴振强"),) if role is Role.LEADER else (),
+        office=role is Role.OFFICE,
+        admin=role is Role.ADMIN,
+    )
+    text = texts.help_text(principal, help_sections(principal))
+    for entry in ENTRIES:
+        if not entry.in_menu:
+            continue
+        allowed = not entry.roles or role in entry.roles
+        named = re.search(rf"/{entry.name}\b", text) is not None
+        if entry.roles:
+            assert named == allowed, (role, entry.name)
+    if role is Role.ADMIN:
+        assert texts.SEARCH_HELP in text and texts.GROUP_HELP in text
+    assert not STRAY_SPACE.search(plain(text)) and "。（" not in text

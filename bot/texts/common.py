@@ -248,6 +248,7 @@ HELP_ROLE_TITLES: dict[Role, str] = {
     Role.ADMIN: "管理员",
 }
 GROUP_HELP = "将本助手拉入工作群即可登记该群，用于发布通报"
+SEARCH_HELP = "直接发送单位或领导名称（可只输入部分）即可查找并生成邀请链接"
 
 
 def help_text(principal: Principal, sections: Sequence[tuple[Role, Sequence[str]]]) -> str:
@@ -257,7 +258,7 @@ def help_text(principal: Principal, sections: Sequence[tuple[Role, Sequence[str]
         return UNBOUND
     parts = [f"<b>{HELP_HEADER}</b>", f"您的身份：{who(principal)}"]
     for role, lines in sections:
-        extra = [GROUP_HELP] if role is Role.ADMIN else []
+        extra = [SEARCH_HELP, GROUP_HELP] if role is Role.ADMIN else []
         parts.append("\n".join([f"<b>{HELP_ROLE_TITLES[role]}</b>", *lines, *extra]))
     return "\n\n".join(parts)
 
@@ -268,7 +269,7 @@ def text_hint(principal: Principal, sections: Sequence[tuple[Role, Sequence[str]
         return TEXT_HINT
     names = dict.fromkeys(line.split(" ", 1)[0] for _, lines in sections for line in lines)
     names.pop("/cancel", None)
-    search = "发送单位或领导名称可查找并生成邀请链接；" if Role.ADMIN in principal.roles else ""
+    search = f"{SEARCH_HELP}；" if Role.ADMIN in principal.roles else ""
     return f"本助手不处理文字留言。您可使用：{'、'.join(names)}；{search}发送 /help 查看说明。"
 
 

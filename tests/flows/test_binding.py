@@ -75,7 +75,7 @@ async def test_admin_finds_a_unit_by_typing_and_a_second_liaison_is_asked_about(
     assert "名称含「工信」的单位和领导如下" in (found.plain or "")
     assert buttons(found) == ["工信局联络员", "‹ 返回"]
     none = await h.say(admin, "不存在的局")  # not a name: the usual hint, which says how
-    assert "发送单位或领导名称可查找并生成邀请链接" in (none.plain or "")
+    assert texts.SEARCH_HELP in (none.plain or "")
     none = await h.command(admin, "invite", "不存在的局")
     assert "未找到名称含「不存在的局」的单位或领导" in (none.plain or "")
     by_command = await h.command(admin, "invite", "吴振")
