@@ -644,7 +644,7 @@ async def test_a_month_takes_seconds_and_the_clock_moves_while_it_runs(
     assert len(set(moments)) >= 3, moments
     assert moments == sorted(moments)
     progress = [c["progress"] for c in seen]
-    assert all(p["to"] == "2026年4月16日 周四 09:00" for p in progress)
+    assert all(p["to"] == "4月16日 09:00" for p in progress)
     assert all(p["total"] == moved["checkpoints"] for p in progress)
     done = [p["done"] for p in progress]
     assert done == sorted(done) and done[-1] > done[0]

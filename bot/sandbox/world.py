@@ -642,7 +642,8 @@ class Sandbox:
                 job_times=(settings.summary_time, settings.reminder_time),
             )
             self.busy = True
-            to = describe(target, tz=settings.tz, calendar=self.services.calendar)["label"]
+            local = target.astimezone(settings.tz)
+            to = f"{local.month}月{local.day}日 {local:%H:%M}"  # short: one line on a phone
             self.progress = {"to": to, "done": 0, "total": len(points), "sent": 0}
             sent = 0
             try:
