@@ -363,6 +363,20 @@ class Nudge(Base):
     day: Mapped[date | None] = mapped_column(Date, default=None)  # local day of created_at
 
 
+class Acknowledgement(Base):
+    """签收: a lead unit's liaison acknowledged the unit's part in a task (once per task and
+    unit; a task newly assigned to a unit has none until it is acknowledged)."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (UniqueConstraint("task_id", "unit_id", name="ux_acknowledgements_task_unit"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    by_user_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    acknowledged_at: Mapped[datetime]
+
+
 # --- Delivery ---------------------------------------------------------------------------------
 
 

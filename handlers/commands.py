@@ -64,6 +64,7 @@ BUTTONS: tuple[ButtonSpec, ...] = (
     ButtonSpec("rq", report.btn_reading, LIAISON),
     ButtonSpec("rx", report.btn_cancel, LIAISON),
     ButtonSpec("rv", report.btn_correct, LIAISON),
+    ButtonSpec("ak", report.btn_acknowledge, LIAISON),
     ButtonSpec("iv", admin.btn_invite, ADMIN),
     ButtonSpec("ivk", admin.btn_invite_kind, ADMIN),
     ButtonSpec("ivc", admin.btn_invite_create, ADMIN),

@@ -23,11 +23,12 @@ from bot.domain.roles import Principal
 from bot.domain.summaries import previous_summary
 from bot.domain.units import CATEGORIES, UnitTally, unit_lines
 from bot.domain.visibility import readable_units
-from bot.services import reporting, years
+from bot.services import acknowledge, reporting, years
 from bot.services.export import export_ledger
 from bot.services.nudge import NudgeOutcome, nudge_unit, nudge_unit_all
 from bot.services.summaries import build_summaries
 from db import people, tasks, views
+from handlers import report
 from handlers.base import answer, clean_text, deny, edit_or_reply, encode, int_arg, reply
 from handlers.context import BotContext
 
@@ -429,6 +430,10 @@ async def _show_card(
                     )
                 ]
             )
+    if principal.units and not board.completed:
+        waiting = await acknowledge.pending(await context.desk(), principal.units, year)
+        if any(t.id == task_id for p in waiting for t in p.tasks):
+            keyboard.append([report.ack_one(task_id)])
     markup = InlineKeyboardMarkup(keyboard) if keyboard else None
     await _show(update, texts.task_card(card, services.settings.tz), markup)
 

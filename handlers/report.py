@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot import texts
 from bot.domain.model import TaskInfo
 from bot.domain.replies import content_free
 from bot.domain.roles import Principal, UnitRef
-from bot.services import reporting
+from bot.services import acknowledge, reporting
 from bot.services.reporting import AWAIT_TEXT, CHOOSE, CONFIRM, TaskState
 from db import people, progress, tasks
 from db.models import Report
@@ -63,9 +63,53 @@ async def _show_tasks(update: Update, context: BotContext, page: int) -> None:
     lines = [texts.task_line(s.task.no, s.task.text, s.state, s.deadline) for s in chunk]
     unit_names = "、".join(u.name for u in principal.units)
     markup = _pager("tp", page, pages)
-    await edit_or_reply(
-        update, texts.tasks_page(unit_names, lines, page + 1, pages, counts), markup
+    waiting = sum(
+        len(p.tasks)
+        for p in await acknowledge.pending(
+            await context.desk(), principal.units, await context.year()
+        )
     )
+    if waiting:
+        rows = [[ack_all(waiting)], *(markup.inline_keyboard if markup else ())]
+        markup = InlineKeyboardMarkup(rows)
+    text = texts.tasks_page(unit_names, lines, page + 1, pages, counts)
+    await edit_or_reply(update, texts.tasks_page_ack(text, waiting), markup)
+
+
+def ack_all(count: int) -> InlineKeyboardButton:
+    """The button acknowledging every task a liaison's units have still to acknowledge."""
+    return InlineKeyboardButton(texts.ack_all_button(count), callback_data=encode("ak", "a"))
+
+
+def ack_one(task_id: int) -> InlineKeyboardButton:
+    """The button acknowledging one task (on its card)."""
+    return InlineKeyboardButton(texts.ACK_ONE_BUTTON, callback_data=encode("ak", "t", task_id))
+
+
+async def btn_acknowledge(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """签收: every pending task ("a") or one ("t", id) of the caller's units; the message the
+    button sits on keeps its text, with the acknowledgement added and the buttons gone."""
+    query = update.callback_query
+    assert query is not None
+    kind = args[0] if args else ""
+    task_id = int_arg(args, 1) if kind == "t" else None
+    if kind not in ("a", "t") or (kind == "t" and task_id is None):
+        await answer(query, texts.STALE_BUTTON, alert=True)
+        return
+    desk = await context.desk()
+    chosen = await acknowledge.acknowledge(
+        desk, principal.units, await context.year(), task_id=task_id, by=principal.user_id
+    )
+    if not chosen:
+        await answer(query, texts.ACK_NOTHING if kind == "a" else texts.ACK_NOT_PENDING)
+        return
+    await answer(query, texts.ack_answer(len(chosen)))
+    done = texts.acknowledged([t.no for _, t in chosen], desk.now.astimezone(desk.settings.tz))
+    message = query.message
+    before = message.text_html if isinstance(message, Message) and message.text else ""
+    await edit_or_reply(update, f"{before}\n\n{done}" if before else done)
 
 
 def _pager(prefix: str, page: int, pages: int, *extra: object) -> InlineKeyboardMarkup | None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot import texts
 from bot.domain.roles import Role
-from bot.services import access
+from bot.services import access, acknowledge
 from db import people
 from db.people import BindOutcome
 from handlers import admin, report
@@ -51,7 +51,16 @@ async def cmd_start(update: Update, context: BotContext) -> None:
         return
     # The menu first: by the time the person reads the welcome, it shows their commands.
     await refresh_menu(context, user.id, chat.id)
-    await reply(update, await welcome_text(context, result))
+    text, markup = await welcome_text(context, result), None
+    if result.role == Role.LIAISON and result.unit is not None:
+        waiting = await acknowledge.pending(
+            await context.desk(), [result.unit], await context.year()
+        )
+        if waiting:
+            count = len(waiting[0].tasks)
+            text += "\n" + texts.ack_request(count)
+            markup = InlineKeyboardMarkup([[report.ack_all(count)]])
+    await reply(update, text, markup)
 
 
 async def welcome_text(context: BotContext, result: people.BindResult) -> str:

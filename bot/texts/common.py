@@ -608,6 +608,11 @@ def tasks_page(
     return head + "\n\n" + "\n".join(lines) + "\n\n报送请发送 /report。"
 
 
+def tasks_page_ack(text: str, pending: int) -> str:
+    """/tasks with the request to acknowledge, when tasks are pending."""
+    return f"{text}\n{ack_request(pending)}" if pending else text
+
+
 def history_lines(entries: Sequence[tuple[int, str, str, int, datetime, float | None]]) -> str:
     """Recent reports: (task no, cycle key, text, version, at, percent)."""
     if not entries:
@@ -619,6 +624,45 @@ def history_lines(entries: Sequence[tuple[int, str, str, int, datetime, float | 
         lines.append(
             f"第{no}项 {cycle_label(key)}{ver}{pct} — {moment(at)}\n　{esc(short(text, 60))}"
         )
+    return "\n".join(lines)
+
+
+# --- 签收 ---------------------------------------------------------------------------------------
+
+ACK_ONE_BUTTON = "签收本任务"
+ACK_NOTHING = "本单位牵头任务均已签收，无需再次签收。"
+ACK_NOT_PENDING = "该任务无需本单位签收，或已签收。"
+ACK_MEANING = "签收即表示已知悉任务内容和报送要求"
+
+
+def ack_all_button(count: int) -> str:
+    """The button acknowledging every pending task."""
+    return f"签收全部{count}项任务"
+
+
+def ack_request(count: int) -> str:
+    """A line asking a liaison to acknowledge (welcome, /tasks)."""
+    return f"本单位尚有{count}项牵头任务未签收，请点击下方按钮签收（{ACK_MEANING}）。"
+
+
+def acknowledged(nos: Sequence[int], at: datetime) -> str:
+    """Added to the message whose button was pressed."""
+    listed = "、".join(str(n) for n in sorted(nos))
+    return f"✅ 已于{moment(at)}签收第{listed}项任务。"
+
+
+def ack_answer(count: int) -> str:
+    """The short answer to the press."""
+    return f"已签收{count}项任务"
+
+
+def ack_reminder(unit: str, tasks: Sequence[tuple[int, str]]) -> str:
+    """To a liaison whose unit left tasks unacknowledged for the configured workdays."""
+    lines = [
+        f"{esc(unit)}：您单位牵头的以下{len(tasks)}项任务尚未签收，请点击下方按钮签收"
+        f"（{ACK_MEANING}）："
+    ]
+    lines += [f"· 第{no}项 {esc(short(text, 16))}" for no, text in tasks]
     return "\n".join(lines)
 
 

@@ -62,6 +62,7 @@ BUTTON_ACCESS: dict[str, set[str]] = {
     "rq": LIAISONS,
     "rx": LIAISONS,
     "rv": LIAISONS,
+    "ak": LIAISONS,
     "iv": {ADMIN},
     "ivk": {ADMIN},
     "ivc": {ADMIN},
@@ -160,6 +161,7 @@ def forged(prefix: str, task_id: int, shared_task_id: int) -> str:
         "rq": ("0123456789abcdef", 0, "x"),
         "rx": (),
         "rv": (999,),
+        "ak": ("t", 999999),  # a task nobody leads: an allowed press acknowledges nothing
         "iv": ("l", 0),
         "ivk": ("l", 1, 0),
         "ivc": ("l", 1),
