@@ -42,7 +42,7 @@ from bot.runtime.scheduling import run_planning, run_summaries
 from bot.services import reporting
 from bot.services.desk import Desk
 from bot.services.nudge import NudgeOutcome, nudge_unit_all
-from db import outbox, progress, views
+from db import acks, outbox, progress, views
 from db.engine import create_engine, make_sessionmaker
 from db.models import Contact, Leader, OutboxMessage, Task, Unit, WorkGroup
 from handlers.context import Services
@@ -272,6 +272,10 @@ class Month:
                     )
                 )
                 people[chat] = Person(chat, "leader", name)
+            # Each liaison acknowledges (签收) the unit's tasks when bound, as the welcome asks;
+            # a unit that did not would get one 签收 request (jobs.acknowledge).
+            pairs = [(t, o.unit_id) for t, lst in owing_by_task.items() for o in lst]
+            await acks.acknowledge(session, pairs, by_user_id=None, now=now)
             session.add(WorkGroup(chat_id=GROUP_CHAT, title="督办工作群", registered_at=now))
             people[GROUP_CHAT] = Person(GROUP_CHAT, "group", "督办工作群")
         for chat, person in people.items():

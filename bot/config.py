@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     remind_days_before: int = Field(default=3, ge=1, le=20)
     escalate_after_workdays: int = Field(default=3, ge=1, le=60)
     responsible_units_report: bool = False
+    # 签收: a liaison whose unit has not acknowledged its tasks this many workdays after binding
+    # (or after the register was imported) is reminded once per task; 0 never reminds.
+    ack_remind_after_workdays: int = Field(default=2, ge=0, le=60)
 
     # Sending from the outbox within Telegram's limits (about 30 messages/s overall, one per
     # second per private chat, 20 per minute per group); a little headroom is left for replies.

@@ -290,11 +290,71 @@ async def mark_many(session: AsyncSession, message_ids: Sequence[int], **values:
 
 
 async def tasks_of_message(session: AsyncSession, *, chat_id: int, message_id: int) -> list[int]:
-    """The tasks a delivered message (a reminder, a nudge) was about, by its Telegram id."""
-    rows = await session.scalars(
-        select(OutboxItem.task_id)
-        .join(OutboxMessage, OutboxMessage.id == OutboxItem.outbox_id)
-        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.tg_message_id == message_id)
-        .distinct()
+    """The tasks a delivered message (a reminder, a nudge) was about, by its Telegram id; a
+    reminder's 签收 request added to it (items of `cycle_key` "ack") counts only if it is all
+    the message was about."""
+    rows = (
+        await session.execute(
+            select(OutboxItem.task_id, OutboxItem.cycle_key)
+            .join(OutboxMessage, OutboxMessage.id == OutboxItem.outbox_id)
+            .where(OutboxMessage.chat_id == chat_id, OutboxMessage.tg_message_id == message_id)
+            .distinct()
+        )
+    ).all()
+    reports = {t for t, key in rows if key != ACK_CYCLE}
+    return sorted(reports or {t for t, _ in rows})
+
+
+ACK_CYCLE = "ack"  # the cycle key of a 签收 request's items (jobs.acknowledge)
+
+
+async def add_to_pending(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    kind: str,
+    since: datetime,
+    text: str,
+    reply_markup: dict[str, Any],
+    items: Sequence[ItemKey],
+    limit: int = 4096,
+) -> bool:
+    """Add `text` (after a blank line), a keyboard and `items` to the chat's latest message of
+    `kind` written since `since` and not sent yet, if its text stays within `limit`; False if
+    there is none (or it would not fit), for the caller to send a message of its own."""
+    row = (
+        await session.execute(
+            select(OutboxMessage.id, OutboxMessage.text, OutboxMessage.reply_markup)
+            .where(
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.kind == kind,
+                OutboxMessage.status == PENDING,
+                OutboxMessage.created_at >= since,
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None or row.reply_markup is not None or len(row.text) + len(text) + 2 > limit:
+        return False
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row.id)
+        .values(text=f"{row.text}\n\n{text}", reply_markup=reply_markup)
     )
-    return sorted(set(rows.all()))
+    if items:
+        await session.execute(
+            insert(OutboxItem),
+            [
+                {
+                    "outbox_id": row.id,
+                    "task_id": i.task_id,
+                    "unit_id": i.unit_id,
+                    "cycle_key": i.cycle_key,
+                    "step": i.step,
+                    "contact_id": i.contact_id,
+                }
+                for i in items
+            ],
+        )
+    return True

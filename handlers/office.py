@@ -531,11 +531,11 @@ async def cmd_units(update: Update, context: BotContext) -> None:
         history=True,
     ):
         tally.add(found.boards)
-    lines = unit_lines(
-        [(u.id, u.name) for u in await people.reportable_units(context.session)],
-        await views.liaison_counts(context.session),
-        tally,
-    )
+    units = await people.reportable_units(context.session)
+    liaisons = await views.liaison_counts(context.session)
+    bound = [u for u in units if liaisons.get(u.id) and liaisons[u.id].active]
+    waiting = await acknowledge.pending_counts(await context.desk(), bound, year)
+    lines = unit_lines([(u.id, u.name) for u in units], liaisons, tally, waiting)
     await reply(
         update,
         texts.units_overview(

@@ -37,6 +37,7 @@ class UnitLine:
     reported: int  # of those, reported
     overdue: int  # chased missed obligations (the last passed cycle, unreported)
     record: Record = NO_RECORD  # the year so far: on time, late, missed
+    unacknowledged: int = 0  # lead tasks its liaisons have not acknowledged (签收) yet
 
     @property
     def reachable(self) -> bool:
@@ -89,8 +90,10 @@ def unit_lines(
     units: Iterable[tuple[int, str]],
     liaisons: Mapping[int, LiaisonCount],
     boards: Iterable[Board] | UnitTally,
+    unacknowledged: Mapping[int, int] | None = None,
 ) -> list[UnitLine]:
-    """Every unit with its liaisons and reporting: unreachable first, then lowest rate."""
+    """Every unit with its liaisons and reporting (and tasks not acknowledged): unreachable
+    first, then lowest rate."""
     if isinstance(boards, UnitTally):
         tally = boards
     else:
@@ -105,6 +108,7 @@ def unit_lines(
             tally.reported.get(uid, 0),
             tally.overdue.get(uid, 0),
             tally.records.get(uid, NO_RECORD),
+            (unacknowledged or {}).get(uid, 0),
         )
         for uid, name in units
     ]

@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 
 from handlers.context import BotApp, BotContext, Services
+from jobs.acknowledge import plan_ack_reminders
 from jobs.drafts import expire_drafts
 from jobs.reminders import OverrideSync, plan_reminders
 from jobs.retention import Purged, purge_old
@@ -26,7 +27,8 @@ PLAN_EVERY = timedelta(minutes=1)
 async def run_planning(
     services: Services, sender: OutboxSender | None, overrides: OverrideSync | None = None
 ) -> int:
-    """Plan reminders and expire drafts at the services' current time; wake the sender.
+    """Plan reminders (of reports and of 签收) and expire drafts at the services' current time;
+    wake the sender.
 
     With `overrides`, calendar overrides an admin stored since the last run apply first.
     """
@@ -36,6 +38,13 @@ async def run_planning(
             await overrides.apply(session, services.calendar)
         added = await plan_reminders(
             now=now, session=session, settings=services.settings, calendar=services.calendar
+        )
+        added += await plan_ack_reminders(
+            now=now,
+            session=session,
+            settings=services.settings,
+            calendar=services.calendar,
+            register=services.register,
         )
         added += await expire_drafts(now=now, session=session)
     if sender is not None and added:

@@ -71,3 +71,8 @@ async def acknowledge(
         detail={"tasks": [[t.id, u.id] for u, t in chosen]},
     )
     return chosen
+
+
+async def pending_counts(desk: Desk, units: Sequence[UnitRef], year: int) -> dict[int, int]:
+    """How many tasks each unit has still to acknowledge (units with none left out)."""
+    return {p.unit.id: len(p.tasks) for p in await pending(desk, units, year)}

@@ -656,6 +656,15 @@ def ack_answer(count: int) -> str:
     return f"已签收{count}项任务"
 
 
+def ack_appendix(nos: Sequence[int]) -> str:
+    """The 签收 request at the end of a day's report reminder."""
+    listed = "、".join(str(n) for n in sorted(nos)[:12]) + ("等" if len(nos) > 12 else "")
+    return (
+        f"另：本单位尚有{len(nos)}项牵头任务未签收（第{listed}项），"
+        f"请点击下方按钮签收（{ACK_MEANING}）。"
+    )
+
+
 def ack_reminder(unit: str, tasks: Sequence[tuple[int, str]]) -> str:
     """To a liaison whose unit left tasks unacknowledged for the configured workdays."""
     lines = [

@@ -570,6 +570,8 @@ def _unit_line(u: UnitLine) -> str:
     parts.append(f"当期已报{u.reported}/{u.owed}" if u.owed else "当期无报送任务")
     if u.overdue:
         parts.append(f"逾期未报{u.overdue}项")
+    if u.unacknowledged:
+        parts.append(f"未签收{u.unacknowledged}项")
     record = u.record
     if record.owed:
         rate = record.rate or 0.0
@@ -589,10 +591,17 @@ def units_overview(
     overall = f"{reported}/{owed}（{round(100 * reported / owed)}%）" if owed else "—"
     missed = sum(u.record.missed for u in lines)
     period = f"（{cycle_label(open_key)}）" if open_key else ""
+    waiting = [u for u in lines if u.unacknowledged]
+    unsigned = (
+        f"已绑定单位中{len(waiting)}个单位共{sum(u.unacknowledged for u in waiting)}项牵头任务"
+        "未签收。"
+        if waiting
+        else ""
+    )
     out = [
         f"<b>{year}年度各单位联络员绑定及报送情况</b>",
         f"截至{moment(as_of)}。可提醒{len(can)}个单位，无法提醒{len(cannot)}个单位；"
-        f"全市当期{period}已报{overall}，全年累计缺报{missed}项次。",
+        f"全市当期{period}已报{overall}，全年累计缺报{missed}项次。{unsigned}",
         "（当期：各任务正在报送的一期；逾期未报：上一期截止已过仍未报送；"
         "报送率与缺报按各期应报的单位·任务计。）",
     ]

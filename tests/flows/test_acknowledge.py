@@ -9,8 +9,10 @@ from sqlalchemy import select
 
 from bot import texts
 from bot.domain.roles import Role
+from bot.runtime.scheduling import run_planning
 from db.models import Acknowledgement, AuditEntry, Task, TaskUnit, Unit
 from tests.flows.test_office import buttons
+from tests.flows.test_reminders import at, drain, plan
 from tests.harness import Harness
 
 
@@ -91,3 +93,62 @@ async def test_a_forged_press_acknowledges_nothing(h: Harness) -> None:
     message = await h.command(office, "help")
     await h.press_data(office, message.message_id, "ak:a")
     assert await acknowledged(h) == set()
+
+
+async def test_unacknowledged_tasks_are_reminded_once_and_shown_to_the_office(
+    h: Harness,
+) -> None:
+    h.clock.set(at(3, 16, 10))  # Monday: bound after the day's reminder time
+    fgj = await h.bound("发改局联络员", Role.LIAISON, unit="发改局")
+    gxj = await h.bound("工信局联络员", Role.LIAISON, unit="工信局")
+    office = await h.bound("督导办", Role.OFFICE)
+    leads = await lead_tasks(h, "发改局")
+    welcome = await h.people.bot_messages(gxj.id)
+    await h.press(gxj, welcome[-1], texts.ack_all_button(len(await lead_tasks(h, "工信局"))))
+
+    units = (await h.command(office, "units")).plain or ""
+    assert f"未签收{len(leads)}项" in units and "已绑定单位中1个单位" in units
+
+    # Tuesday: one workday after binding, no reminder yet; Wednesday: two, reminded.
+    await plan(h, at(3, 17))
+    await drain(h)
+    assert not any("尚未签收" in (m.plain or "") for m in await h.people.bot_messages(fgj.id))
+    await plan(h, at(3, 18))
+    await drain(h)
+    reminder = await h.people.wait_for_bot_message(fgj.id, lambda m: "尚未签收" in (m.plain or ""))
+    assert f"发改局：您单位牵头的以下{len(leads)}项任务尚未签收" in (reminder.plain or "")
+    assert buttons(reminder) == [texts.ack_all_button(len(leads))]
+    assert not any("尚未签收" in (m.plain or "") for m in await h.people.bot_messages(gxj.id))
+    # Again the same day, and the next day: nothing more (once per task).
+    assert h.runtime.services is not None
+    await run_planning(h.runtime.services, None)
+    await plan(h, at(3, 19))
+    await drain(h)
+    reminders = [m for m in await h.people.bot_messages(fgj.id) if "尚未签收" in (m.plain or "")]
+    assert len(reminders) == 1
+    # Pressed: all acknowledged, and the office sees none left.
+    said, _ = await h.press(fgj, reminder, texts.ack_all_button(len(leads)))
+    assert said == texts.ack_answer(len(leads))
+    units = (await h.command(office, "units")).plain or ""
+    assert "未签收" not in units
+
+
+async def test_the_request_rides_on_the_days_reminder(h: Harness) -> None:
+    """A liaison who gets a report reminder the day 签收 is asked for gets one message."""
+    h.clock.set(at(3, 20, 10))  # Friday, after the first notice of the 25 March deadline
+    gxj = await h.bound("工信局联络员", Role.LIAISON, unit="工信局")
+    leads = await lead_tasks(h, "工信局")
+    seen = len(await h.people.bot_messages(gxj.id))
+    await plan(h, at(3, 23))  # one workday after binding: the reminder alone
+    await drain(h)
+    await plan(h, at(3, 24))  # two: the day-before reminder, with the request at its end
+    await drain(h)
+    got = (await h.people.bot_messages(gxj.id))[seen:]
+    assert len(got) == 2
+    assert "另：本单位尚有" not in (got[0].plain or "") and buttons(got[0]) == []
+    body = got[1].plain or ""
+    assert "进展尚未报送" in body and f"另：本单位尚有{len(leads)}项牵头任务未签收" in body
+    assert buttons(got[1]) == [texts.ack_all_button(len(leads))]
+    # Its button acknowledges them.
+    said, _ = await h.press(gxj, got[1], texts.ack_all_button(len(leads)))
+    assert said == texts.ack_answer(len(leads))
