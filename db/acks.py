@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import conflict_insert
-from db.models import Acknowledgement
+from db.models import Acknowledgement, Task
 
 Pair = tuple[int, int]  # (task id, unit id)
 
@@ -43,3 +43,13 @@ async def acknowledge(
         if (await session.execute(statement)).scalar_one_or_none() is not None:
             added += 1
     return added
+
+
+async def acknowledged_in_year(session: AsyncSession, year: int) -> set[Pair]:
+    """Every acknowledged (task, unit) part of `year`'s tasks."""
+    rows = await session.execute(
+        select(Acknowledgement.task_id, Acknowledgement.unit_id)
+        .join(Task, Task.id == Acknowledgement.task_id)
+        .where(Task.year == year)
+    )
+    return {(t, u) for t, u in rows.all()}

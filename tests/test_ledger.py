@@ -70,6 +70,8 @@ def rows_from_seed() -> list[LedgerRow]:
                 status=STATUSES[light],
                 overdue_workdays=2 if light is Light.RED else None,
                 nudges=t["no"] % 2,
+                # Every other task acknowledged by all its lead units.
+                unacknowledged=tuple(t["lead_units"]) if t["no"] % 2 else (),
             )
         )
     return out
@@ -116,6 +118,12 @@ def test_every_task_with_the_notice_values_cell_for_cell(ledger: Worksheet) -> N
         assert row[4] == "\n".join(t["leaders"])
 
 
+def seed_lead_units(no: int) -> list[str]:
+    """The lead units of task `no` as the register resolves them (groups expanded)."""
+    task = next(t for t in seed_tasks() if t["no"] == no)
+    return list(task["lead_units"])
+
+
 def test_progress_columns(ledger: Worksheet) -> None:
     rows = task_rows(ledger)
     six = rows[6]
@@ -127,6 +135,10 @@ def test_progress_columns(ledger: Worksheet) -> None:
     assert red[8] == "红灯：发改局3月进展逾期2个工作日未报（截止3月25日（周三））"
     assert (red[9], red[10]) == (2, 1)
     assert rows[8][8] == "已完成：已标记完成（3月20日）"
+    # 签收: which lead units have not; a completed task needs none.
+    assert red[11] == "未签收：" + "、".join(seed_lead_units(7))
+    assert six[11] == "已签收"
+    assert rows[8][11] == "—"
 
 
 def test_section_rows_merged_in_the_notice_order(ledger: Worksheet) -> None:
@@ -148,7 +160,7 @@ def test_section_rows_merged_in_the_notice_order(ledger: Worksheet) -> None:
     ]
     merged = {str(m) for m in ledger.merged_cells.ranges}
     for r, _ in headings:
-        assert f"A{r}:K{r}" in merged
+        assert f"A{r}:L{r}" in merged
     # A heading comes right before the first task under it.
     assert ledger.cell(headings[2][0] + 1, 1).value == 6
     assert ledger.cell(headings[-1][0] + 1, 1).value == 85
@@ -283,7 +295,7 @@ def test_an_empty_ledger_has_the_title_and_header_rows_only() -> None:
     assert ws["A1"].value == texts.ledger_title(2026)
     assert ws["A2"].value == texts.ledger_subtitle(AS_OF)
     assert [c.value for c in ws[HEADER_ROW]] == list(texts.LEDGER_HEADERS)
-    assert {str(m) for m in ws.merged_cells.ranges} == {"A1:K1", "A2:K2"}
+    assert {str(m) for m in ws.merged_cells.ranges} == {"A1:L1", "A2:L2"}
     assert ws.freeze_panes == "A4"
     assert ws.print_title_rows == "$3:$3"
 
@@ -305,7 +317,7 @@ def test_styles_of_each_kind_of_row(ledger: Worksheet) -> None:
     assert (title.alignment.horizontal, title.alignment.vertical) == ("center", "center")
     assert ledger.row_dimensions[1].height == 30
     assert ledger["A2"].alignment.horizontal == "right"
-    assert "A2:K2" in {str(m) for m in ledger.merged_cells.ranges}
+    assert "A2:L2" in {str(m) for m in ledger.merged_cells.ranges}
     for cell in ledger[HEADER_ROW]:
         assert cell.font.b
         assert cell.fill.fgColor.rgb.endswith("DDEBF7")
@@ -320,7 +332,7 @@ def test_styles_of_each_kind_of_row(ledger: Worksheet) -> None:
     assert ledger.cell(six, 2).alignment.vertical == "top"
     assert ledger.cell(six, 3).alignment.horizontal == "center"
     assert all(c.border.right.style == "thin" for c in ledger[six])
-    widths = [ledger.column_dimensions[get_column_letter(i)].width for i in range(1, 12)]
+    widths = [ledger.column_dimensions[get_column_letter(i)].width for i in range(1, 13)]
     assert widths == list(WIDTHS)
     assert ledger.page_setup.fitToHeight == 0
     assert (ledger.page_margins.left, ledger.page_margins.top) == (0.4, 0.5)

@@ -7,6 +7,7 @@ units (a task is as far as its slowest lead unit); its expected date is the late
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 
@@ -37,6 +38,7 @@ class LedgerRow:
     status: Status
     overdue_workdays: int | None
     nudges: int
+    unacknowledged: tuple[str, ...]  # lead units that have not acknowledged (签收) it
 
 
 def ledger_rows(
@@ -45,8 +47,9 @@ def ledger_rows(
     nudges: Mapping[int, int],
     calendar: WorkCalendar,
     today: date,
+    acknowledged: AbstractSet[tuple[int, int]] = frozenset(),
 ) -> list[LedgerRow]:
-    """One ledger row per task, by 序号."""
+    """One ledger row per task, by 序号 (`acknowledged`: the (task, unit) parts acknowledged)."""
     counter = CountingCalendar(calendar)
     rows = []
     for board in sorted(boards, key=lambda b: b.task.no):
@@ -77,6 +80,9 @@ def ledger_rows(
                 status=statuses[task.id],
                 overdue_workdays=max(missed) if missed else None,
                 nudges=nudges.get(task.id, 0),
+                unacknowledged=tuple(
+                    s.unit.name for s in leads if (task.id, s.unit.unit_id) not in acknowledged
+                ),
             )
         )
     return rows

@@ -59,6 +59,7 @@ __all__ = [
     "export_caption",
     "filter_problem",
     "kind_filter_button",
+    "ledger_ack_plain",
     "ledger_continued",
     "ledger_filename",
     "ledger_latest_plain",
@@ -827,6 +828,7 @@ LEDGER_HEADERS: tuple[str, ...] = (
     "状态",
     "逾期工作日",
     "催办次数",
+    "签收",
 )
 
 
@@ -851,6 +853,13 @@ def ledger_latest_plain(latest: Sequence[tuple[str, ReportInfo]], tz: tzinfo) ->
         f"{unit}（{_md(r.created_at.astimezone(tz).date())}，{cycle_label(r.cycle_key)}）：{r.text}"
         for unit, r in latest
     )
+
+
+def ledger_ack_plain(unacknowledged: Sequence[str], completed: bool) -> str:
+    """The 签收 cell: every lead unit acknowledged, or which have not."""
+    if completed:
+        return "—"
+    return f"未签收：{'、'.join(unacknowledged)}" if unacknowledged else "已签收"
 
 
 def ledger_status_plain(status: Status) -> str:

@@ -15,7 +15,7 @@ from bot.domain.boards import Board, CountingCalendar, CycleBook, board_status, 
 from bot.domain.ledger import LedgerRow, ledger_rows
 from bot.domain.status import Status, StatusThresholds
 from bot.domain.workcal import WorkCalendar
-from db import progress
+from db import acks, progress
 from db.models import (
     Task,
 )
@@ -144,6 +144,7 @@ async def ledger_chunks(
     today = now.astimezone(settings.tz).date()
     scope = Scope(year)
     nudges = await nudge_counts(session, scope)
+    signed = await acks.acknowledged_in_year(session, year)
     async for found in board_chunks(
         session,
         scope=scope,
@@ -153,4 +154,4 @@ async def ledger_chunks(
         size=size,
         register=register,
     ):
-        yield ledger_rows(found.boards, found.statuses, nudges, calendar, today)
+        yield ledger_rows(found.boards, found.statuses, nudges, calendar, today, signed)

@@ -152,3 +152,31 @@ async def test_the_request_rides_on_the_days_reminder(h: Harness) -> None:
     # Its button acknowledges them.
     said, _ = await h.press(gxj, got[1], texts.ack_all_button(len(leads)))
     assert said == texts.ack_answer(len(leads))
+
+
+async def test_the_ledger_says_who_has_not_acknowledged(h: Harness) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from bot.services.export import export_ledger
+
+    liaison = await h.bound("发改局联络员", Role.LIAISON, unit="发改局")
+    card = await h.command(liaison, "task", "6")
+    await h.press(liaison, card, texts.ACK_ONE_BUTTON)
+    await h.settle()
+    services = h.runtime.services
+    assert services is not None
+    async with h.sessionmaker() as session:
+        done = await export_ledger(
+            session, now=h.clock.now(), settings=services.settings, calendar=services.calendar
+        )
+    assert done is not None
+    sheet = load_workbook(BytesIO(done.data)).active
+    assert sheet is not None
+    column = list(texts.LEDGER_HEADERS).index("签收")
+    cells = {
+        row[0]: row[column] for row in sheet.iter_rows(values_only=True) if isinstance(row[0], int)
+    }
+    assert cells[6] == "已签收"  # 发改局 is task 6's only lead unit
+    assert cells[1] == "未签收：发改局"
