@@ -175,7 +175,7 @@ async def test_the_ledger_says_who_has_not_acknowledged(h: Harness) -> None:
     sheet = load_workbook(BytesIO(done.data)).active
     assert sheet is not None
     column = list(texts.LEDGER_HEADERS).index("签收")
-    cells = {
+    cells: dict[object, object] = {
         row[0]: row[column] for row in sheet.iter_rows(values_only=True) if isinstance(row[0], int)
     }
     assert cells[6] == "已签收"  # 发改局 is task 6's only lead unit
