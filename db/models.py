@@ -377,6 +377,21 @@ class Acknowledgement(Base):
     acknowledged_at: Mapped[datetime]
 
 
+class Instruction(Base):
+    """领导批示: a supervising leader's instruction on a task, sent to its units and the office,
+    kept on the task card; the units' next reports are asked to answer it."""
+
+    __tablename__ = "instructions"
+    __table_args__ = (Index("ix_instructions_task_created", "task_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("leaders.id"), default=None)
+    by_user_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 # --- Delivery ---------------------------------------------------------------------------------
 
 

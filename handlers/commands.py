@@ -78,6 +78,7 @@ BUTTONS: tuple[ButtonSpec, ...] = (
     ButtonSpec("ovn", office.btn_nudge, OFFICE),
     ButtonSpec("tkh", office.btn_task_history, BOUND),
     ButtonSpec("tkc", office.btn_task_card, BOUND),
+    ButtonSpec("ins", office.btn_instruct, LEADER),
     ButtonSpec("cy", office.btn_close_year, OFFICE),
 )
 

@@ -23,7 +23,7 @@ from bot.domain.roles import Principal
 from bot.domain.summaries import previous_summary
 from bot.domain.units import CATEGORIES, UnitTally, unit_lines
 from bot.domain.visibility import readable_units
-from bot.services import acknowledge, reporting, years
+from bot.services import acknowledge, instructions, reporting, years
 from bot.services.export import export_ledger
 from bot.services.nudge import NudgeOutcome, nudge_unit, nudge_unit_all
 from bot.services.summaries import build_summaries
@@ -430,12 +430,69 @@ async def _show_card(
                     )
                 ]
             )
+    desk = await context.desk()
     if principal.units and not board.completed:
-        waiting = await acknowledge.pending(await context.desk(), principal.units, year)
+        waiting = await acknowledge.pending(desk, principal.units, year)
         if any(t.id == task_id for p in waiting for t in p.tasks):
             keyboard.append([report.ack_one(task_id)])
+    if instructions.leader_of(principal.leaders, board.task) is not None:
+        data = encode("ins", task_id)
+        keyboard.append([InlineKeyboardButton(texts.INSTRUCT_BUTTON, callback_data=data)])
     markup = InlineKeyboardMarkup(keyboard) if keyboard else None
-    await _show(update, texts.task_card(card, services.settings.tz), markup)
+    shown = await instructions.on_card(desk, task_id)
+    await _show(update, texts.task_card(card, services.settings.tz, shown), markup)
+
+
+# --- 领导批示 -----------------------------------------------------------------------------------
+
+
+async def btn_instruct(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """批示 on a task card: the next text the leader sends is the instruction."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    task_id = int_arg(args, 0)
+    desk = await context.desk()
+    task = await reporting.task(desk, task_id) if task_id is not None else None
+    if task is None:
+        await _answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    leader = instructions.leader_of(principal.leaders, task)
+    if leader is None:
+        await deny(update, context, principal, "instruct")
+        return
+    await instructions.ask(desk, user.id, task, leader)
+    await _answer(update)
+    await reply(update, texts.instruct_prompt(task.no, task.text, instructions.MAX_LENGTH))
+
+
+async def instruction_text(
+    update: Update, context: BotContext, principal: Principal, text: str
+) -> bool:
+    """The leader's awaited instruction: checked, stored and sent; False if none is awaited."""
+    user = update.effective_user
+    assert user is not None
+    desk = await context.desk()
+    awaited = await instructions.awaited(desk, user.id)
+    if awaited is None or awaited.get("action") != instructions.INSTRUCT:
+        return False
+    if not text:
+        await reply(update, texts.INSTRUCT_EMPTY)
+        return True
+    if len(text) > instructions.MAX_LENGTH:
+        await reply(update, texts.instruct_too_long(instructions.MAX_LENGTH, len(text)))
+        return True
+    task = await reporting.task(desk, int(awaited["task_id"]))
+    leader = instructions.leader_of(principal.leaders, task) if task is not None else None
+    await instructions.stop(desk, user.id)
+    if task is None or leader is None:  # the task or the seat went since 批示 was pressed
+        await reply(update, texts.INSTRUCT_NOT_YOURS)
+        return True
+    sent = await instructions.instruct(desk, task=task, leader=leader, by=user.id, text=text)
+    await reply(update, texts.instructed(task.no, sent))
+    return True
 
 
 async def btn_task_card(

@@ -8,7 +8,7 @@ from bot import texts
 from bot.domain.model import TaskInfo
 from bot.domain.replies import content_free
 from bot.domain.roles import Principal, UnitRef
-from bot.services import acknowledge, reporting
+from bot.services import acknowledge, instructions, reporting
 from bot.services.reporting import AWAIT_TEXT, CHOOSE, CONFIRM, TaskState
 from db import people, progress, tasks
 from db.models import Report
@@ -247,10 +247,13 @@ async def btn_choose_task(
         draft.unit_id = unit.id
         await _to_card(update, context, draft)
         return
-    await reporting.await_text(await context.desk(), draft, task, unit.id)
+    desk = await context.desk()
+    await reporting.await_text(desk, draft, task, unit.id)
+    answer_to = await instructions.to_answer(desk, task.id, unit.id)
     await edit_or_reply(
         update,
-        texts.ask_progress(task.no, task.text, draft.supersedes_id is not None, task.targets),
+        texts.ask_progress(task.no, task.text, draft.supersedes_id is not None, task.targets)
+        + texts.answer_instructions(answer_to),
     )
 
 
@@ -481,9 +484,11 @@ async def btn_edit(
         return
     await answer(query)
     await reporting.await_text(desk, draft, task, draft.unit_id)
+    answer_to = await instructions.to_answer(desk, task.id, draft.unit_id)
     await edit_or_reply(
         update,
-        texts.ask_progress(task.no, task.text, draft.supersedes_id is not None, task.targets),
+        texts.ask_progress(task.no, task.text, draft.supersedes_id is not None, task.targets)
+        + texts.answer_instructions(answer_to),
     )
 
 
@@ -510,9 +515,10 @@ async def cmd_cancel(update: Update, context: BotContext) -> None:
     """/cancel at any step."""
     user = update.effective_user
     assert user is not None
+    awaited = await instructions.stop(await context.desk(), user.id)  # a 批示 being written
     draft = await progress.get_draft(context.session, user.id)
     if draft is None:
-        await reply(update, texts.NOTHING_TO_CANCEL)
+        await reply(update, texts.CANCELLED if awaited else texts.NOTHING_TO_CANCEL)
         return
     await progress.drop_draft(context.session, draft)
     await reply(update, texts.CANCELLED)

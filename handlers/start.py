@@ -9,7 +9,7 @@ from bot.domain.roles import Role
 from bot.services import access, acknowledge
 from db import people
 from db.people import BindOutcome
-from handlers import admin, report
+from handlers import admin, office, report
 from handlers.base import clean_text, private_chat, reply, tell_unbound
 from handlers.context import BotContext
 from handlers.menu import help_sections, set_menu_for
@@ -122,6 +122,10 @@ async def on_text(update: Update, context: BotContext) -> None:
         # The person wrote to the bot again: they can be reached.
         await people.mark_reachable(context.session, user_id=user.id)
     text = clean_text(message.text or "")
+    if Role.LEADER in principal.roles and await office.instruction_text(
+        update, context, principal, text
+    ):
+        return  # a 批示 the leader was asked for
     if await report.handle_text(update, context, principal, text):
         return
     # An admin may type the name of a unit or leader to invite.

@@ -133,3 +133,13 @@ class Latest:
     percent: float | None = None
     percent_at: datetime | None = None
     expected: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstructionView:
+    """A supervising leader's instruction (领导批示) on a task, as shown: who, what, when."""
+
+    id: int
+    leader: str
+    text: str
+    at: datetime

@@ -12,7 +12,7 @@ from datetime import date, datetime, tzinfo
 
 from bot.domain.boards import Standing
 from bot.domain.cards import Card
-from bot.domain.model import ReportInfo, Target
+from bot.domain.model import InstructionView, ReportInfo, Target
 from bot.domain.overdue import FilterProblem, OverdueGroup, OverdueRow
 from bot.domain.status import (
     AllReported100,
@@ -41,6 +41,9 @@ __all__ = [
     "CLOSE_YEAR_USAGE",
     "EXPORT_EMPTY",
     "HISTORY_BUTTON",
+    "INSTRUCT_BUTTON",
+    "INSTRUCT_EMPTY",
+    "INSTRUCT_NOT_YOURS",
     "LEDGER_CONTINUATION_HEADERS",
     "LEDGER_CONTINUATION_SHEET",
     "LEDGER_HEADERS",
@@ -54,10 +57,16 @@ __all__ = [
     "TASK_NOT_VISIBLE",
     "TASK_NO_USAGE",
     "YEAR_ARG_USAGE",
+    "answer_instructions",
     "circular",
     "close_year_confirm",
     "export_caption",
     "filter_problem",
+    "instruct_prompt",
+    "instruct_too_long",
+    "instructed",
+    "instruction_lines",
+    "instruction_message",
     "kind_filter_button",
     "ledger_ack_plain",
     "ledger_continued",
@@ -484,7 +493,7 @@ def _latest_line(s: Standing, tz: tzinfo) -> str:
     return f"· {name} {' · '.join(bits)}{flag}\n　{esc(short(r.text, 70))}"
 
 
-def task_card(card: Card, tz: tzinfo) -> str:
+def task_card(card: Card, tz: tzinfo, instructions: Sequence[InstructionView] = ()) -> str:
     """The task card: register data, status with reasons, targets, each unit's latest report."""
     task = card.board.task
     status = card.status
@@ -534,6 +543,7 @@ def task_card(card: Card, tz: tzinfo) -> str:
         lines.append(f"其余{silent}个责任单位暂无报送。")
     if card.restricted:
         lines.append(CARD_RESTRICTED)
+    lines += instruction_lines(instructions, tz)
     if card.nudged_today:
         names = [s.unit.name for s in card.board.units if s.unit.unit_id in card.nudged_today]
         lines.append(f"\n今日已催办：{esc('、'.join(names))}")
@@ -555,6 +565,67 @@ def task_history(
             bits.append(f"第{r.version}版")
         lines.append(f"· {' · '.join(bits)}\n　{esc(short(r.text, 90))}")
     return "\n".join(lines)
+
+
+# --- 领导批示 -----------------------------------------------------------------------------------
+
+INSTRUCT_BUTTON = "批示"
+INSTRUCT_EMPTY = "批示内容为空，请直接发送批示文字，或发送 /cancel 取消。"
+INSTRUCT_NOT_YOURS = "只有该任务的分管（挂钩）领导可以批示。"
+
+
+def instruct_prompt(no: int, text: str, limit: int) -> str:
+    """After 批示 was pressed."""
+    return (
+        f"请输入对<b>第{no}项</b>任务的批示（{limit}字以内），直接发送文字即可：\n"
+        f"{esc(short(text, 60))}\n发送 /cancel 可取消。"
+    )
+
+
+def instruct_too_long(limit: int, length: int) -> str:
+    """A 批示 over the limit (nothing is sent)."""
+    return f"批示共{length}字，超过{limit}字，未发送。请精简后重新发送，或发送 /cancel 取消。"
+
+
+def instruction_message(no: int, task_text: str, leader: str, text: str, *, to_unit: bool) -> str:
+    """The instruction as its units and the office receive it."""
+    lines = [
+        f"<b>领导批示</b>　第{no}项 {esc(short(task_text, 30))}",
+        f"{esc(leader)}：{esc(text)}",
+    ]
+    if to_unit:
+        lines.append("请认真落实，并在下次报送进展时一并反馈落实情况；直接回复本消息即可报送。")
+    else:
+        lines.append("已发送至该任务各牵头、责任单位联络员。")
+    return "\n".join(lines)
+
+
+def instructed(no: int, recipients: int) -> str:
+    """To the leader, once sent."""
+    return (
+        f"第{no}项任务的批示已记入任务卡片，并发送至{recipients}位联络人"
+        "（该任务各牵头、责任单位联络员及督导办）。"
+    )
+
+
+def answer_instructions(found: Sequence[InstructionView]) -> str:
+    """Added to the report prompt: the instructions since the unit's last report, to answer."""
+    if not found:
+        return ""
+    said = "\n".join(f"· {esc(i.leader)}：{esc(short(i.text, 80))}" for i in found)
+    return f"\n\n本任务有领导批示，请在本次报送中一并反馈落实情况：\n{said}"
+
+
+def instruction_lines(found: Sequence[InstructionView], tz: tzinfo) -> list[str]:
+    """The card's 领导批示 section (newest first)."""
+    if not found:
+        return []
+    lines = ["", "<b>领导批示</b>"]
+    lines += [
+        f"· {esc(i.leader)}（{moment(i.at.astimezone(tz))}）：{esc(short(i.text, 120))}"
+        for i in found
+    ]
+    return lines
 
 
 # --- /units -------------------------------------------------------------------------------------

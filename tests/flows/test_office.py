@@ -420,7 +420,8 @@ async def test_units_shows_who_can_be_reminded_and_rates(h: Harness) -> None:
     assert "工信局：联络员无法送达（1人）" in body
     assert "财政局：未绑定联络员" in body
     # April is open (none due yet); 12 of March's 14 are overdue, 2 were reported.
-    assert "发改局：联络员1人｜当期已报0/14｜逾期未报12项｜全年报送率14%，缺报12项次" in body
+    line = "发改局：联络员1人｜当期已报0/14｜逾期未报12项｜未签收14项｜全年报送率14%，缺报12项次"
+    assert line in body
     assert body.index("无法提醒（") < body.index("发改局：联络员1人")
     admin = await h.bound("管理员", Role.ADMIN)
     assert ((await h.command(admin, "units")).plain or "").startswith("2026年度各单位联络员绑定")

@@ -1,0 +1,94 @@
+"""领导批示 rows, and the one pending typed answer a person owes the bot (批示 text)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.model import InstructionView
+from db.models import AppState, Instruction, Leader, Report
+
+
+async def add(
+    session: AsyncSession,
+    *,
+    task_id: int,
+    leader_id: int,
+    by_user_id: int,
+    text: str,
+    now: datetime,
+) -> int:
+    """Store an instruction; its id."""
+    row = Instruction(
+        task_id=task_id, leader_id=leader_id, by_user_id=by_user_id, text=text, created_at=now
+    )
+    session.add(row)
+    await session.flush()
+    return row.id
+
+
+async def of_task(
+    session: AsyncSession, task_id: int, *, since: datetime | None = None, limit: int = 5
+) -> list[InstructionView]:
+    """The task's instructions (written after `since`), newest first."""
+    query = (
+        select(Instruction.id, Leader.name, Instruction.text, Instruction.created_at)
+        .outerjoin(Leader, Leader.id == Instruction.leader_id)
+        .where(Instruction.task_id == task_id)
+        .order_by(Instruction.created_at.desc(), Instruction.id.desc())
+        .limit(limit)
+    )
+    if since is not None:
+        query = query.where(Instruction.created_at > since)
+    rows = (await session.execute(query)).all()
+    return [
+        InstructionView(i, "".join((name or "").split()), text, at) for i, name, text, at in rows
+    ]
+
+
+async def unanswered(
+    session: AsyncSession, task_id: int, unit_id: int, *, limit: int = 3
+) -> list[InstructionView]:
+    """The task's instructions written after the unit's latest report on it (to answer)."""
+    last = await session.scalar(
+        select(Report.created_at)
+        .where(Report.task_id == task_id, Report.unit_id == unit_id)
+        .order_by(Report.created_at.desc())
+        .limit(1)
+    )
+    return await of_task(session, task_id, since=last, limit=limit)
+
+
+# --- A typed answer the bot waits for ------------------------------------------------------------
+
+AWAITING = "awaiting:"
+
+
+async def await_text(
+    session: AsyncSession, user_id: int, action: str, data: dict[str, Any], now: datetime
+) -> None:
+    """Remember that the person's next text is for `action` (one at a time: a new one replaces
+    the old)."""
+    value = {"action": action, "at": now.isoformat(), **data}
+    await session.merge(AppState(key=f"{AWAITING}{user_id}", value=value, updated_at=now))
+
+
+async def awaited(
+    session: AsyncSession, user_id: int, now: datetime, ttl: timedelta
+) -> dict[str, Any] | None:
+    """What the person's text is awaited for, if asked within `ttl`."""
+    row = await session.get(AppState, f"{AWAITING}{user_id}")
+    if row is None:
+        return None
+    if datetime.fromisoformat(str(row.value["at"])) + ttl < now:
+        return None
+    return dict(row.value)
+
+
+async def stop_awaiting(session: AsyncSession, user_id: int) -> bool:
+    """Forget the awaited text; whether there was one."""
+    result = await session.execute(delete(AppState).where(AppState.key == f"{AWAITING}{user_id}"))
+    return bool(getattr(result, "rowcount", 0))
