@@ -130,6 +130,12 @@ async def enqueue(
     ).scalar_one_or_none()
     if message_id is None:
         return None
+    await _insert_items(session, message_id, items)
+    return message_id
+
+
+async def _insert_items(session: AsyncSession, message_id: int, items: Sequence[ItemKey]) -> None:
+    """The items a message covers."""
     if items:
         await session.execute(
             insert(OutboxItem),
@@ -145,7 +151,6 @@ async def enqueue(
                 for i in items
             ],
         )
-    return message_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,19 +347,5 @@ async def add_to_pending(
         .where(OutboxMessage.id == row.id)
         .values(text=f"{row.text}\n\n{text}", reply_markup=reply_markup)
     )
-    if items:
-        await session.execute(
-            insert(OutboxItem),
-            [
-                {
-                    "outbox_id": row.id,
-                    "task_id": i.task_id,
-                    "unit_id": i.unit_id,
-                    "cycle_key": i.cycle_key,
-                    "step": i.step,
-                    "contact_id": i.contact_id,
-                }
-                for i in items
-            ],
-        )
+    await _insert_items(session, row.id, items)
     return True

@@ -17,6 +17,7 @@ from bot.domain.model import InstructionView, TaskInfo
 from bot.domain.roles import LeaderRef, Role
 from bot.services.desk import Desk
 from db import instructions, outbox, people
+from db.models import Contact
 from db.outbox import ItemKey
 
 INSTRUCT = "instruct"  # the awaited text's action
@@ -54,47 +55,41 @@ async def instruct(desk: Desk, *, task: TaskInfo, leader: LeaderRef, by: int, te
     instruction_id = await instructions.add(
         session, task_id=task.id, leader_id=leader.id, by_user_id=by, text=text, now=now
     )
-    sent: set[int] = set()
-    units = {u.unit_id: u for u in task.units}
-    liaisons = await people.contacts_for_units(session, list(units))
-    body = texts.instruction_message(task.no, task.text, leader.name, text, to_unit=True)
+    # (contact, unit on the task or None for the office), one message per chat: the liaisons'
+    # messages name the task and unit (a reply is a report on it), the office's does not.
+    recipients: dict[int, tuple[Contact, int | None]] = {}
+    liaisons = await people.contacts_for_units(session, [u.unit_id for u in task.units])
     for unit_id, contacts in liaisons.items():
         for contact in contacts:
-            if not contact.reachable or contact.chat_id in sent:
-                continue
-            sent.add(contact.chat_id)
-            step = f"ins-{instruction_id}"
-            await outbox.enqueue(
-                session,
-                kind=KIND,
-                chat_id=contact.chat_id,
-                contact_id=contact.id,
-                text=body,
-                now=now,
-                items=[ItemKey(task.id, unit_id, KIND, step, contact.id)],
-            )
-    office_body = texts.instruction_message(task.no, task.text, leader.name, text, to_unit=False)
+            if contact.reachable:
+                recipients.setdefault(contact.chat_id, (contact, unit_id))
     for contact in await people.contacts_with_role(session, Role.OFFICE):
-        if contact.reachable and contact.chat_id not in sent:
-            sent.add(contact.chat_id)
-            await outbox.enqueue(
-                session,
-                kind=KIND,
-                chat_id=contact.chat_id,
-                contact_id=contact.id,
-                text=office_body,
-                now=now,
-                key=f"instruction:{instruction_id}:{contact.chat_id}",
-            )
+        if contact.reachable:
+            recipients.setdefault(contact.chat_id, (contact, None))
+    step = f"ins-{instruction_id}"
+    for chat_id, (contact, on_task) in recipients.items():
+        body = texts.instruction_message(
+            task.no, task.text, leader.name, text, to_unit=on_task is not None
+        )
+        await outbox.enqueue(
+            session,
+            kind=KIND,
+            chat_id=chat_id,
+            contact_id=contact.id,
+            text=body,
+            now=now,
+            key=f"instruction:{instruction_id}:{chat_id}",
+            items=[] if on_task is None else [ItemKey(task.id, on_task, KIND, step, contact.id)],
+        )
     await people.audit(
         session,
         at=now,
         actor=by,
         action="instruct",
         target=f"task:{task.id}",
-        detail={"instruction_id": instruction_id, "recipients": len(sent)},
+        detail={"instruction_id": instruction_id, "recipients": len(recipients)},
     )
-    return len(sent)
+    return len(recipients)
 
 
 async def on_card(desk: Desk, task_id: int) -> list[InstructionView]:
