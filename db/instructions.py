@@ -1,4 +1,4 @@
-"""领导批示 rows, and the one pending typed answer a person owes the bot (批示 text)."""
+"""领导批示 and 提请协调 rows, and the one typed text the bot waits for from a person."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.model import InstructionView
-from db.models import AppState, Instruction, Leader, Report
+from bot.domain.model import CardNote
+from db.models import AppState, CoordinationRequest, Instruction, Leader, Report, Unit
 
 
 async def add(
@@ -32,7 +32,7 @@ async def add(
 
 async def of_task(
     session: AsyncSession, task_id: int, *, since: datetime | None = None, limit: int = 5
-) -> list[InstructionView]:
+) -> list[CardNote]:
     """The task's instructions (written after `since`), newest first."""
     query = (
         select(Instruction.id, Leader.name, Instruction.text, Instruction.created_at)
@@ -44,14 +44,12 @@ async def of_task(
     if since is not None:
         query = query.where(Instruction.created_at > since)
     rows = (await session.execute(query)).all()
-    return [
-        InstructionView(i, "".join((name or "").split()), text, at) for i, name, text, at in rows
-    ]
+    return [CardNote(i, "".join((name or "").split()), text, at) for i, name, text, at in rows]
 
 
 async def unanswered(
     session: AsyncSession, task_id: int, unit_id: int, *, limit: int = 3
-) -> list[InstructionView]:
+) -> list[CardNote]:
     """The task's instructions written after the unit's latest report on it (to answer)."""
     last = await session.scalar(
         select(Report.created_at)
@@ -60,6 +58,39 @@ async def unanswered(
         .limit(1)
     )
     return await of_task(session, task_id, since=last, limit=limit)
+
+
+async def add_request(
+    session: AsyncSession, *, task_id: int, unit_id: int, by_user_id: int, text: str, now: datetime
+) -> int:
+    """Store a 提请协调; its id."""
+    row = CoordinationRequest(
+        task_id=task_id, unit_id=unit_id, by_user_id=by_user_id, text=text, created_at=now
+    )
+    session.add(row)
+    await session.flush()
+    return row.id
+
+
+async def requests_of_task(
+    session: AsyncSession, task_id: int, *, limit: int = 3
+) -> list[CardNote]:
+    """The task's 提请协调, newest first (`leader` holds the unit that asked)."""
+    rows = (
+        await session.execute(
+            select(
+                CoordinationRequest.id,
+                Unit.name,
+                CoordinationRequest.text,
+                CoordinationRequest.created_at,
+            )
+            .join(Unit, Unit.id == CoordinationRequest.unit_id)
+            .where(CoordinationRequest.task_id == task_id)
+            .order_by(CoordinationRequest.created_at.desc(), CoordinationRequest.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [CardNote(i, name, text, at) for i, name, text, at in rows]
 
 
 # --- A typed answer the bot waits for ------------------------------------------------------------

@@ -392,6 +392,21 @@ class Instruction(Base):
     created_at: Mapped[datetime]
 
 
+class CoordinationRequest(Base):
+    """提请协调: a unit asks the task's supervising leaders (and the office) to coordinate a
+    difficulty, as a request of its own rather than a word in a report."""
+
+    __tablename__ = "coordination_requests"
+    __table_args__ = (Index("ix_coordination_requests_task_created", "task_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    by_user_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 # --- Delivery ---------------------------------------------------------------------------------
 
 

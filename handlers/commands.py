@@ -79,6 +79,7 @@ BUTTONS: tuple[ButtonSpec, ...] = (
     ButtonSpec("tkh", office.btn_task_history, BOUND),
     ButtonSpec("tkc", office.btn_task_card, BOUND),
     ButtonSpec("ins", office.btn_instruct, LEADER),
+    ButtonSpec("rqc", office.btn_request, LIAISON),
     ButtonSpec("cy", office.btn_close_year, OFFICE),
 )
 

@@ -438,9 +438,12 @@ async def _show_card(
     if instructions.leader_of(principal.leaders, board.task) is not None:
         data = encode("ins", task_id)
         keyboard.append([InlineKeyboardButton(texts.INSTRUCT_BUTTON, callback_data=data)])
+    if principal.units and await reporting.own_task(desk, principal.units, year, task_id):
+        data = encode("rqc", task_id)
+        keyboard.append([InlineKeyboardButton(texts.REQUEST_BUTTON, callback_data=data)])
     markup = InlineKeyboardMarkup(keyboard) if keyboard else None
-    shown = await instructions.on_card(desk, task_id)
-    await _show(update, texts.task_card(card, services.settings.tz, shown), markup)
+    said, asked = await instructions.on_card(desk, task_id)
+    await _show(update, texts.task_card(card, services.settings.tz, said, asked), markup)
 
 
 # --- 领导批示 -----------------------------------------------------------------------------------
@@ -468,30 +471,68 @@ async def btn_instruct(
     await reply(update, texts.instruct_prompt(task.no, task.text, instructions.MAX_LENGTH))
 
 
-async def instruction_text(
+async def btn_request(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """提请协调 on a task card: the next text the liaison sends is the request."""
+    user = update.effective_user
+    assert user is not None
+    task_id = int_arg(args, 0)
+    desk = await context.desk()
+    year = await context.year()
+    if task_id is None or await reporting.task(desk, task_id) is None:
+        await _answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    owned = await reporting.own_task(desk, principal.units, year, task_id)
+    if owned is None:
+        await deny(update, context, principal, "coordination_request")
+        return
+    task, unit = owned
+    await instructions.ask_request(desk, user.id, task, unit.id)
+    await _answer(update)
+    await reply(update, texts.request_prompt(task.no, task.text, instructions.MAX_LENGTH))
+
+
+async def awaited_text(
     update: Update, context: BotContext, principal: Principal, text: str
 ) -> bool:
-    """The leader's awaited instruction: checked, stored and sent; False if none is awaited."""
+    """The 批示 or 提请协调 text the person was asked for: checked, stored and sent; False if
+    none is awaited."""
     user = update.effective_user
     assert user is not None
     desk = await context.desk()
     awaited = await instructions.awaited(desk, user.id)
-    if awaited is None or awaited.get("action") != instructions.INSTRUCT:
+    action = awaited.get("action") if awaited is not None else None
+    if awaited is None or action not in (instructions.INSTRUCT, instructions.REQUEST):
         return False
+    instruct = action == instructions.INSTRUCT
     if not text:
-        await reply(update, texts.INSTRUCT_EMPTY)
+        await reply(update, texts.INSTRUCT_EMPTY if instruct else texts.REQUEST_EMPTY)
         return True
     if len(text) > instructions.MAX_LENGTH:
-        await reply(update, texts.instruct_too_long(instructions.MAX_LENGTH, len(text)))
+        too_long = texts.instruct_too_long if instruct else texts.request_too_long
+        await reply(update, too_long(instructions.MAX_LENGTH, len(text)))
         return True
-    task = await reporting.task(desk, int(awaited["task_id"]))
-    leader = instructions.leader_of(principal.leaders, task) if task is not None else None
     await instructions.stop(desk, user.id)
-    if task is None or leader is None:  # the task or the seat went since 批示 was pressed
-        await reply(update, texts.INSTRUCT_NOT_YOURS)
+    task_id = int(awaited["task_id"])
+    # The seat is checked again: it may have gone since the button was pressed.
+    if instruct:
+        task = await reporting.task(desk, task_id)
+        leader = instructions.leader_of(principal.leaders, task) if task is not None else None
+        if task is None or leader is None:
+            await reply(update, texts.INSTRUCT_NOT_YOURS)
+            return True
+        sent = await instructions.instruct(desk, task=task, leader=leader, by=user.id, text=text)
+        await reply(update, texts.instructed(task.no, sent))
         return True
-    sent = await instructions.instruct(desk, task=task, leader=leader, by=user.id, text=text)
-    await reply(update, texts.instructed(task.no, sent))
+    year = await context.year()
+    owned = await reporting.own_task(desk, principal.units, year, task_id)
+    if owned is None or owned[1].id != int(awaited["unit_id"]):
+        await reply(update, texts.REQUEST_NOT_YOURS)
+        return True
+    task, unit = owned
+    sent = await instructions.request(desk, task=task, unit=unit, by=user.id, text=text)
+    await reply(update, texts.requested(task.no, sent))
     return True
 
 

@@ -122,10 +122,8 @@ async def on_text(update: Update, context: BotContext) -> None:
         # The person wrote to the bot again: they can be reached.
         await people.mark_reachable(context.session, user_id=user.id)
     text = clean_text(message.text or "")
-    if Role.LEADER in principal.roles and await office.instruction_text(
-        update, context, principal, text
-    ):
-        return  # a 批示 the leader was asked for
+    if await office.awaited_text(update, context, principal, text):
+        return  # a 批示 or 提请协调 the person was asked for
     if await report.handle_text(update, context, principal, text):
         return
     # An admin may type the name of a unit or leader to invite.

@@ -136,10 +136,11 @@ class Latest:
 
 
 @dataclass(frozen=True, slots=True)
-class InstructionView:
-    """A supervising leader's instruction (领导批示) on a task, as shown: who, what, when."""
+class CardNote:
+    """A leader's instruction (领导批示) or a unit's request (提请协调) on a task card: who
+    (the leader, or the unit), what, when."""
 
     id: int
-    leader: str
+    who: str
     text: str
     at: datetime

@@ -1,9 +1,14 @@
-"""领导批示 (issue 21): a supervising leader writes an instruction on a task card; it goes to
-the liaisons of every unit on the task (lead and co-responsible) and to the office through the
-outbox, stays on the card, and each unit's next report on the task is asked to answer it.
+"""领导批示 and 提请协调 (issue 21).
 
-Only a leader who supervises the task may write one: the caller is checked against the task
-(a forged button is refused).
+批示: a supervising leader writes an instruction on a task card; it goes to the liaisons of
+every unit on the task (lead and co-responsible) and to the office through the outbox, stays on
+the card, and each unit's next report on the task is asked to answer it. Only a leader who
+supervises the task may write one.
+
+提请协调: a liaison of a unit on the task asks its supervising leaders to coordinate a
+difficulty; the request goes to those leaders (with a 批示 button to answer) and the office,
+and stays on the card. The caller is checked against the task either way (a forged button is
+refused).
 """
 
 from __future__ import annotations
@@ -13,16 +18,18 @@ from datetime import timedelta
 from typing import Any
 
 from bot import texts
-from bot.domain.model import InstructionView, TaskInfo
-from bot.domain.roles import LeaderRef, Role
+from bot.domain.model import CardNote, TaskInfo
+from bot.domain.roles import LeaderRef, Role, UnitRef
 from bot.services.desk import Desk
 from db import instructions, outbox, people
 from db.models import Contact
 from db.outbox import ItemKey
 
-INSTRUCT = "instruct"  # the awaited text's action
+INSTRUCT = "instruct"  # the awaited text's actions
+REQUEST = "request"
 MAX_LENGTH = 500
 KIND = "instruction"  # the outbox messages' kind, and their items' cycle key
+REQUEST_KIND = "coordination"
 
 
 def leader_of(leaders: Sequence[LeaderRef], task: TaskInfo) -> LeaderRef | None:
@@ -35,6 +42,53 @@ async def ask(desk: Desk, user_id: int, task: TaskInfo, leader: LeaderRef) -> No
     await instructions.await_text(
         desk.session, user_id, INSTRUCT, {"task_id": task.id, "leader_id": leader.id}, desk.now
     )
+
+
+async def ask_request(desk: Desk, user_id: int, task: TaskInfo, unit_id: int) -> None:
+    """Wait for the liaison's 提请协调 text on `task` for their unit."""
+    await instructions.await_text(
+        desk.session, user_id, REQUEST, {"task_id": task.id, "unit_id": unit_id}, desk.now
+    )
+
+
+async def request(desk: Desk, *, task: TaskInfo, unit: UnitRef, by: int, text: str) -> int:
+    """Store the 提请协调 and send it to the task's supervising leaders (a 批示 button to answer)
+    and the office; how many people it goes to."""
+    session, now = desk.session, desk.now
+    request_id = await instructions.add_request(
+        session, task_id=task.id, unit_id=unit.id, by_user_id=by, text=text, now=now
+    )
+    recipients: dict[int, tuple[Contact, bool]] = {}  # chat → (contact, may answer with 批示)
+    for contact in await people.contacts_with_role(session, Role.LEADER):
+        if contact.reachable and contact.leader_id in task.leader_ids:
+            recipients.setdefault(contact.chat_id, (contact, True))
+    for contact in await people.contacts_with_role(session, Role.OFFICE):
+        if contact.reachable:
+            recipients.setdefault(contact.chat_id, (contact, False))
+    body = texts.request_message(task.no, task.text, unit.name, text)
+    answer = {
+        "inline_keyboard": [[{"text": texts.INSTRUCT_BUTTON, "callback_data": f"ins:{task.id}"}]]
+    }
+    for chat_id, (contact, leads) in recipients.items():
+        await outbox.enqueue(
+            session,
+            kind=REQUEST_KIND,
+            chat_id=chat_id,
+            contact_id=contact.id,
+            text=body,
+            now=now,
+            key=f"request:{request_id}:{chat_id}",
+            reply_markup=answer if leads else None,
+        )
+    await people.audit(
+        session,
+        at=now,
+        actor=by,
+        action="coordination_request",
+        target=f"task:{task.id}",
+        detail={"request_id": request_id, "unit_id": unit.id, "recipients": len(recipients)},
+    )
+    return len(recipients)
 
 
 async def awaited(desk: Desk, user_id: int) -> dict[str, Any] | None:
@@ -92,11 +146,14 @@ async def instruct(desk: Desk, *, task: TaskInfo, leader: LeaderRef, by: int, te
     return len(recipients)
 
 
-async def on_card(desk: Desk, task_id: int) -> list[InstructionView]:
-    """The task's latest instructions, for its card."""
-    return await instructions.of_task(desk.session, task_id, limit=3)
+async def on_card(desk: Desk, task_id: int) -> tuple[list[CardNote], list[CardNote]]:
+    """The task's latest instructions and 提请协调, for its card."""
+    return (
+        await instructions.of_task(desk.session, task_id, limit=3),
+        await instructions.requests_of_task(desk.session, task_id, limit=3),
+    )
 
 
-async def to_answer(desk: Desk, task_id: int, unit_id: int) -> list[InstructionView]:
+async def to_answer(desk: Desk, task_id: int, unit_id: int) -> list[CardNote]:
     """The instructions a unit's report on the task is asked to answer."""
     return await instructions.unanswered(desk.session, task_id, unit_id)

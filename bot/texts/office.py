@@ -12,7 +12,7 @@ from datetime import date, datetime, tzinfo
 
 from bot.domain.boards import Standing
 from bot.domain.cards import Card
-from bot.domain.model import InstructionView, ReportInfo, Target
+from bot.domain.model import CardNote, ReportInfo, Target
 from bot.domain.overdue import FilterProblem, OverdueGroup, OverdueRow
 from bot.domain.status import (
     AllReported100,
@@ -51,6 +51,9 @@ __all__ = [
     "NEXT_PAGE",
     "OVERDUE_PAGE_ROWS",
     "PREV_PAGE",
+    "REQUEST_BUTTON",
+    "REQUEST_EMPTY",
+    "REQUEST_NOT_YOURS",
     "SUMMARY_NONE",
     "SUMMARY_NONE_OFFICE",
     "TASK_CARD_BUTTON",
@@ -84,6 +87,10 @@ __all__ = [
     "pct",
     "reason_line",
     "reason_plain",
+    "request_message",
+    "request_prompt",
+    "request_too_long",
+    "requested",
     "status_filter_button",
     "summary_text",
     "target_plain",
@@ -493,7 +500,12 @@ def _latest_line(s: Standing, tz: tzinfo) -> str:
     return f"· {name} {' · '.join(bits)}{flag}\n　{esc(short(r.text, 70))}"
 
 
-def task_card(card: Card, tz: tzinfo, instructions: Sequence[InstructionView] = ()) -> str:
+def task_card(
+    card: Card,
+    tz: tzinfo,
+    instructions: Sequence[CardNote] = (),
+    requests: Sequence[CardNote] = (),
+) -> str:
     """The task card: register data, status with reasons, targets, each unit's latest report."""
     task = card.board.task
     status = card.status
@@ -544,6 +556,7 @@ def task_card(card: Card, tz: tzinfo, instructions: Sequence[InstructionView] = 
     if card.restricted:
         lines.append(CARD_RESTRICTED)
     lines += instruction_lines(instructions, tz)
+    lines += instruction_lines(requests, tz, "提请协调")
     if card.nudged_today:
         names = [s.unit.name for s in card.board.units if s.unit.unit_id in card.nudged_today]
         lines.append(f"\n今日已催办：{esc('、'.join(names))}")
@@ -608,22 +621,55 @@ def instructed(no: int, recipients: int) -> str:
     )
 
 
-def answer_instructions(found: Sequence[InstructionView]) -> str:
+def answer_instructions(found: Sequence[CardNote]) -> str:
     """Added to the report prompt: the instructions since the unit's last report, to answer."""
     if not found:
         return ""
-    said = "\n".join(f"· {esc(i.leader)}：{esc(short(i.text, 80))}" for i in found)
+    said = "\n".join(f"· {esc(i.who)}：{esc(short(i.text, 80))}" for i in found)
     return f"\n\n本任务有领导批示，请在本次报送中一并反馈落实情况：\n{said}"
 
 
-def instruction_lines(found: Sequence[InstructionView], tz: tzinfo) -> list[str]:
-    """The card's 领导批示 section (newest first)."""
+REQUEST_BUTTON = "提请协调"
+REQUEST_EMPTY = "协调事项为空，请直接发送需要协调解决的问题，或发送 /cancel 取消。"
+REQUEST_NOT_YOURS = "只有该任务牵头或责任单位的联络员可以提请协调。"
+
+
+def request_prompt(no: int, text: str, limit: int) -> str:
+    """After 提请协调 was pressed."""
+    return (
+        f"请说明<b>第{no}项</b>任务需要分管领导协调解决的问题（{limit}字以内），"
+        f"直接发送文字即可：\n{esc(short(text, 60))}\n发送 /cancel 可取消。"
+    )
+
+
+def request_too_long(limit: int, length: int) -> str:
+    """A 提请协调 over the limit (nothing is sent)."""
+    return f"内容共{length}字，超过{limit}字，未发送。请精简后重新发送，或发送 /cancel 取消。"
+
+
+def request_message(no: int, task_text: str, unit: str, text: str) -> str:
+    """The 提请协调 as the task's leaders and the office receive it."""
+    return (
+        f"<b>提请协调</b>　第{no}项 {esc(short(task_text, 30))}\n"
+        f"{esc(unit)}：{esc(text)}\n"
+        "分管领导可点击下方「批示」回复，批示将发送至该任务各单位并记入任务卡片。"
+    )
+
+
+def requested(no: int, recipients: int) -> str:
+    """To the liaison, once sent."""
+    return (
+        f"第{no}项任务的协调请求已记入任务卡片，并发送至{recipients}位（该任务分管领导及督导办）。"
+    )
+
+
+def instruction_lines(found: Sequence[CardNote], tz: tzinfo, title: str = "领导批示") -> list[str]:
+    """A card section of instructions or 提请协调 (newest first)."""
     if not found:
         return []
-    lines = ["", "<b>领导批示</b>"]
+    lines = ["", f"<b>{title}</b>"]
     lines += [
-        f"· {esc(i.leader)}（{moment(i.at.astimezone(tz))}）：{esc(short(i.text, 120))}"
-        for i in found
+        f"· {esc(i.who)}（{moment(i.at.astimezone(tz))}）：{esc(short(i.text, 120))}" for i in found
     ]
     return lines
 

@@ -77,6 +77,7 @@ BUTTON_ACCESS: dict[str, set[str]] = {
     "tkh": BOUND,
     "tkc": BOUND,
     "ins": {LEADER},
+    "rqc": LIAISONS,
     "cy": {OFFICE},
 }
 
@@ -180,6 +181,7 @@ def forged(prefix: str, task_id: int, shared_task_id: int) -> str:
         "tkh": (shared_task_id, 0),
         "tkc": (shared_task_id,),
         "ins": (999999,),  # a task nobody has: an allowed press writes nothing
+        "rqc": (999999,),
         # A year with no register: an allowed press must not close anything.
         "cy": (1999,),
     }
