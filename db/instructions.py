@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import CardNote
@@ -50,14 +50,26 @@ async def of_task(
 async def unanswered(
     session: AsyncSession, task_id: int, unit_id: int, *, limit: int = 3
 ) -> list[CardNote]:
-    """The task's instructions written after the unit's latest report on it (to answer)."""
-    last = await session.scalar(
-        select(Report.created_at)
+    """The task's instructions written after the unit's latest report on it (to answer), in
+    one statement (it runs each time a liaison picks a task to report on)."""
+    last = (
+        select(func.max(Report.created_at))
         .where(Report.task_id == task_id, Report.unit_id == unit_id)
-        .order_by(Report.created_at.desc())
-        .limit(1)
+        .scalar_subquery()
     )
-    return await of_task(session, task_id, since=last, limit=limit)
+    rows = (
+        await session.execute(
+            select(Instruction.id, Leader.name, Instruction.text, Instruction.created_at)
+            .outerjoin(Leader, Leader.id == Instruction.leader_id)
+            .where(
+                Instruction.task_id == task_id,
+                or_(last.is_(None), Instruction.created_at > last),
+            )
+            .order_by(Instruction.created_at.desc(), Instruction.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [CardNote(i, "".join((name or "").split()), text, at) for i, name, text, at in rows]
 
 
 async def add_request(

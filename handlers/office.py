@@ -466,6 +466,7 @@ async def btn_instruct(
     if leader is None:
         await deny(update, context, principal, "instruct")
         return
+    await report.end_text_draft(context, user.id)
     await instructions.ask(desk, user.id, task, leader)
     await _answer(update)
     await reply(update, texts.instruct_prompt(task.no, task.text, instructions.MAX_LENGTH))
@@ -488,6 +489,7 @@ async def btn_request(
         await deny(update, context, principal, "coordination_request")
         return
     task, unit = owned
+    await report.end_text_draft(context, user.id)
     await instructions.ask_request(desk, user.id, task, unit.id)
     await _answer(update)
     await reply(update, texts.request_prompt(task.no, task.text, instructions.MAX_LENGTH))

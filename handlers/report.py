@@ -334,6 +334,14 @@ async def handle_text(update: Update, context: BotContext, principal: Principal,
     return True
 
 
+async def end_text_draft(context: BotContext, user_id: int) -> None:
+    """End a report conversation that would take the person's next text (they pressed 批示 or
+    提请协调: that text is for it); a card waiting for 确认提交 is left as it is."""
+    draft = await progress.get_draft(context.session, user_id)
+    if draft is not None and draft.state in (AWAIT_TEXT, CHOOSE):
+        await progress.drop_draft(context.session, draft)
+
+
 async def _text_ok(update: Update, text: str) -> bool:
     if not text:
         await reply(update, texts.EMPTY_REPORT)

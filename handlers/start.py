@@ -122,10 +122,12 @@ async def on_text(update: Update, context: BotContext) -> None:
         # The person wrote to the bot again: they can be reached.
         await people.mark_reachable(context.session, user_id=user.id)
     text = clean_text(message.text or "")
-    if await office.awaited_text(update, context, principal, text):
-        return  # a 批示 or 提请协调 the person was asked for
     if await report.handle_text(update, context, principal, text):
         return
+    # After the report conversation (which 批示 and 提请协调 end when pressed): the common path,
+    # a report, costs no extra query.
+    if await office.awaited_text(update, context, principal, text):
+        return  # a 批示 or 提请协调 the person was asked for
     # An admin may type the name of a unit or leader to invite.
     admin_search = Role.ADMIN in principal.roles and 0 < len(text) <= admin.SEARCH_LIMIT
     if admin_search and await admin.invite_search(update, context, text, typed=True):
