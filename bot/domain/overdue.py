@@ -259,10 +259,6 @@ class OverdueFilter:
         """The same filter keeping only rows overdue `workdays` or more (0: all rows)."""
         return replace(self, min_workdays=workdays)
 
-    def of_category(self, index: int, catalogue: Catalogue) -> OverdueFilter:
-        """The kind-of-unit filter `index`, keeping this filter's status."""
-        return replace(category_filter(index, catalogue), min_workdays=self.min_workdays)
-
 
 ALL = OverdueFilter()
 
