@@ -17,12 +17,16 @@ from bot.sandbox.screenshots import SIZES, capture, main
 
 SCENES = (
     "admin-invite",
+    "liaison-acknowledge",
     "liaison-reminder",
     "liaison-report-card",
     "group-circular",
     "office-digest",
     "leader-digest",
     "office-overdue",
+    "leader-instruction",
+    "liaison-instruction",
+    "office-card-loop",
 )
 MAX_BYTES = 300 * 1024
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -2,8 +2,9 @@
 
 ``python -m bot.sandbox.screenshots`` (``make screenshots``) starts a fresh sandbox on a
 temporary database, acts in it through the page as a person would (the admin's invite, a
-liaison's reminder and report card, the office's digest and /overdue, a leader's digest, the
-work group's 通报, the persona drawer on a phone) and writes ``docs/screenshots/<size>-<scene>.png``
+liaison's 签收, reminder and report card, the office's digest and /overdue, a leader's digest,
+the work group's 通报, a 提请协调 answered by a leader's 批示 as the liaison and the office's
+task card show it, the persona drawer on a phone) and writes ``docs/screenshots/<size>-<scene>.png``
 (the visible window, not the whole page, so each stays small). The bot's texts are matched
 loosely: a scene whose message cannot be found stops the run with its name.
 
@@ -50,6 +51,9 @@ SIZES = (
     Size("phone", {"width": 390, "height": 844}, 1.5, phone=True),
 )
 REPORT = "一季度地区生产总值增长5.2%，完成年度目标的26%，预计6月底前完成过半，无需协调事项"
+LOOP_TASK = 16  # led by 发改局 with 工信局 co-responsible, supervised by 吴振强
+COORDINATION = "低效用地再开发试点涉及多宗地块权属核查，需资源局、财政局协同，请领导协调。"
+INSTRUCTION = "请抓紧推进，月底前报送方案。"
 WAIT_MS = 15_000
 
 
@@ -127,6 +131,16 @@ class Shooter:
         except Exception as exc:
             raise SceneError(f"no button {label!r} in the chat") from exc
 
+    async def command(self, text: str) -> None:
+        """The acting page writes `text` and waits for the bot's first answer to it."""
+        messages = self.act.locator("#transcript .msg")
+        before = await messages.count()
+        await self.type(text)
+        try:
+            await messages.nth(before + 1).wait_for(timeout=WAIT_MS)
+        except Exception as exc:
+            raise SceneError(f"no answer to {text!r}") from exc
+
     async def advance_until(self, step: Step, found: Callable[[], Awaitable[bool]]) -> None:
         """Move the clock step by step (at most 10) until `found` says so."""
         for _ in range(10):
@@ -167,8 +181,13 @@ async def scenes(shot: Shooter) -> None:
     await shot.settle("admin")
     await shot.shoot("admin-invite", lambda p: p.locator("#transcript a.deeplink").last, top=False)
 
-    # A liaison: the reminder three workdays before the deadline, a reply, the report card.
+    # A liaison: the welcome asks for 签收 of the unit's lead tasks; the button acknowledges all.
     await shot.show("fgj")
+    await shot.press(re.compile(r"^签收全部\d+项任务$"))
+    await shot.settle("fgj")
+    await shot.shoot("liaison-acknowledge", lambda p: bot_message(p, "✅ 已于.+签收第"), top=False)
+
+    # The reminder three workdays before the deadline, a reply, the report card.
     await shot.advance_until(
         Step.NEXT_WORKDAY, lambda: _has(act, "#transcript .msg.bot", "尚未报送")
     )
@@ -211,6 +230,33 @@ async def scenes(shot: Shooter) -> None:
     await act.locator("#transcript .msg").nth(before + 1).wait_for(timeout=WAIT_MS)
     await shot.settle("office")
     await shot.shoot("office-overdue", lambda p: p.locator("#transcript .msg.bot").last)
+
+    # 提请协调 and 批示: a co-responsible unit's liaison asks for coordination on the task, its
+    # leader answers from the task card, the lead unit's liaison and the office's card show it.
+    await shot.show("gxj")
+    await shot.command(f"/task {LOOP_TASK}")
+    await shot.press(re.compile("^提请协调$"))
+    await shot.type(COORDINATION)
+    await bot_message(act, "协调请求已记入任务卡片").wait_for(timeout=WAIT_MS)
+    await shot.show("leader")
+    await bot_message(act, "提请协调").wait_for(timeout=WAIT_MS)
+    await shot.command(f"/task {LOOP_TASK}")
+    await shot.press(re.compile("^批示$"))
+    await shot.type(INSTRUCTION)
+    await shot.settle("leader")
+    await shot.shoot(
+        "leader-instruction", lambda p: bot_message(p, "批示已记入任务卡片"), top=False
+    )
+    await shot.show("fgj")  # the outbox's sender delivers it within a second
+    await shot.shoot("liaison-instruction", lambda p: bot_message(p, "领导批示"), top=False)
+    await shot.show("office")
+    await shot.command(f"/task {LOOP_TASK}")
+    await shot.settle("office")
+    await shot.shoot(
+        "office-card-loop",
+        lambda p: p.locator("#transcript .msg.bot").last.filter(has_text="领导批示"),
+        top=False,
+    )
 
     # On a phone: the personas in their drawer.
     for size, page in shot.pages.items():
