@@ -512,8 +512,7 @@ async def awaited_text(
         await reply(update, texts.INSTRUCT_EMPTY if instruct else texts.REQUEST_EMPTY)
         return True
     if len(text) > instructions.MAX_LENGTH:
-        too_long = texts.instruct_too_long if instruct else texts.request_too_long
-        await reply(update, too_long(instructions.MAX_LENGTH, len(text)))
+        await reply(update, texts.typed_too_long(instructions.MAX_LENGTH, len(text)))
         return True
     await instructions.stop(desk, user.id)
     task_id = int(awaited["task_id"])

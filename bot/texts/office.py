@@ -66,7 +66,6 @@ __all__ = [
     "export_caption",
     "filter_problem",
     "instruct_prompt",
-    "instruct_too_long",
     "instructed",
     "instruction_lines",
     "instruction_message",
@@ -89,7 +88,6 @@ __all__ = [
     "reason_plain",
     "request_message",
     "request_prompt",
-    "request_too_long",
     "requested",
     "status_filter_button",
     "summary_text",
@@ -97,6 +95,7 @@ __all__ = [
     "task_card",
     "task_history",
     "task_not_found",
+    "typed_too_long",
     "unit_detail_button",
     "unit_nudge_answer",
     "unit_nudge_button",
@@ -595,9 +594,9 @@ def instruct_prompt(no: int, text: str, limit: int) -> str:
     )
 
 
-def instruct_too_long(limit: int, length: int) -> str:
-    """A 批示 over the limit (nothing is sent)."""
-    return f"批示共{length}字，超过{limit}字，未发送。请精简后重新发送，或发送 /cancel 取消。"
+def typed_too_long(limit: int, length: int) -> str:
+    """A 批示 or 提请协调 over the limit (nothing is sent)."""
+    return f"内容共{length}字，超过{limit}字，未发送。请精简后重新发送，或发送 /cancel 取消。"
 
 
 def instruction_message(no: int, task_text: str, leader: str, text: str, *, to_unit: bool) -> str:
@@ -640,11 +639,6 @@ def request_prompt(no: int, text: str, limit: int) -> str:
         f"请说明<b>第{no}项</b>任务需要分管领导协调解决的问题（{limit}字以内），"
         f"直接发送文字即可：\n{esc(short(text, 60))}\n发送 /cancel 可取消。"
     )
-
-
-def request_too_long(limit: int, length: int) -> str:
-    """A 提请协调 over the limit (nothing is sent)."""
-    return f"内容共{length}字，超过{limit}字，未发送。请精简后重新发送，或发送 /cancel 取消。"
 
 
 def request_message(no: int, task_text: str, unit: str, text: str) -> str:

@@ -86,7 +86,7 @@ async def test_only_the_tasks_leader_may_instruct_and_a_long_one_is_refused(h: H
     card = await h.command(wu, "task", "16")
     await h.press(wu, card, texts.INSTRUCT_BUTTON)
     too_long = await h.say(wu, "字" * (MAX_LENGTH + 1))
-    assert too_long.plain == texts.instruct_too_long(MAX_LENGTH, MAX_LENGTH + 1)
+    assert too_long.plain == texts.typed_too_long(MAX_LENGTH, MAX_LENGTH + 1)
     cancelled = await h.command(wu, "cancel")
     assert cancelled.plain == texts.CANCELLED
     after = await h.say(wu, "取消后的文字")
