@@ -189,11 +189,15 @@ async def _due_items(
                         mine = [s for s in steps if s.audience == audience]
                         standing = None
                         if audience == Audience.LIAISON and not mine:
+                            if standing_key(today) in already:
+                                continue  # listed in a message today already
                             standing = standing_step(
                                 cycle.deadline, today, calendar, settings.remind_days_before
                             )
-                            if standing is None or (
-                                standing.kind is not StepKind.OVERDUE and now >= cycle.due
+                            if (
+                                standing is None
+                                or standing.day == today  # its own step went out today
+                                or (standing.kind is not StepKind.OVERDUE and now >= cycle.due)
                             ):
                                 continue
                             mine = [standing]

@@ -688,3 +688,28 @@ async def test_the_reminder_list_changes_only_when_something_changed(
     assert listed(by_day[date(2026, 4, 24)]) == [6, 1]  # 3 was reported on the 23rd
     # Nothing is sent on a day with no step due at all, and a second run adds nothing.
     assert await world.plan(at(4, 24, 15)) == 0
+
+
+async def test_a_task_added_later_the_same_day_is_reminded_without_relisting_the_others(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """On 22 April task 6's March step lists tasks 1 and 3 beside it; a task imported for 发改局
+    at 10:00 is reminded at 10:05 on its own: the others were listed today already (their
+    listing is recorded once a day, so listing them again would break the planner)."""
+    world = await make_world(sessionmaker, imported_at=at(3, 1, 0))
+    for no in (1, 3):
+        await world.report(no, "2026-03", at(3, 20, 10))
+    for day in (21, 22):
+        await world.plan(at(4, day))
+    register = load_json(SEED)
+    extra = dataclasses.replace(
+        register, tasks=tuple(t for t in register.tasks if t.no in (1, 3, 5, 6))
+    )
+    async with sessionmaker() as session, session.begin():
+        await import_register(session, extra, now=at(4, 22, 10))
+    async with sessionmaker() as session:
+        added = await session.scalar(select(Task.id).where(Task.no == 5))
+    assert added is not None
+    assert await world.plan(at(4, 22, 10, 5)) == 4  # liaison, deputy; leader, office (escalation)
+    latest = (await world.messages(LIAISON))[-1]
+    assert re.findall(r"第(\d+)项", latest.text) == ["5"]
