@@ -31,18 +31,21 @@ async def acknowledge(
     session: AsyncSession, pairs: Sequence[Pair], *, by_user_id: int | None, now: datetime
 ) -> int:
     """Record the acknowledgement of each pair not acknowledged yet; how many were new (one
-    statement per pair decides, against a concurrent press)."""
-    added = 0
-    for task_id, unit_id in pairs:
-        statement = (
-            conflict_insert(session, Acknowledgement)
-            .values(task_id=task_id, unit_id=unit_id, by_user_id=by_user_id, acknowledged_at=now)
-            .on_conflict_do_nothing(index_elements=["task_id", "unit_id"])
-            .returning(Acknowledgement.id)
+    statement decides, against a concurrent press)."""
+    if not pairs:
+        return 0
+    statement = (
+        conflict_insert(session, Acknowledgement)
+        .values(
+            [
+                {"task_id": t, "unit_id": u, "by_user_id": by_user_id, "acknowledged_at": now}
+                for t, u in pairs
+            ]
         )
-        if (await session.execute(statement)).scalar_one_or_none() is not None:
-            added += 1
-    return added
+        .on_conflict_do_nothing(index_elements=["task_id", "unit_id"])
+        .returning(Acknowledgement.id)
+    )
+    return len((await session.execute(statement)).scalars().all())
 
 
 async def acknowledged_in_year(session: AsyncSession, year: int) -> set[Pair]:

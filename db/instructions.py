@@ -30,21 +30,9 @@ async def add(
     return row.id
 
 
-async def of_task(
-    session: AsyncSession, task_id: int, *, since: datetime | None = None, limit: int = 5
-) -> list[CardNote]:
-    """The task's instructions (written after `since`), newest first."""
-    query = (
-        select(Instruction.id, Leader.name, Instruction.text, Instruction.created_at)
-        .outerjoin(Leader, Leader.id == Instruction.leader_id)
-        .where(Instruction.task_id == task_id)
-        .order_by(Instruction.created_at.desc(), Instruction.id.desc())
-        .limit(limit)
-    )
-    if since is not None:
-        query = query.where(Instruction.created_at > since)
-    rows = (await session.execute(query)).all()
-    return [CardNote(i, "".join((name or "").split()), text, at) for i, name, text, at in rows]
+async def of_task(session: AsyncSession, task_id: int, *, limit: int = 5) -> list[CardNote]:
+    """The task's instructions, newest first."""
+    return await _instructions(session, task_id, limit=limit)
 
 
 async def unanswered(
@@ -57,18 +45,24 @@ async def unanswered(
         .where(Report.task_id == task_id, Report.unit_id == unit_id)
         .scalar_subquery()
     )
+    after = or_(last.is_(None), Instruction.created_at > last)
+    return await _instructions(session, task_id, after, limit=limit)
+
+
+async def _instructions(
+    session: AsyncSession, task_id: int, *conditions: Any, limit: int
+) -> list[CardNote]:
+    """The task's instructions meeting `conditions`, newest first."""
     rows = (
         await session.execute(
             select(Instruction.id, Leader.name, Instruction.text, Instruction.created_at)
             .outerjoin(Leader, Leader.id == Instruction.leader_id)
-            .where(
-                Instruction.task_id == task_id,
-                or_(last.is_(None), Instruction.created_at > last),
-            )
+            .where(Instruction.task_id == task_id, *conditions)
             .order_by(Instruction.created_at.desc(), Instruction.id.desc())
             .limit(limit)
         )
     ).all()
+    # The notice spaces some names (周  全): shown without the spaces.
     return [CardNote(i, "".join((name or "").split()), text, at) for i, name, text, at in rows]
 
 
@@ -87,7 +81,7 @@ async def add_request(
 async def requests_of_task(
     session: AsyncSession, task_id: int, *, limit: int = 3
 ) -> list[CardNote]:
-    """The task's 提请协调, newest first (`leader` holds the unit that asked)."""
+    """The task's 提请协调, newest first (`who` is the unit that asked)."""
     rows = (
         await session.execute(
             select(

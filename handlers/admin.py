@@ -20,7 +20,7 @@ from bot.domain.roles import (
 from bot.domain.units import CATEGORIES
 from bot.services import access
 from db import people
-from handlers.base import answer, clean_text, edit_or_reply, encode, int_arg, reply
+from handlers.base import answer, clean_text, edit_or_reply, encode, int_arg, page_buttons, reply
 from handlers.context import BotContext
 from handlers.menu import set_menu_for
 
@@ -63,6 +63,12 @@ def _roles_keyboard() -> InlineKeyboardMarkup:
             ],
         ]
     )
+
+
+def _nav_row(page: int, pages: int, data: Callable[[int], str]) -> list[list[InlineKeyboardButton]]:
+    """The page buttons as a keyboard row, or no row."""
+    row = page_buttons(page, pages, data)
+    return [row] if row else []
 
 
 def _back(data: str) -> InlineKeyboardButton:
@@ -112,20 +118,11 @@ async def btn_invite(
         [InlineKeyboardButton(name, callback_data=encode("ivc", kind, oid))]
         for oid, name in leaders[page * PAGE : (page + 1) * PAGE]
     ]
-    rows += _nav(page, pages, lambda p: encode("iv", kind, p))
+    rows += _nav_row(page, pages, lambda p: encode("iv", kind, p))
     rows.append([_back(encode("iv", "b", 0))])
     await edit_or_reply(
         update, tx.invite_choose_target(role, deputy, page + 1, pages), InlineKeyboardMarkup(rows)
     )
-
-
-def _nav(page: int, pages: int, data: Callable[[int], str]) -> list[list[InlineKeyboardButton]]:
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton("‹ 上一页", callback_data=data(page - 1)))
-    if page + 1 < pages:
-        nav.append(InlineKeyboardButton("下一页 ›", callback_data=data(page + 1)))
-    return [nav] if nav else []
 
 
 async def btn_invite_kind(
@@ -154,7 +151,7 @@ async def btn_invite_kind(
         for c in choices[page * UNIT_PAGE : (page + 1) * UNIT_PAGE]
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows += _nav(page, pages, lambda p: encode("ivk", kind, index, p))
+    rows += _nav_row(page, pages, lambda p: encode("ivk", kind, index, p))
     rows.append([_back(encode("iv", kind, 0))])
     await answer(query)
     text = tx.invite_choose_unit(category.label, KINDS[kind][1], page + 1, pages)
@@ -328,13 +325,8 @@ async def _show_contacts(update: Update, context: BotContext, needle: str, page:
         if c.role == Role.LIAISON:
             buttons.append(InlineKeyboardButton(f"更换 #{c.id}", callback_data=encode("cx", c.id)))
         rows.append(buttons)
-    nav = []
-    if page > 0 and not needle:
-        nav.append(InlineKeyboardButton("‹ 上一页", callback_data=encode("cl", page - 1)))
-    if page + 1 < pages and not needle:
-        nav.append(InlineKeyboardButton("下一页 ›", callback_data=encode("cl", page + 1)))
-    if nav:
-        rows.append(nav)
+    if not needle:
+        rows += _nav_row(page, pages, lambda p: encode("cl", p))
     await edit_or_reply(
         update, tx.contacts_page(chunk, page + 1, pages, len(contacts)), InlineKeyboardMarkup(rows)
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
@@ -78,6 +78,16 @@ def decode(data: str | None) -> tuple[str, tuple[str, ...]] | None:
         return None
     prefix, *args = data.split(":")
     return prefix, tuple(args)
+
+
+def page_buttons(page: int, pages: int, data: Callable[[int], str]) -> list[InlineKeyboardButton]:
+    """Previous / next page buttons (none past either end); `data(page)` is a page's data."""
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton(texts.PREV_PAGE, callback_data=data(page - 1)))
+    if page + 1 < pages:
+        row.append(InlineKeyboardButton(texts.NEXT_PAGE, callback_data=data(page + 1)))
+    return row
 
 
 def int_arg(args: tuple[str, ...], index: int, *, low: int = 0, high: int = 10**12) -> int | None:

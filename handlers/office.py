@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from typing import Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -29,7 +28,16 @@ from bot.services.nudge import NudgeOutcome, nudge_unit, nudge_unit_all
 from bot.services.summaries import build_summaries
 from db import people, tasks, views
 from handlers import report
-from handlers.base import answer, clean_text, deny, edit_or_reply, encode, int_arg, reply
+from handlers.base import (
+    answer,
+    clean_text,
+    deny,
+    edit_or_reply,
+    encode,
+    int_arg,
+    page_buttons,
+    reply,
+)
 from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
@@ -55,16 +63,6 @@ async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None) 
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
-
-
-def _nav(page: int, pages: int, data: Callable[[int], str]) -> list[InlineKeyboardButton]:
-    """Previous / next page buttons; `data(page)` is the callback data of a page."""
-    row = []
-    if page > 0:
-        row.append(InlineKeyboardButton(texts.PREV_PAGE, callback_data=data(page - 1)))
-    if page + 1 < pages:
-        row.append(InlineKeyboardButton(texts.NEXT_PAGE, callback_data=data(page + 1)))
-    return row
 
 
 # --- /overdue -----------------------------------------------------------------------------------
@@ -182,7 +180,7 @@ async def _show_overdue_units(
         detail = encode("ovp", 0, f"u{group.unit_id}")
         row.append(InlineKeyboardButton(texts.unit_detail_button(group.unit), callback_data=detail))
         keyboard.append(row)
-    nav = _nav(found.page, found.pages, lambda p: encode("ovp", p, code))
+    nav = page_buttons(found.page, found.pages, lambda p: encode("ovp", p, code))
     if nav:
         keyboard.append(nav)
     keyboard += _filter_rows(flt, services.settings.escalate_after_workdays)
@@ -289,7 +287,7 @@ async def _show_overdue_rows(
                     )
                 ]
             )
-    nav = _nav(page, pages, lambda p: encode("ovp", p, code))
+    nav = page_buttons(page, pages, lambda p: encode("ovp", p, code))
     if nav:
         keyboard.append(nav)
     await _show(update, text, InlineKeyboardMarkup(keyboard) if keyboard else None)
@@ -598,7 +596,7 @@ async def btn_task_history(
     )
     await _answer(update)
     keyboard = []
-    nav = _nav(page, pages, lambda p: encode("tkh", task_id, p))
+    nav = page_buttons(page, pages, lambda p: encode("tkh", task_id, p))
     if nav:
         keyboard.append(nav)
     keyboard.append(

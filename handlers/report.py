@@ -13,7 +13,7 @@ from bot.services.reporting import AWAIT_TEXT, CHOOSE, CONFIRM, TaskState
 from db import people, progress, tasks
 from db.models import Report
 from db.progress import Draft
-from handlers.base import MAX_TEXT, answer, edit_or_reply, encode, int_arg, reply
+from handlers.base import MAX_TEXT, answer, edit_or_reply, encode, int_arg, page_buttons, reply
 from handlers.context import BotContext
 
 PAGE = 8
@@ -113,11 +113,7 @@ async def btn_acknowledge(
 
 
 def _pager(prefix: str, page: int, pages: int, *extra: object) -> InlineKeyboardMarkup | None:
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton("‹ 上一页", callback_data=encode(prefix, *extra, page - 1)))
-    if page + 1 < pages:
-        nav.append(InlineKeyboardButton("下一页 ›", callback_data=encode(prefix, *extra, page + 1)))
+    nav = page_buttons(page, pages, lambda p: encode(prefix, *extra, p))
     return InlineKeyboardMarkup([nav]) if nav else None
 
 

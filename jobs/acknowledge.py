@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -20,7 +19,7 @@ from bot.domain.workcal import WorkCalendar
 from bot.services import acknowledge
 from bot.services.desk import Desk
 from db import outbox, people, progress, years
-from db.models import AppState, OutboxItem
+from db.models import AppState
 from db.outbox import ItemKey
 from db.register_cache import RegisterCache
 from jobs.reminders import REMINDER
@@ -66,16 +65,8 @@ async def plan_ack_reminders(
         if not found:
             continue
         tasks = found[0].tasks
-        told = set(
-            await session.scalars(
-                select(OutboxItem.task_id).where(
-                    OutboxItem.unit_id == unit.id,
-                    OutboxItem.contact_id == contact.id,
-                    OutboxItem.cycle_key == ACK,
-                )
-            )
-        )
-        new = [t for t in tasks if t.id not in told]
+        told = await outbox.sent_steps(session, [t.id for t in tasks], cycle_keys=[ACK])
+        new = [t for t in tasks if (t.id, unit.id, ACK, contact.id) not in told]
         if not new:
             continue
         button = {"text": texts.ack_all_button(len(tasks)), "callback_data": "ak:a"}

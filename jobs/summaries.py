@@ -21,7 +21,7 @@ from bot import texts
 from bot.config import Settings
 from bot.domain.deadlines import rule_for, year_cycles
 from bot.domain.model import MONTHLY
-from bot.domain.overdue import OverdueGroup, overdue_group
+from bot.domain.overdue import OverdueGroup, overdue_group, unit_order
 from bot.domain.roles import Role
 from bot.domain.summaries import circular_due, previous_summary, summary_due
 from bot.domain.workcal import WorkCalendar
@@ -119,7 +119,7 @@ def _escalated(
         ]
         if rows:
             out.append(overdue_group(g.unit_id, g.unit, rows))
-    out.sort(key=lambda g: (-g.worst, -len(g.rows), g.unit))
+    out.sort(key=lambda g: unit_order(g.worst, len(g.rows), g.unit))
     return out
 
 

@@ -234,7 +234,7 @@ def test_overdue_rows_grouped_worst_first() -> None:
 )
 def test_page_of_clamps(page: int, expected: tuple[int, int]) -> None:
     items = list(range(25))
-    chunk, got, pages = page_of(items, page, 10)  # type: ignore[arg-type]
+    chunk, got, pages = page_of(items, page, 10)
     assert (got, pages) == expected
     assert chunk == items[got * 10 : got * 10 + 10]
 

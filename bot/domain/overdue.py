@@ -14,11 +14,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Literal
+from typing import Literal, TypeVar
 
 from bot.domain.boards import Board, CountingCalendar
 from bot.domain.units import CATEGORIES, category_named
 from bot.domain.workcal import WorkCalendar
+
+T = TypeVar("T")
 
 # --- /overdue -----------------------------------------------------------------------------------
 
@@ -98,13 +100,19 @@ def overdue_group(unit_id: int, unit: str, rows: Iterable[OverdueRow]) -> Overdu
     return OverdueGroup(unit_id, unit, tuple(sorted(rows, key=_row_order)))
 
 
+def unit_order(worst: int, rows: int, unit: str) -> tuple[int, int, str]:
+    """The order units are listed in everywhere (/overdue, digests, 通报): longest overdue
+    first, then most rows, then by name."""
+    return (-worst, -rows, unit)
+
+
 def group_overdue(rows: Iterable[OverdueRow]) -> list[OverdueGroup]:
-    """Rows grouped by unit: longest overdue first, then most rows, then unit name."""
+    """Rows grouped by unit, in `unit_order`."""
     by_unit: dict[int, list[OverdueRow]] = defaultdict(list)
     for row in rows:
         by_unit[row.unit_id].append(row)
     groups = [overdue_group(uid, items[0].unit, items) for uid, items in by_unit.items()]
-    groups.sort(key=lambda g: (-g.worst, -len(g.rows), g.unit))
+    groups.sort(key=lambda g: unit_order(g.worst, len(g.rows), g.unit))
     return groups
 
 
@@ -113,10 +121,8 @@ def flatten(groups: Sequence[OverdueGroup]) -> list[OverdueRow]:
     return [row for group in groups for row in group.rows]
 
 
-def page_of(
-    items: Sequence[OverdueRow], page: int, per_page: int
-) -> tuple[list[OverdueRow], int, int]:
-    """One page of rows: (rows, page clamped to range, number of pages)."""
+def page_of(items: Sequence[T], page: int, per_page: int) -> tuple[list[T], int, int]:
+    """One page of items: (items, page clamped to range, number of pages)."""
     pages = max(1, (len(items) + per_page - 1) // per_page)
     page = min(max(page, 0), pages - 1)
     return list(items[page * per_page : (page + 1) * per_page]), page, pages
@@ -149,7 +155,7 @@ def page_spans(
     Returns (spans, page clamped to range, number of pages, whether the page continues the
     group of the previous page's last unit).
     """
-    ordered = sorted(counts, key=lambda c: (-c.worst, -c.rows, c.unit))
+    ordered = sorted(counts, key=lambda c: unit_order(c.worst, c.rows, c.unit))
     total = sum(c.rows for c in ordered)
     pages = max(1, (total + per_page - 1) // per_page)
     page = min(max(page, 0), pages - 1)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.domain.model import CardNote, TaskInfo
@@ -30,6 +32,7 @@ REQUEST = "request"
 MAX_LENGTH = 500
 KIND = "instruction"  # the outbox messages' kind, and their items' cycle key
 REQUEST_KIND = "coordination"
+V = TypeVar("V")
 
 
 def leader_of(leaders: Sequence[LeaderRef], task: TaskInfo) -> LeaderRef | None:
@@ -62,9 +65,7 @@ async def request(desk: Desk, *, task: TaskInfo, unit: UnitRef, by: int, text: s
     for contact in await people.contacts_with_role(session, Role.LEADER):
         if contact.reachable and contact.leader_id in task.leader_ids:
             recipients.setdefault(contact.chat_id, (contact, True))
-    for contact in await people.contacts_with_role(session, Role.OFFICE):
-        if contact.reachable:
-            recipients.setdefault(contact.chat_id, (contact, False))
+    await _and_the_office(session, recipients, False)
     body = texts.request_message(task.no, task.text, unit.name, text)
     answer = {
         "inline_keyboard": [[{"text": texts.INSTRUCT_BUTTON, "callback_data": f"ins:{task.id}"}]]
@@ -117,9 +118,7 @@ async def instruct(desk: Desk, *, task: TaskInfo, leader: LeaderRef, by: int, te
         for contact in contacts:
             if contact.reachable:
                 recipients.setdefault(contact.chat_id, (contact, unit_id))
-    for contact in await people.contacts_with_role(session, Role.OFFICE):
-        if contact.reachable:
-            recipients.setdefault(contact.chat_id, (contact, None))
+    await _and_the_office(session, recipients, None)
     step = f"ins-{instruction_id}"
     for chat_id, (contact, on_task) in recipients.items():
         body = texts.instruction_message(
@@ -144,6 +143,16 @@ async def instruct(desk: Desk, *, task: TaskInfo, leader: LeaderRef, by: int, te
         detail={"instruction_id": instruction_id, "recipients": len(recipients)},
     )
     return len(recipients)
+
+
+async def _and_the_office(
+    session: AsyncSession, recipients: dict[int, tuple[Contact, V]], value: V
+) -> None:
+    """Add the office's reachable accounts to `recipients` (chat → (contact, `value`)) unless
+    their chat is there already: one message per chat."""
+    for contact in await people.contacts_with_role(session, Role.OFFICE):
+        if contact.reachable:
+            recipients.setdefault(contact.chat_id, (contact, value))
 
 
 async def on_card(desk: Desk, task_id: int) -> tuple[list[CardNote], list[CardNote]]:

@@ -41,7 +41,9 @@ from bot.domain.overdue import (
     OverdueRow,
     overdue_group,
     overdue_rows,
+    page_of,
     page_spans,
+    unit_order,
 )
 from bot.domain.workcal import WorkCalendar
 from db import progress
@@ -273,10 +275,8 @@ async def overdue_units(
 ) -> OverdueUnits:
     """`per_page` units of /overdue (longest overdue first), each with all its rows."""
     counted = await _counted(session, scope, flt, now, settings, calendar, register)
-    ordered = sorted(counted.counts.values(), key=lambda c: (-c.worst, -c.rows, c.unit))
-    pages = max(1, (len(ordered) + per_page - 1) // per_page)
-    page = min(max(page, 0), pages - 1)
-    shown = ordered[page * per_page : (page + 1) * per_page]
+    ordered = sorted(counted.counts.values(), key=lambda c: unit_order(c.worst, c.rows, c.unit))
+    shown, page, pages = page_of(ordered, page, per_page)
     by_unit = await counted.rows_of(session, [c.unit_id for c in shown], calendar, scope.year)
     return OverdueUnits(
         groups=[overdue_group(c.unit_id, c.unit, by_unit[c.unit_id]) for c in shown],
