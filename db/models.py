@@ -407,6 +407,45 @@ class CoordinationRequest(Base):
     created_at: Mapped[datetime]
 
 
+class ReportReturn(Base):
+    """退回重报: the office returned a unit's report for a cycle. The unit's reports of that
+    cycle up to `upto_report_id` stop counting (the cycle is unreported until a new report);
+    they stay in the history."""
+
+    __tablename__ = "report_returns"
+    __table_args__ = (Index("ix_report_returns_pair_cycle", "task_id", "unit_id", "cycle_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    cycle_key: Mapped[str] = mapped_column(String(20))
+    upto_report_id: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text)
+    by_user_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime]
+
+
+class Closure(Base):
+    """办结销号: a unit's close-out of its part of a task, one row per (task, unit): applied,
+    closed, refused or reopened. A stated 100% in a report up to `void_upto` no longer completes
+    the part (the office refused or reopened it)."""
+
+    __tablename__ = "closures"
+    __table_args__ = (UniqueConstraint("task_id", "unit_id", name="ux_closures_task_unit"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    state: Mapped[str] = mapped_column(String(20))  # applied | closed | refused | reopened
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), default=None)
+    applied_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    applied_at: Mapped[datetime]
+    decided_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+    void_upto: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
 # --- Delivery ---------------------------------------------------------------------------------
 
 

@@ -508,6 +508,46 @@ async def store_report(
     return StoredReport(report_id, draft.task_id, draft.unit_id, cycle_key, version)
 
 
+async def add_report(
+    session: AsyncSession,
+    *,
+    task_id: int,
+    unit_id: int,
+    cycle_key: str,
+    text: str,
+    percent: float | None,
+    contact_id: int | None,
+    tg_user_id: int,
+    source_key: str,
+    now: datetime,
+) -> int:
+    """Store a report written outside the report conversation (a 销号 application); its id."""
+    conn = await session.connection()
+    return int(
+        (
+            await conn.execute(
+                _INSERT_REPORT,
+                {
+                    "task_id": task_id,
+                    "unit_id": unit_id,
+                    "cycle_key": cycle_key,
+                    "contact_id": contact_id,
+                    "tg_user_id": tg_user_id,
+                    "text": text,
+                    "percent": percent,
+                    "quantities": [],
+                    "expected_date": None,
+                    "difficulties": [],
+                    "version": 1,
+                    "supersedes_id": None,
+                    "source_key": source_key,
+                    "created_at": now,
+                },
+            )
+        ).scalar_one()
+    )
+
+
 async def report_by_source(session: AsyncSession, source_key: str) -> Report | None:
     """The report a draft became, if it was already confirmed."""
     return await session.scalar(select(Report).where(Report.source_key == source_key))

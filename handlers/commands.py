@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin, office, report, start
+from handlers import admin, closeout, office, report, start
 from handlers.base import (
     ADMIN,
     BOUND,
@@ -80,6 +80,12 @@ BUTTONS: tuple[ButtonSpec, ...] = (
     ButtonSpec("tkc", office.btn_task_card, BOUND),
     ButtonSpec("ins", office.btn_instruct, LEADER),
     ButtonSpec("rqc", office.btn_request, LIAISON),
+    ButtonSpec("rtl", closeout.btn_return, OFFICE),
+    ButtonSpec("rtr", closeout.btn_return_pick, OFFICE),
+    ButtonSpec("cla", closeout.btn_apply, LIAISON),
+    ButtonSpec("clo", closeout.btn_close, OFFICE),
+    ButtonSpec("clr", closeout.btn_refuse, OFFICE),
+    ButtonSpec("clx", closeout.btn_reopen, OFFICE),
     ButtonSpec("cy", office.btn_close_year, OFFICE),
 )
 

@@ -27,7 +27,7 @@ from bot.services.export import export_ledger
 from bot.services.nudge import NudgeOutcome, nudge_unit, nudge_unit_all
 from bot.services.summaries import build_summaries
 from db import people, tasks, views
-from handlers import report
+from handlers import closeout, report
 from handlers.base import (
     answer,
     clean_text,
@@ -439,9 +439,12 @@ async def _show_card(
     if principal.units and await reporting.own_task(desk, principal.units, year, task_id):
         data = encode("rqc", task_id)
         keyboard.append([InlineKeyboardButton(texts.REQUEST_BUTTON, callback_data=data)])
+    keyboard += await closeout.card_buttons(desk, principal, board.task, year)
     markup = InlineKeyboardMarkup(keyboard) if keyboard else None
     said, asked = await instructions.on_card(desk, task_id)
-    await _show(update, texts.task_card(card, services.settings.tz, said, asked), markup)
+    loop_lines = await closeout.card_lines(desk, board.task)
+    text = texts.task_card(card, services.settings.tz, said, asked, loop_lines)
+    await _show(update, text, markup)
 
 
 # --- 领导批示 -----------------------------------------------------------------------------------
@@ -602,8 +605,9 @@ async def btn_task_history(
     keyboard.append(
         [InlineKeyboardButton(texts.TASK_CARD_BUTTON, callback_data=encode("tkc", task_id))]
     )
+    returned = await closeout.returned(await context.desk(), [r.id for r in reports])
     text = texts.task_history(
-        found[0].no, reports, page + 1, pages, total, context.services.settings.tz
+        found[0].no, reports, page + 1, pages, total, context.services.settings.tz, returned
     )
     await _show(update, text, InlineKeyboardMarkup(keyboard))
 

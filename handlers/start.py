@@ -9,7 +9,7 @@ from bot.domain.roles import Role
 from bot.services import access, acknowledge
 from db import people
 from db.people import BindOutcome
-from handlers import admin, office, report
+from handlers import admin, closeout, office, report
 from handlers.base import clean_text, private_chat, reply, tell_unbound
 from handlers.context import BotContext
 from handlers.menu import help_sections, set_menu_for
@@ -128,6 +128,8 @@ async def on_text(update: Update, context: BotContext) -> None:
     # a report, costs no extra query.
     if await office.awaited_text(update, context, principal, text):
         return  # a 批示 or 提请协调 the person was asked for
+    if await closeout.awaited_text(update, context, principal, text):
+        return  # a 退回 or 销号 comment, or a 销号 application
     # An admin may type the name of a unit or leader to invite.
     admin_search = Role.ADMIN in principal.roles and 0 < len(text) <= admin.SEARCH_LIMIT
     if admin_search and await admin.invite_search(update, context, text, typed=True):

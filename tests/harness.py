@@ -183,11 +183,11 @@ class Harness:
                     return
                 await asyncio.sleep(0.01)
 
-    async def rows(self, model: type[Base]) -> list[Any]:
-        """Every row of a table (after the bot has committed what it handled)."""
+    async def rows(self, model: type[Base], *where: Any) -> list[Any]:
+        """Every row of a table meeting `where` (after the bot has committed what it handled)."""
         await self.settle()
         async with self.sessionmaker() as session:
-            return list((await session.scalars(select(model))).all())
+            return list((await session.scalars(select(model).where(*where))).all())
 
     async def wait_idle(self) -> None:
         """Let the pump finish what is stored."""

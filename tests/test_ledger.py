@@ -72,6 +72,9 @@ def rows_from_seed() -> list[LedgerRow]:
                 nudges=t["no"] % 2,
                 # Every other task acknowledged by all its lead units.
                 unacknowledged=tuple(t["lead_units"]) if t["no"] % 2 else (),
+                returns=t["no"] % 3,
+                closures=((t["lead_units"][0], "applied"),) if t["no"] == 7 else (),
+                closed=t["no"] == 8,
             )
         )
     return out
@@ -139,6 +142,10 @@ def test_progress_columns(ledger: Worksheet) -> None:
     assert red[11] == "未签收：" + "、".join(seed_lead_units(7))
     assert six[11] == "已签收"
     assert rows[8][11] == "—"
+    # 退回次数 and 销号.
+    assert (red[12], six[12]) == (1, 0)
+    assert red[13] == f"{seed_lead_units(7)[0]}待审核"
+    assert rows[8][13] == "已销号" and six[13] is None
 
 
 def test_section_rows_merged_in_the_notice_order(ledger: Worksheet) -> None:
@@ -160,7 +167,7 @@ def test_section_rows_merged_in_the_notice_order(ledger: Worksheet) -> None:
     ]
     merged = {str(m) for m in ledger.merged_cells.ranges}
     for r, _ in headings:
-        assert f"A{r}:L{r}" in merged
+        assert f"A{r}:N{r}" in merged
     # A heading comes right before the first task under it.
     assert ledger.cell(headings[2][0] + 1, 1).value == 6
     assert ledger.cell(headings[-1][0] + 1, 1).value == 85
@@ -295,7 +302,7 @@ def test_an_empty_ledger_has_the_title_and_header_rows_only() -> None:
     assert ws["A1"].value == texts.ledger_title(2026)
     assert ws["A2"].value == texts.ledger_subtitle(AS_OF)
     assert [c.value for c in ws[HEADER_ROW]] == list(texts.LEDGER_HEADERS)
-    assert {str(m) for m in ws.merged_cells.ranges} == {"A1:L1", "A2:L2"}
+    assert {str(m) for m in ws.merged_cells.ranges} == {"A1:N1", "A2:N2"}
     assert ws.freeze_panes == "A4"
     assert ws.print_title_rows == "$3:$3"
 
@@ -317,7 +324,7 @@ def test_styles_of_each_kind_of_row(ledger: Worksheet) -> None:
     assert (title.alignment.horizontal, title.alignment.vertical) == ("center", "center")
     assert ledger.row_dimensions[1].height == 30
     assert ledger["A2"].alignment.horizontal == "right"
-    assert "A2:L2" in {str(m) for m in ledger.merged_cells.ranges}
+    assert "A2:N2" in {str(m) for m in ledger.merged_cells.ranges}
     for cell in ledger[HEADER_ROW]:
         assert cell.font.b
         assert cell.fill.fgColor.rgb.endswith("DDEBF7")
@@ -332,7 +339,9 @@ def test_styles_of_each_kind_of_row(ledger: Worksheet) -> None:
     assert ledger.cell(six, 2).alignment.vertical == "top"
     assert ledger.cell(six, 3).alignment.horizontal == "center"
     assert all(c.border.right.style == "thin" for c in ledger[six])
-    widths = [ledger.column_dimensions[get_column_letter(i)].width for i in range(1, 13)]
+    widths = [
+        ledger.column_dimensions[get_column_letter(i)].width for i in range(1, len(WIDTHS) + 1)
+    ]
     assert widths == list(WIDTHS)
     assert ledger.page_setup.fitToHeight == 0
     assert (ledger.page_margins.left, ledger.page_margins.top) == (0.4, 0.5)

@@ -39,6 +39,9 @@ class LedgerRow:
     overdue_workdays: int | None
     nudges: int
     unacknowledged: tuple[str, ...]  # lead units that have not acknowledged (签收) it
+    returns: int = 0  # reports returned (退回重报), all units
+    closures: tuple[tuple[str, str], ...] = ()  # (lead unit, 销号 state) of those that applied
+    closed: bool = False  # every lead unit's part is closed (销号)
 
 
 def ledger_rows(
@@ -48,8 +51,13 @@ def ledger_rows(
     calendar: WorkCalendar,
     today: date,
     acknowledged: AbstractSet[tuple[int, int]] = frozenset(),
+    returns: Mapping[tuple[int, int], int] | None = None,
+    closures: Mapping[tuple[int, int], str] | None = None,
 ) -> list[LedgerRow]:
-    """One ledger row per task, by 序号 (`acknowledged`: the (task, unit) parts acknowledged)."""
+    """One ledger row per task, by 序号 (`acknowledged`: the (task, unit) parts acknowledged;
+    `returns`: how often each part's reports were returned; `closures`: each part's 销号 state)."""
+    returns = returns or {}
+    closures = closures or {}
     counter = CountingCalendar(calendar)
     rows = []
     for board in sorted(boards, key=lambda b: b.task.no):
@@ -83,6 +91,14 @@ def ledger_rows(
                 unacknowledged=tuple(
                     s.unit.name for s in leads if (task.id, s.unit.unit_id) not in acknowledged
                 ),
+                returns=sum(returns.get((task.id, s.unit.unit_id), 0) for s in board.units),
+                closures=tuple(
+                    (s.unit.name, closures[(task.id, s.unit.unit_id)])
+                    for s in leads
+                    if (task.id, s.unit.unit_id) in closures
+                ),
+                closed=bool(leads)
+                and all(closures.get((task.id, s.unit.unit_id)) == "closed" for s in leads),
             )
         )
     return rows

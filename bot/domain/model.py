@@ -144,3 +144,24 @@ class CardNote:
     who: str
     text: str
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnNote:
+    """退回重报 on a task card: which unit's report of which cycle was returned, why, when."""
+
+    unit: str
+    cycle_key: str
+    comment: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PartClosure:
+    """A lead unit's part in a task with its 销号 state (None: never applied)."""
+
+    unit_id: int
+    name: str
+    state: str | None  # applied | closed | refused | reopened
+    closure_id: int | None = None
+    comment: str | None = None

@@ -13,6 +13,9 @@ The rule, in the office's terms (also in docs/RULES.md):
   marked the task complete. From that moment it owes nothing more on the task: no reminder, no
   催办, no red light. The cycle its completing report was credited to counts as reported. A later
   report below 100% reopens the part, and it owes again from the open cycle on.
+- A report the office returned (退回重报) does not count, and a 100% stated before the office
+  refused or reopened the part's close-out (销号) does not complete it: db.loop keeps the reported
+  cycles and stated percentages this module reads true to that.
 - A report is credited to the cycle whose deadline passed last while that cycle has no report
   (补报, a catch-up), otherwise to the open cycle (the first whose deadline is still ahead).
   Past the year's last deadline, to the year's last cycle.

@@ -298,12 +298,12 @@ async def _cycle_key(desk: Desk, draft: Draft, task: TaskInfo) -> str:
         old = await desk.session.get(Report, draft.supersedes_id)
         if old is not None:
             return old.cycle_key
-    terms, reported = await _terms(desk, task, draft.unit_id)
+    terms, reported = await unit_terms(desk, task, draft.unit_id)
     cycle = credit(terms, reported, desk.now)
     return cycle.key if cycle is not None else f"{task.year}-12"
 
 
-async def _terms(desk: Desk, task: TaskInfo, unit_id: int) -> tuple[Terms, Reported]:
+async def unit_terms(desk: Desk, task: TaskInfo, unit_id: int) -> tuple[Terms, Reported]:
     """A unit's terms and record on a task; a unit that reports on it owes reports."""
     track = await tracking(desk, task.year)
     pair = (task.id, unit_id)
@@ -354,7 +354,7 @@ async def may_correct(desk: Desk, report: Report) -> bool:
     found = await task(desk, report.task_id)
     if found is None:
         return False
-    terms, reported = await _terms(desk, found, report.unit_id)
+    terms, reported = await unit_terms(desk, found, report.unit_id)
     return correctable(terms, reported, report.cycle_key, desk.now)
 
 

@@ -71,6 +71,7 @@ __all__ = [
     "instruction_message",
     "kind_filter_button",
     "ledger_ack_plain",
+    "ledger_close_plain",
     "ledger_continued",
     "ledger_filename",
     "ledger_latest_plain",
@@ -504,8 +505,10 @@ def task_card(
     tz: tzinfo,
     instructions: Sequence[CardNote] = (),
     requests: Sequence[CardNote] = (),
+    loop: Sequence[str] = (),
 ) -> str:
-    """The task card: register data, status with reasons, targets, each unit's latest report."""
+    """The task card: register data, status with reasons, targets, each unit's latest report;
+    `loop`: the close-out and return lines (bot.texts.closeout)."""
     task = card.board.task
     status = card.status
     lines = [
@@ -556,6 +559,7 @@ def task_card(
         lines.append(CARD_RESTRICTED)
     lines += instruction_lines(instructions, tz)
     lines += instruction_lines(requests, tz, "提请协调")
+    lines += loop
     if card.nudged_today:
         names = [s.unit.name for s in card.board.units if s.unit.unit_id in card.nudged_today]
         lines.append(f"\n今日已催办：{esc('、'.join(names))}")
@@ -563,9 +567,16 @@ def task_card(
 
 
 def task_history(
-    no: int, reports: Sequence[ReportInfo], page: int, pages: int, total: int, tz: tzinfo
+    no: int,
+    reports: Sequence[ReportInfo],
+    page: int,
+    pages: int,
+    total: int,
+    tz: tzinfo,
+    returned: Mapping[int, str] | None = None,
 ) -> str:
-    """A page of a task's report history, newest first."""
+    """A page of a task's report history, newest first; `returned`: the returned reports'
+    ids with the office's comment (they stay in the history, marked)."""
     if not reports:
         return f"第{no}项任务暂无报送记录。"
     lines = [f"<b>第{no}项任务报送记录</b>（共{total}条，第{page}/{pages}页）"]
@@ -575,7 +586,10 @@ def task_history(
             bits.append(f"{pct(r.percent)}%")
         if r.version > 1:
             bits.append(f"第{r.version}版")
-        lines.append(f"· {' · '.join(bits)}\n　{esc(short(r.text, 90))}")
+        line = f"· {' · '.join(bits)}\n　{esc(short(r.text, 90))}"
+        if returned and r.id in returned:
+            line += f"\n　<i>已退回：{esc(short(returned[r.id], 60))}</i>"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -940,6 +954,8 @@ LEDGER_HEADERS: tuple[str, ...] = (
     "逾期工作日",
     "催办次数",
     "签收",
+    "退回次数",
+    "销号",
 )
 
 
@@ -971,6 +987,19 @@ def ledger_ack_plain(unacknowledged: Sequence[str], completed: bool) -> str:
     if completed:
         return "—"
     return f"未签收：{'、'.join(unacknowledged)}" if unacknowledged else "已签收"
+
+
+def ledger_close_plain(closures: Sequence[tuple[str, str]], closed: bool) -> str:
+    """The 销号 cell: 已销号 when every lead unit is closed, else each applicant's state."""
+    if closed:
+        return "已销号"
+    labels = {
+        "applied": "待审核",
+        "closed": "已销号",
+        "refused": "未通过",
+        "reopened": "已重新打开",
+    }
+    return "；".join(f"{unit}{labels.get(state, state)}" for unit, state in closures)
 
 
 def ledger_status_plain(status: Status) -> str:

@@ -15,7 +15,7 @@ from bot.domain.boards import Board, CountingCalendar, CycleBook, board_status, 
 from bot.domain.ledger import LedgerRow, ledger_rows
 from bot.domain.status import Status, StatusThresholds
 from bot.domain.workcal import WorkCalendar
-from db import acks, progress
+from db import acks, loop, progress
 from db.models import (
     Task,
 )
@@ -154,4 +154,9 @@ async def ledger_chunks(
         size=size,
         register=register,
     ):
-        yield ledger_rows(found.boards, found.statuses, nudges, calendar, today, signed)
+        ids = [b.task.id for b in found.boards]
+        returns = await loop.return_counts(session, ids)
+        closed = {pair: row.state for pair, row in (await loop.closures(session, ids)).items()}
+        yield ledger_rows(
+            found.boards, found.statuses, nudges, calendar, today, signed, returns, closed
+        )

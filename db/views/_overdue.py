@@ -49,7 +49,7 @@ from bot.domain.workcal import WorkCalendar
 from db import progress
 from db.models import (
     Leader,
-    Report,
+    ReportCycle,
     ReportLatest,
     Task,
     TaskLeader,
@@ -392,10 +392,11 @@ def _missing_statements(
             ReportLatest.unit_id == pairs.c.unit_id,
             ReportLatest.percent >= COMPLETE,
         ),
+        # report_cycles: a returned report no longer counts (db.loop.recount).
         ~exists().where(
-            Report.cycle_key == bindparam("chased", type_=String),
-            Report.task_id == pairs.c.task_id,
-            Report.unit_id == pairs.c.unit_id,
+            ReportCycle.task_id == pairs.c.task_id,
+            ReportCycle.unit_id == pairs.c.unit_id,
+            ReportCycle.cycle_key == bindparam("chased", type_=String),
         ),
     )
     keyed = (

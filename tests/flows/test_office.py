@@ -349,7 +349,7 @@ async def test_task_card_history_and_access(h: Harness) -> None:
     assert "发改局（牵头） 3月16日（周一）10:00 · 3月报送 · 40%" in body
     assert REPLY in body
     # March reported; April's report is not due yet (its reminders begin 4-21): no 催办.
-    assert buttons(card) == ["报送记录（1条）"]
+    assert buttons(card) == ["报送记录（1条）", texts.RETURN_BUTTON]
 
     _, history = await h.press(office, card, "报送记录（1条）")
     assert "第6项任务报送记录（共1条，第1/1页）" in (history.plain or "")

@@ -78,6 +78,12 @@ BUTTON_ACCESS: dict[str, set[str]] = {
     "tkc": BOUND,
     "ins": {LEADER},
     "rqc": LIAISONS,
+    "rtl": {OFFICE},
+    "rtr": {OFFICE},
+    "cla": LIAISONS,
+    "clo": {OFFICE},
+    "clr": {OFFICE},
+    "clx": {OFFICE},
     "cy": {OFFICE},
 }
 
@@ -182,6 +188,13 @@ def forged(prefix: str, task_id: int, shared_task_id: int) -> str:
         "tkc": (shared_task_id,),
         "ins": (999999,),  # a task nobody has: an allowed press writes nothing
         "rqc": (999999,),
+        # Ids nobody has: an allowed press returns, applies or decides nothing.
+        "rtl": (999999,),
+        "rtr": (999999,),
+        "cla": (999999,),
+        "clo": (999999,),
+        "clr": (999999,),
+        "clx": (999999,),
         # A year with no register: an allowed press must not close anything.
         "cy": (1999,),
     }

@@ -1,0 +1,271 @@
+"""退回重报 and 办结销号 on the task card (issue 21): buttons, and the comment or application
+text the person is then asked for. The rules are bot.services.closeout's; every button's
+arguments are checked again against the database (a forged or stale press changes nothing)."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot import texts
+from bot.domain.model import TaskInfo
+from bot.domain.roles import Principal
+from bot.services import closeout, instructions, reporting
+from bot.services.desk import Desk
+from db.loop import APPLIED, CLOSED
+from db.models import Closure
+from handlers import report
+from handlers.base import answer, deny, encode, int_arg, reply
+from handlers.context import BotContext
+
+
+async def card_buttons(
+    desk: Desk, principal: Principal, task: TaskInfo, year: int
+) -> list[list[InlineKeyboardButton]]:
+    """The card's 退回 / 销号 buttons for this person."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if principal.office and task.completed_on is None and await closeout.returnable(desk, task):
+        rows.append(
+            [InlineKeyboardButton(texts.RETURN_BUTTON, callback_data=encode("rtl", task.id))]
+        )
+    if principal.office:
+        for part in await closeout.parts(desk, task):
+            actions = {APPLIED: ("clo", "clr"), CLOSED: ("clx",)}.get(part.state or "", ())
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        texts.closure_button(a, part.name), callback_data=encode(a, part.closure_id)
+                    )
+                    for a in actions
+                ]
+            )
+    if principal.units and task.completed_on is None:
+        allowed = await closeout.may_apply(desk, principal.units, task.id, year)
+        if not isinstance(allowed, str):
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        texts.CLOSE_APPLY_BUTTON, callback_data=encode("cla", task.id)
+                    )
+                ]
+            )
+    return [r for r in rows if r]
+
+
+async def card_lines(desk: Desk, task: TaskInfo) -> list[str]:
+    """The card's 办结销号 and 退回记录 lines."""
+    parts = await closeout.parts(desk, task)
+    returns = await closeout.returns_of_task(desk, task.id)
+    return texts.close_lines(parts) + texts.returned_lines(returns, desk.settings.tz)
+
+
+async def returned(desk: Desk, report_ids: list[int]) -> dict[int, str]:
+    """Which of a history page's reports were returned, with the comment."""
+    return await closeout.returned(desk, report_ids)
+
+
+async def btn_return(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """退回重报 on a card: the units' reports the office may return, as buttons."""
+    task_id = int_arg(args, 0)
+    desk = await context.desk()
+    task = await reporting.task(desk, task_id) if task_id is not None else None
+    if task is None:
+        await _answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    found = await closeout.returnable(desk, task)
+    if not found:
+        await _answer(update, texts.RETURN_NONE, alert=True)
+        return
+    names = {u.unit_id: u.name for u in task.units}
+    rows = [
+        [
+            InlineKeyboardButton(
+                texts.return_choice(names.get(r.unit_id, ""), r.cycle_key, r.percent),
+                callback_data=encode("rtr", r.id),
+            )
+        ]
+        for r in found
+    ]
+    await _answer(update)
+    await reply(update, texts.return_choose(task.no), InlineKeyboardMarkup(rows))
+
+
+async def btn_return_pick(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """A report to return was chosen: the next text is the office's comment."""
+    user = update.effective_user
+    assert user is not None
+    report_id = int_arg(args, 0)
+    desk = await context.desk()
+    picked = await closeout.returnable_report(desk, report_id) if report_id is not None else None
+    if picked is None:
+        await _answer(update, texts.RETURN_STALE, alert=True)
+        return
+    task, found = picked
+    await report.end_text_draft(context, user.id)
+    await closeout.ask(desk, user.id, closeout.RETURN, {"report_id": found.id})
+    await _answer(update)
+    unit = task.part(found.unit_id)
+    prompt = texts.return_prompt(
+        task.no, unit.name if unit else "", found.cycle_key, found.text, closeout.MAX_LENGTH
+    )
+    await reply(update, prompt)
+
+
+async def btn_apply(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """申请销号 on a card: the next text is the application."""
+    user = update.effective_user
+    assert user is not None
+    task_id = int_arg(args, 0)
+    desk = await context.desk()
+    if task_id is None or await reporting.task(desk, task_id) is None:
+        await _answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    allowed = await closeout.may_apply(desk, principal.units, task_id, await context.year())
+    if isinstance(allowed, str):
+        if allowed == texts.CLOSE_NOT_YOURS:
+            await deny(update, context, principal, "close_apply")
+        else:
+            await _answer(update, allowed, alert=True)
+        return
+    task, unit = allowed
+    await report.end_text_draft(context, user.id)
+    await closeout.ask(desk, user.id, closeout.APPLY, {"task_id": task.id, "unit_id": unit.id})
+    await _answer(update)
+    await reply(update, texts.close_apply_prompt(task.no, task.text, closeout.MAX_LENGTH))
+
+
+async def btn_close(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """同意销号: decided at once."""
+    user = update.effective_user
+    assert user is not None
+    picked = await _closure(update, context, args, closeout.CLOSE)
+    if picked is None:
+        return
+    desk, task, row = picked
+    done = await closeout.decide(desk, task, row, closeout.CLOSE, by=user.id, comment=None)
+    await _answer(update)
+    await reply(update, _decided(done, CLOSED))
+
+
+async def btn_refuse(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """不予销号: the next text is the office's comment."""
+    await _ask_comment(update, context, args, closeout.REFUSE)
+
+
+async def btn_reopen(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """重新打开 a closed part: the next text is the office's comment."""
+    await _ask_comment(update, context, args, closeout.REOPEN)
+
+
+async def _ask_comment(
+    update: Update, context: BotContext, args: tuple[str, ...], action: str
+) -> None:
+    user = update.effective_user
+    assert user is not None
+    picked = await _closure(update, context, args, action)
+    if picked is None:
+        return
+    desk, task, row = picked
+    await report.end_text_draft(context, user.id)
+    await closeout.ask(desk, user.id, action, {"closure_id": row.id})
+    await _answer(update)
+    unit = task.part(row.unit_id)
+    prompt = texts.decision_prompt(
+        task.no, unit.name if unit else "", action == closeout.REOPEN, closeout.MAX_LENGTH
+    )
+    await reply(update, prompt)
+
+
+async def _closure(
+    update: Update, context: BotContext, args: tuple[str, ...], action: str
+) -> tuple[Desk, TaskInfo, Closure] | None:
+    """The closure a button names, if the decision still applies to it (else answered)."""
+    closure_id = int_arg(args, 0)
+    desk = await context.desk()
+    found = await closeout.closure(desk, closure_id) if closure_id is not None else None
+    if found is None or not closeout.may_decide(found[1], action):
+        await _answer(update, texts.CLOSE_STALE, alert=True)
+        return None
+    return desk, found[0], found[1]
+
+
+async def awaited_text(
+    update: Update, context: BotContext, principal: Principal, text: str
+) -> bool:
+    """The return comment, 销号 application or decision comment the person was asked for:
+    checked, stored and sent; False if none is awaited."""
+    user = update.effective_user
+    assert user is not None
+    desk = await context.desk()
+    awaited = await instructions.awaited(desk, user.id)
+    action = awaited.get("action") if awaited is not None else None
+    if awaited is None or action not in closeout.ACTIONS:
+        return False
+    if not text:
+        await reply(update, texts.CLOSE_EMPTY if action == closeout.APPLY else texts.COMMENT_EMPTY)
+        return True
+    if len(text) > closeout.MAX_LENGTH:
+        await reply(update, texts.typed_too_long(closeout.MAX_LENGTH, len(text)))
+        return True
+    await instructions.stop(desk, user.id)
+    # Everything is checked again: the state may have changed since the button was pressed.
+    if action == closeout.RETURN:
+        picked = await closeout.returnable_report(desk, int(awaited["report_id"]))
+        if picked is None or not principal.office:
+            await reply(update, texts.RETURN_STALE)
+            return True
+        task, found = picked
+        sent = await closeout.return_report(desk, task, found, by=user.id, text=text)
+        unit = task.part(found.unit_id)
+        await reply(
+            update, texts.returned(task.no, unit.name if unit else "", found.cycle_key, sent)
+        )
+        return True
+    if action == closeout.APPLY:
+        allowed = await closeout.may_apply(
+            desk, principal.units, int(awaited["task_id"]), await context.year()
+        )
+        if isinstance(allowed, str) or allowed[1].id != int(awaited["unit_id"]):
+            await reply(update, allowed if isinstance(allowed, str) else texts.CLOSE_NOT_YOURS)
+            return True
+        sent = await closeout.apply(desk, allowed[0], allowed[1], by=user.id, text=text)
+        await reply(update, texts.close_applied(allowed[0].no, sent))
+        return True
+    found_closure = await closeout.closure(desk, int(awaited["closure_id"]))
+    if (
+        found_closure is None
+        or not principal.office
+        or not closeout.may_decide(found_closure[1], action)
+    ):
+        await reply(update, texts.CLOSE_STALE)
+        return True
+    task, row = found_closure
+    done = await closeout.decide(desk, task, row, action, by=user.id, comment=text)
+    await reply(update, _decided(done, row.state))
+    return True
+
+
+def _decided(done: closeout.Decided, state: str) -> str:
+    return texts.close_decided(
+        done.task_no,
+        done.unit,
+        state,
+        task_closed=done.task_closed,
+        task_reopened=done.task_reopened,
+    )
+
+
+async def _answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    if update.callback_query is not None:
+        await answer(update.callback_query, text, alert=alert)
