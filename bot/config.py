@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,6 +50,8 @@ class Settings(BaseSettings):
     # 签收: a liaison whose unit has not acknowledged its tasks this many workdays after binding
     # (or after the register was imported) is reminded once per task; 0 never reminds.
     ack_remind_after_workdays: int = Field(default=2, ge=0, le=60)
+    # Who approves a 延期申请: the office, or the task's supervising leader (the office is told).
+    extension_approver: Literal["office", "leader"] = "office"
 
     # Sending from the outbox within Telegram's limits (about 30 messages/s overall, one per
     # second per private chat, 20 per minute per group); a little headroom is left for replies.

@@ -17,16 +17,16 @@ Reports are never changed or deleted here: the history keeps them, marked return
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select
+from sqlalchemy import Select, and_, delete, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.domain.model import ReturnNote
+from bot.domain.model import ExtensionNote, ReturnNote
 from bot.domain.obligations import COMPLETE
-from db.models import Closure, Report, ReportCycle, ReportLatest, ReportReturn, Unit
+from db.models import Closure, Extension, Report, ReportCycle, ReportLatest, ReportReturn, Unit
 
 Pair = tuple[int, int]  # (task id, unit id)
 
@@ -277,3 +277,166 @@ async def decide(
     await session.flush()
     if state in (REFUSED, REOPENED):
         await recount(session, row.task_id, row.unit_id)
+
+
+# --- 延期申请 -------------------------------------------------------------------------------------
+
+REQUESTED = "requested"  # the extension states
+APPROVED = "approved"
+# REFUSED is shared with the closures
+
+
+async def add_extension(
+    session: AsyncSession,
+    *,
+    task_id: int,
+    unit_id: int,
+    cycle_key: str | None,
+    old_date: date,
+    new_date: date,
+    reason: str,
+    by_user_id: int,
+    now: datetime,
+) -> Extension:
+    """Store a request."""
+    row = Extension(
+        task_id=task_id,
+        unit_id=unit_id,
+        cycle_key=cycle_key,
+        old_date=old_date,
+        new_date=new_date,
+        reason=reason,
+        state=REQUESTED,
+        requested_by=by_user_id,
+        requested_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def extension_by_id(session: AsyncSession, extension_id: int) -> Extension | None:
+    """A request by id."""
+    return await session.get(Extension, extension_id)
+
+
+async def pending_extension(
+    session: AsyncSession, task_id: int, unit_id: int, cycle_key: str | None
+) -> Extension | None:
+    """The pair's undecided request for that deadline, if any."""
+    found = cycle_key_is(cycle_key)
+    return await session.scalar(
+        select(Extension).where(
+            Extension.task_id == task_id,
+            Extension.unit_id == unit_id,
+            found,
+            Extension.state == REQUESTED,
+        )
+    )
+
+
+async def pending_extensions(session: AsyncSession, task_id: int) -> list[Extension]:
+    """The task's undecided requests, oldest first."""
+    rows = await session.scalars(
+        select(Extension)
+        .where(Extension.task_id == task_id, Extension.state == REQUESTED)
+        .order_by(Extension.requested_at, Extension.id)
+    )
+    return list(rows)
+
+
+def cycle_key_is(cycle_key: str | None) -> Any:
+    """The condition on Extension.cycle_key (NULL: the task's own deadline)."""
+    if cycle_key is None:
+        return Extension.cycle_key.is_(None)
+    return Extension.cycle_key == cycle_key
+
+
+async def decide_extension(
+    session: AsyncSession,
+    row: Extension,
+    *,
+    approved: bool,
+    comment: str | None,
+    by_user_id: int,
+    now: datetime,
+) -> None:
+    """Approve or refuse a request."""
+    row.state = APPROVED if approved else REFUSED
+    row.comment = comment
+    row.decided_by = by_user_id
+    row.decided_at = now
+    await session.flush()
+
+
+Moves = dict[Pair, dict[str, date]]
+
+
+async def approved(session: AsyncSession, task_ids: Iterable[int]) -> tuple[Moves, dict[int, date]]:
+    """The approved extensions of these tasks, in one statement: per (task, unit) its moved
+    cycle deadlines (cycle key → date), and per task its moved own deadline (the latest
+    approved of each)."""
+    ids = sorted(set(task_ids))
+    moves: Moves = {}
+    ends: dict[int, date] = {}
+    if not ids:
+        return moves, ends
+    rows = await session.execute(
+        select(Extension.task_id, Extension.unit_id, Extension.cycle_key, Extension.new_date)
+        .where(Extension.task_id.in_(ids), Extension.state == APPROVED)
+        .order_by(Extension.decided_at, Extension.id)
+    )
+    for task_id, unit_id, key, new_date in rows.all():
+        if key is None:
+            ends[task_id] = max(ends.get(task_id, new_date), new_date)
+        else:
+            moves.setdefault((task_id, unit_id), {})[key] = new_date
+    return moves, ends
+
+
+def extended_pair(task_id: Any, unit_id: Any) -> Any:
+    """The condition that a (task, unit) has an approved cycle extension (the overdue SQL leaves
+    such pairs to the obligation model)."""
+    return exists().where(
+        Extension.task_id == task_id,
+        Extension.unit_id == unit_id,
+        Extension.state == APPROVED,
+        Extension.cycle_key.is_not(None),
+    )
+
+
+async def extended_pairs(session: AsyncSession, task_ids: Select[Any]) -> set[Pair]:
+    """The (task, unit) pairs with an approved cycle extension among `task_ids` (a subquery)."""
+    rows = await session.execute(
+        select(Extension.task_id, Extension.unit_id)
+        .where(
+            Extension.task_id.in_(task_ids),
+            Extension.state == APPROVED,
+            Extension.cycle_key.is_not(None),
+        )
+        .distinct()
+    )
+    return {(t, u) for t, u in rows.all()}
+
+
+async def extensions_of_task(session: AsyncSession, task_ids: Iterable[int]) -> list[ExtensionNote]:
+    """The requests on these tasks, oldest first, for the card and the ledger."""
+    ids = sorted(set(task_ids))
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(
+            Extension.task_id,
+            Unit.name,
+            Extension.cycle_key,
+            Extension.old_date,
+            Extension.new_date,
+            Extension.state,
+            Extension.reason,
+            Extension.comment,
+        )
+        .join(Unit, Unit.id == Extension.unit_id)
+        .where(Extension.task_id.in_(ids))
+        .order_by(Extension.requested_at, Extension.id)
+    )
+    return [ExtensionNote(*row) for row in rows.all()]

@@ -446,6 +446,28 @@ class Closure(Base):
     void_upto: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
+class Extension(Base):
+    """延期申请: a unit asks to move a cycle's report deadline (cycle_key) or the task's own
+    deadline (cycle_key None); approved, it moves that deadline in every view and reminder."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (Index("ix_extensions_task_unit", "task_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    cycle_key: Mapped[str | None] = mapped_column(String(20), default=None)
+    old_date: Mapped[date] = mapped_column(Date)
+    new_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))  # requested | approved | refused
+    requested_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+
+
 # --- Delivery ---------------------------------------------------------------------------------
 
 

@@ -4,15 +4,17 @@ arguments are checked again against the database (a forged or stale press change
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import texts
 from bot.domain.model import TaskInfo
 from bot.domain.roles import Principal
-from bot.services import closeout, instructions, reporting
+from bot.services import closeout, extension, instructions, reporting
 from bot.services.desk import Desk
-from db.loop import APPLIED, CLOSED
-from db.models import Closure
+from db.loop import APPLIED, CLOSED, REQUESTED
+from db.models import Closure, Extension
 from handlers import report
 from handlers.base import answer, deny, encode, int_arg, reply
 from handlers.context import BotContext
@@ -38,6 +40,23 @@ async def card_buttons(
                     for a in actions
                 ]
             )
+    if extension.may_decide(desk, principal, task):
+        for n in await extension.pending(desk, task.id):
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        texts.extension_button(approve, n.unit),
+                        callback_data=encode("exa" if approve else "exr", n.id),
+                    )
+                    for approve in (True, False)
+                ]
+            )
+    if principal.units and task.completed_on is None:
+        owned = await reporting.own_task(desk, principal.units, year, task.id)
+        if owned is not None and not isinstance(await extension.options(desk, *owned), str):
+            rows.append(
+                [InlineKeyboardButton(texts.EXTEND_BUTTON, callback_data=encode("exq", task.id))]
+            )
     if principal.units and task.completed_on is None:
         allowed = await closeout.may_apply(desk, principal.units, task.id, year)
         if not isinstance(allowed, str):
@@ -55,7 +74,12 @@ async def card_lines(desk: Desk, task: TaskInfo) -> list[str]:
     """The card's 办结销号 and 退回记录 lines."""
     parts = await closeout.parts(desk, task)
     returns = await closeout.returns_of_task(desk, task.id)
-    return texts.close_lines(parts) + texts.returned_lines(returns, desk.settings.tz)
+    asked = await extension.on_card(desk, task.id)
+    return (
+        texts.extension_lines(asked)
+        + texts.close_lines(parts)
+        + texts.returned_lines(returns, desk.settings.tz)
+    )
 
 
 async def returned(desk: Desk, report_ids: list[int]) -> dict[int, str]:
@@ -210,6 +234,8 @@ async def awaited_text(
     desk = await context.desk()
     awaited = await instructions.awaited(desk, user.id)
     action = awaited.get("action") if awaited is not None else None
+    if awaited is not None and action in extension.ACTIONS:
+        return await _extension_text(update, context, principal, desk, awaited, text)
     if awaited is None or action not in closeout.ACTIONS:
         return False
     if not text:
@@ -269,3 +295,171 @@ def _decided(done: closeout.Decided, state: str) -> str:
 async def _answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
     if update.callback_query is not None:
         await answer(update.callback_query, text, alert=alert)
+
+
+# --- 延期申请 -------------------------------------------------------------------------------------
+
+
+async def btn_extend(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """申请延期 on a card: which deadline (the cycle owed now, the task's own)."""
+    task_id = int_arg(args, 0)
+    desk = await context.desk()
+    if task_id is None or await reporting.task(desk, task_id) is None:
+        await _answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    owned = await reporting.own_task(desk, principal.units, await context.year(), task_id)
+    if owned is None:
+        await deny(update, context, principal, "extension_request")
+        return
+    found = await extension.options(desk, *owned)
+    if isinstance(found, str):
+        await _answer(update, found, alert=True)
+        return
+    task = owned[0]
+    rows = [
+        [
+            InlineKeyboardButton(
+                texts.extension_option(o.cycle_key, o.deadline),
+                callback_data=encode("exk", task.id, o.cycle_key or extension.TASK),
+            )
+        ]
+        for o in found
+    ]
+    await _answer(update)
+    await reply(update, texts.extend_choose(task.no), InlineKeyboardMarkup(rows))
+
+
+async def btn_extend_pick(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """A deadline to move was chosen: the next text is the date and the reason."""
+    user = update.effective_user
+    assert user is not None
+    task_id = int_arg(args, 0)
+    key = args[1] if len(args) > 1 else ""
+    desk = await context.desk()
+    owned = (
+        await reporting.own_task(desk, principal.units, await context.year(), task_id)
+        if task_id is not None
+        else None
+    )
+    found = await extension.option(desk, *owned, key) if owned is not None else None
+    if owned is None or found is None:
+        await _answer(update, texts.EXTEND_STALE, alert=True)
+        return
+    task, unit = owned
+    await report.end_text_draft(context, user.id)
+    await extension.ask(
+        desk, user.id, extension.EXTEND, {"task_id": task.id, "unit_id": unit.id, "key": key}
+    )
+    await _answer(update)
+    prompt = texts.extend_prompt(
+        task.no, found.cycle_key, found.deadline, found.limit, extension.MAX_LENGTH
+    )
+    await reply(update, prompt)
+
+
+async def btn_extend_approve(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """同意延期: decided at once."""
+    user = update.effective_user
+    assert user is not None
+    picked = await _extension(update, context, principal, args)
+    if picked is None:
+        return
+    desk, task, row = picked
+    await extension.decide(desk, task, row, approved=True, by=user.id, comment=None)
+    await _answer(update)
+    await reply(update, texts.extension_decided(task.no, await extension.note(desk, row)))
+
+
+async def btn_extend_refuse(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """不予延期: the next text is the comment."""
+    user = update.effective_user
+    assert user is not None
+    picked = await _extension(update, context, principal, args)
+    if picked is None:
+        return
+    desk, task, row = picked
+    await report.end_text_draft(context, user.id)
+    await extension.ask(desk, user.id, extension.REFUSE, {"extension_id": row.id})
+    await _answer(update)
+    name = (await extension.note(desk, row)).unit
+    await reply(update, texts.extension_refuse_prompt(task.no, name, extension.MAX_LENGTH))
+
+
+async def _extension(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> tuple[Desk, TaskInfo, Extension] | None:
+    """The undecided request a button names, if this person decides it (else answered)."""
+    extension_id = int_arg(args, 0)
+    desk = await context.desk()
+    found = await extension.extension(desk, extension_id) if extension_id is not None else None
+    if found is None or found[1].state != REQUESTED:
+        await _answer(update, texts.EXTEND_STALE, alert=True)
+        return None
+    if not extension.may_decide(desk, principal, found[0]):
+        await deny(update, context, principal, "extension_decide")
+        return None
+    return desk, found[0], found[1]
+
+
+async def _extension_text(
+    update: Update,
+    context: BotContext,
+    principal: Principal,
+    desk: Desk,
+    awaited: dict[str, Any],
+    text: str,
+) -> bool:
+    """A request's date and reason, or a refusal's comment."""
+    user = update.effective_user
+    assert user is not None
+    if not text:
+        await reply(update, texts.COMMENT_EMPTY)
+        return True
+    if len(text) > extension.MAX_LENGTH:
+        await reply(update, texts.typed_too_long(extension.MAX_LENGTH, len(text)))
+        return True
+    if awaited["action"] == extension.REFUSE:
+        await instructions.stop(desk, user.id)
+        found = await extension.extension(desk, int(awaited["extension_id"]))
+        if (
+            found is None
+            or found[1].state != REQUESTED
+            or not extension.may_decide(desk, principal, found[0])
+        ):
+            await reply(update, texts.EXTEND_STALE)
+            return True
+        task, row = found
+        await extension.decide(desk, task, row, approved=False, by=user.id, comment=text)
+        await reply(update, texts.extension_decided(task.no, await extension.note(desk, row)))
+        return True
+    # Checked again: the unit may have reported, or asked, since the button was pressed.
+    owned = await reporting.own_task(
+        desk, principal.units, await context.year(), int(awaited["task_id"])
+    )
+    if owned is None or owned[1].id != int(awaited["unit_id"]):
+        await instructions.stop(desk, user.id)
+        await reply(update, texts.EXTEND_STALE)
+        return True
+    found_option = await extension.option(desk, *owned, str(awaited["key"]))
+    if found_option is None:
+        await instructions.stop(desk, user.id)
+        await reply(update, texts.EXTEND_STALE)
+        return True
+    new_date = extension.read_date(desk, found_option, text)
+    if new_date is None:
+        # Still waiting: the person sends the date again.
+        await reply(update, texts.extend_bad_date(found_option.deadline, found_option.limit))
+        return True
+    await instructions.stop(desk, user.id)
+    task, unit = owned
+    sent = await extension.request(desk, task, unit, found_option, new_date, by=user.id, text=text)
+    await reply(update, texts.extension_requested(task.no, sent))
+    return True

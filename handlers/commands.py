@@ -86,6 +86,10 @@ BUTTONS: tuple[ButtonSpec, ...] = (
     ButtonSpec("clo", closeout.btn_close, OFFICE),
     ButtonSpec("clr", closeout.btn_refuse, OFFICE),
     ButtonSpec("clx", closeout.btn_reopen, OFFICE),
+    ButtonSpec("exq", closeout.btn_extend, LIAISON),
+    ButtonSpec("exk", closeout.btn_extend_pick, LIAISON),
+    ButtonSpec("exa", closeout.btn_extend_approve, OFFICE | LEADER),
+    ButtonSpec("exr", closeout.btn_extend_refuse, OFFICE | LEADER),
     ButtonSpec("cy", office.btn_close_year, OFFICE),
 )
 

@@ -35,11 +35,11 @@ from bot.domain.ladder import (
     standing_step,
     steps_to_send,
 )
-from bot.domain.obligations import Duty, Terms, duty, last_passed, open_cycle
+from bot.domain.obligations import Duty, Terms, duty, last_passed, moved, moved_keys, open_cycle
 from bot.domain.roles import Role
 from bot.domain.workcal import WorkCalendar
 from bot.domain.years import open_years
-from db import outbox, people, progress, years
+from db import loop, outbox, people, progress, years
 from db.calendar import overrides
 from db.models import AppState, Contact, Leader, Task, TaskLeader
 from db.outbox import ItemKey
@@ -114,13 +114,15 @@ async def _due_items(
         if rule not in cycles_by_rule:
             cycles_by_rule[rule] = tuple(year_cycles(rule, year, settings, calendar))
         cycles_of[task.id] = cycles_by_rule[rule]
+    # Approved 延期: a unit's moved cycle deadlines (few: read for the whole year at once).
+    moves, _ = await loop.approved(session, [t.id for t in tasks])
     keys = sorted(
         {
             c.key
             for cycles in cycles_by_rule.values()
             for c in (last_passed(cycles, now), open_cycle(cycles, now))
             if c is not None
-        }
+        }.union(*(moved_keys(cycles_of[t], m) for (t, _), m in moves.items()))
     )
     office = [c for c in await people.contacts_with_role(session, Role.OFFICE) if c.reachable]
     liaisons: dict[int, list[Contact]] = {}
@@ -140,7 +142,9 @@ async def _due_items(
         for task in chunk:
             for o in owing[task.id]:
                 pair = (task.id, o.unit_id)
-                terms = Terms(cycles_of[task.id], True, since, done.get(pair))
+                terms = Terms(
+                    moved(cycles_of[task.id], moves.get(pair)), True, since, done.get(pair)
+                )
                 duties[pair] = duty(terms, reported[pair], now)
         # Earlier misses are told beside an overdue cycle: read the whole year's keys for
         # those pairs only.
@@ -148,7 +152,9 @@ async def _due_items(
         history = await progress.reported_keys(session, missed) if missed else {}
         earlier = {
             p: duty(
-                Terms(cycles_of[p[0]], True, since, done.get(p)), history[p], now
+                Terms(moved(cycles_of[p[0]], moves.get(p)), True, since, done.get(p)),
+                history[p],
+                now,
             ).earlier_missed
             for p in missed
         }

@@ -143,9 +143,10 @@ def test_progress_columns(ledger: Worksheet) -> None:
     assert six[11] == "已签收"
     assert rows[8][11] == "—"
     # 退回次数 and 销号.
-    assert (red[12], six[12]) == (1, 0)
-    assert red[13] == f"{seed_lead_units(7)[0]}待审核"
-    assert rows[8][13] == "已销号" and six[13] is None
+    assert (red[13], six[13]) == (1, 0)
+    assert red[14] == f"{seed_lead_units(7)[0]}待审核"
+    assert rows[8][14] == "已销号" and six[14] is None
+    assert six[12] is None
 
 
 def test_section_rows_merged_in_the_notice_order(ledger: Worksheet) -> None:
@@ -167,7 +168,7 @@ def test_section_rows_merged_in_the_notice_order(ledger: Worksheet) -> None:
     ]
     merged = {str(m) for m in ledger.merged_cells.ranges}
     for r, _ in headings:
-        assert f"A{r}:N{r}" in merged
+        assert f"A{r}:O{r}" in merged
     # A heading comes right before the first task under it.
     assert ledger.cell(headings[2][0] + 1, 1).value == 6
     assert ledger.cell(headings[-1][0] + 1, 1).value == 85
@@ -302,7 +303,7 @@ def test_an_empty_ledger_has_the_title_and_header_rows_only() -> None:
     assert ws["A1"].value == texts.ledger_title(2026)
     assert ws["A2"].value == texts.ledger_subtitle(AS_OF)
     assert [c.value for c in ws[HEADER_ROW]] == list(texts.LEDGER_HEADERS)
-    assert {str(m) for m in ws.merged_cells.ranges} == {"A1:N1", "A2:N2"}
+    assert {str(m) for m in ws.merged_cells.ranges} == {"A1:O1", "A2:O2"}
     assert ws.freeze_panes == "A4"
     assert ws.print_title_rows == "$3:$3"
 
@@ -324,7 +325,7 @@ def test_styles_of_each_kind_of_row(ledger: Worksheet) -> None:
     assert (title.alignment.horizontal, title.alignment.vertical) == ("center", "center")
     assert ledger.row_dimensions[1].height == 30
     assert ledger["A2"].alignment.horizontal == "right"
-    assert "A2:N2" in {str(m) for m in ledger.merged_cells.ranges}
+    assert "A2:O2" in {str(m) for m in ledger.merged_cells.ranges}
     for cell in ledger[HEADER_ROW]:
         assert cell.font.b
         assert cell.fill.fgColor.rgb.endswith("DDEBF7")

@@ -8,12 +8,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.domain.overdue import overdue_rows
 from bot.domain.workcal import WorkCalendar
 from db import views
+from db.models import Extension
 from tests.harness import import_seed
 from tests.test_views import _ids, add_report
 
@@ -77,10 +79,56 @@ def _row(r: Any) -> tuple[Any, ...]:
     return (r.task_no, r.unit, r.cycle_key, r.workdays, r.earlier)
 
 
-async def test_overdue_sql_agrees_with_the_model_over_a_year(sessionmaker: Maker) -> None:
+async def _extensions(sessionmaker: Maker, planned: list[Planned]) -> int:
+    """Approved 延期 of some pairs' cycles by ten days (before the next deadline), and of some
+    tasks' own deadlines; how many cycle extensions."""
+    rng = random.Random(5)
+    pairs = sorted({(p[0], p[1]) for p in planned})
+    made = 0
+    async with sessionmaker() as s, s.begin():
+        for task_id, unit_id in rng.sample(pairs, 25):
+            month = rng.randint(3, 11)
+            due = date(2026, month, 25)
+            s.add(
+                Extension(
+                    task_id=task_id,
+                    unit_id=unit_id,
+                    cycle_key=f"2026-{month:02d}",
+                    old_date=due,
+                    new_date=due + timedelta(days=10),
+                    reason="需延期",
+                    state="approved",
+                    requested_at=IMPORTED,
+                    decided_at=IMPORTED,
+                )
+            )
+            made += 1
+        for task_id, unit_id in rng.sample(pairs, 5):
+            s.add(
+                Extension(
+                    task_id=task_id,
+                    unit_id=unit_id,
+                    cycle_key=None,
+                    old_date=date(2026, 12, 31),
+                    new_date=date(2027, 3, 31),
+                    reason="需延期",
+                    state="approved",
+                    requested_at=IMPORTED,
+                    decided_at=IMPORTED,
+                )
+            )
+    return made
+
+
+@pytest.mark.parametrize("extended", [False, True])
+async def test_overdue_sql_agrees_with_the_model_over_a_year(
+    sessionmaker: Maker, extended: bool
+) -> None:
     await import_seed(sessionmaker, IMPORTED)
     planned = await _generated_year(sessionmaker)
-    seen_done = seen_earlier = 0
+    if extended:
+        assert await _extensions(sessionmaker, planned)
+    seen_done = seen_earlier = seen_moved = 0
     for now in sorted(_moments()):
         # The reports made by `now`: the database never holds a report from the future.
         async with sessionmaker() as s, s.begin():
@@ -105,5 +153,8 @@ async def test_overdue_sql_agrees_with_the_model_over_a_year(sessionmaker: Maker
         assert sorted(map(_row, fast)) == sorted(map(_row, slow)), now
         seen_done += sum(s.done for b in found.boards for s in b.units)
         seen_earlier += sum(1 for r in fast if r.earlier)
+        seen_moved += sum(1 for r in fast if r.deadline.day < 15)  # a 25th moved by ten days
     # The generated year exercises what the SQL had to learn: completed parts, earlier misses.
     assert seen_done > 0 and seen_earlier > 0
+    # With extensions, some overdue rows count from a moved deadline.
+    assert (seen_moved > 0) == extended

@@ -18,12 +18,15 @@ from bot.domain.cycles import Cycle, CycleRule
 from bot.domain.deadlines import rule_for, year_cycles
 from bot.domain.model import LEAD, Latest, Pair, TaskInfo, UnitOnTask
 from bot.domain.obligations import (
+    Moves,
     Record,
     Reported,
     Terms,
     completed_at,
     duty,
     last_passed,
+    moved,
+    moved_keys,
     nudge_cycle,
     open_cycle,
     record,
@@ -95,9 +98,15 @@ class CycleBook:
             )
         return found
 
-    def terms(self, task: TaskInfo, unit: UnitOnTask, done_at: datetime | None) -> Terms:
-        """A unit's terms on the task (bot.domain.obligations)."""
-        return Terms(self.year_cycles(task), unit.owes, self.since, done_at)
+    def terms(
+        self,
+        task: TaskInfo,
+        unit: UnitOnTask,
+        done_at: datetime | None,
+        moves: Moves | None = None,
+    ) -> Terms:
+        """A unit's terms on the task (bot.domain.obligations), its approved 延期 applied."""
+        return Terms(moved(self.year_cycles(task), moves), unit.owes, self.since, done_at)
 
     def due(self, cycle: Cycle) -> CycleDue:
         """The cycle as a unit owes it (one object per cycle)."""
@@ -106,11 +115,23 @@ class CycleBook:
             found = self._dues[cycle] = _due(cycle)
         return found
 
-    def keys(self, tasks: Iterable[TaskInfo], *, history: bool = False) -> set[str]:
+    def keys(
+        self,
+        tasks: Iterable[TaskInfo],
+        *,
+        history: bool = False,
+        moves: Mapping[Pair, Moves] | None = None,
+    ) -> set[str]:
         """The cycle keys that matter for these tasks now: the open and the last passed one,
-        or (`history`) every cycle up to the open one."""
+        or (`history`) every cycle up to the open one; and those the units' approved
+        extensions (`moves`) keep owed."""
         out: set[str] = set()
+        by_task: dict[int, list[Moves]] = {}
+        for (task_id, _), unit_moves in (moves or {}).items():
+            by_task.setdefault(task_id, []).append(unit_moves)
         for task in tasks:
+            for unit_moves in by_task.get(task.id, ()):
+                out |= moved_keys(self.year_cycles(task), unit_moves)
             if history:
                 for cycle in self.year_cycles(task):
                     out.add(cycle.key)
@@ -175,6 +196,7 @@ class Board:
     task: TaskInfo
     units: tuple[Standing, ...]
     completed: bool = False
+    end: date | None = None  # the task's own deadline when an approved 延期 moved it
 
     def standing(self, unit_id: int) -> Standing | None:
         """The standing of one unit, if it is on the task."""
@@ -190,13 +212,16 @@ def build_board(
     done: Mapping[Pair, datetime] | None = None,
     *,
     history: bool = False,
+    moves: Mapping[Pair, Moves] | None = None,
+    end: date | None = None,
 ) -> Board:
     """A task's standing: each unit's duty (bot.domain.obligations) from the cycles it reported,
     when
     its part was completed (`done`), and its latest report.
 
     `history`: `reported` holds every cycle of the year up to now, so the earlier misses and
-    the record are known; otherwise only the open and last passed cycles are.
+    the record are known; otherwise only the open and last passed cycles are. `moves`: each
+    pair's approved cycle extensions; `end`: the task's deadline as an approved 延期 moved it.
     """
     completed = task.completed(today)
     done = done or {}
@@ -207,7 +232,10 @@ def build_board(
         keys = reported.get(pair, _NO_KEYS)
         stated = done.get(pair)
         terms = book.terms(
-            task, unit, min(stated, marked) if stated and marked else stated or marked
+            task,
+            unit,
+            min(stated, marked) if stated and marked else stated or marked,
+            (moves or _NO_MOVES).get(pair),
         )
         d = duty(terms, keys, book.now)
         nudge = nudge_cycle(d, today, book.calendar, book.settings.remind_days_before)
@@ -224,9 +252,10 @@ def build_board(
                 record=record(terms, keys, book.now) if history and unit.owes else None,
             )
         )
-    return Board(task, tuple(units), completed)
+    return Board(task, tuple(units), completed, end)
 
 
+_NO_MOVES: Mapping[Pair, Moves] = MappingProxyType({})
 _NO_KEYS: Mapping[str, datetime] = MappingProxyType({})
 
 
@@ -279,6 +308,7 @@ def board_status(
         completed_on=board.task.completed_on,
         units=tuple(units),
         schedule_applies=board.task.schedule_applies,
+        period_end=board.end,
         now=now,
     )
     return task_status(progress, thresholds, calendar)

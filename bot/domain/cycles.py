@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal, cast, get_args
 
@@ -95,6 +95,11 @@ class Cycle:
     def moved(self) -> bool:
         """True if the nominal date was not a workday and the deadline moved earlier."""
         return self.deadline != self.nominal
+
+    def extended_to(self, deadline: date) -> Cycle:
+        """The cycle with its deadline moved to `deadline` (an approved 延期), due at the same
+        time of day; key, nominal date and opening stay."""
+        return replace(self, deadline=deadline, due=datetime.combine(deadline, self.due.timetz()))
 
 
 def cycles_for_year(

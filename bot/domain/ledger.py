@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.domain.boards import Board, CountingCalendar
-from bot.domain.model import ReportInfo
+from bot.domain.model import ExtensionNote, ReportInfo
 from bot.domain.status import (
     Status,
 )
@@ -39,6 +39,7 @@ class LedgerRow:
     overdue_workdays: int | None
     nudges: int
     unacknowledged: tuple[str, ...]  # lead units that have not acknowledged (签收) it
+    extensions: tuple[ExtensionNote, ...] = ()  # 延期申请 on the task, oldest first
     returns: int = 0  # reports returned (退回重报), all units
     closures: tuple[tuple[str, str], ...] = ()  # (lead unit, 销号 state) of those that applied
     closed: bool = False  # every lead unit's part is closed (销号)
@@ -53,9 +54,11 @@ def ledger_rows(
     acknowledged: AbstractSet[tuple[int, int]] = frozenset(),
     returns: Mapping[tuple[int, int], int] | None = None,
     closures: Mapping[tuple[int, int], str] | None = None,
+    extensions: Mapping[int, Sequence[ExtensionNote]] | None = None,
 ) -> list[LedgerRow]:
     """One ledger row per task, by 序号 (`acknowledged`: the (task, unit) parts acknowledged;
-    `returns`: how often each part's reports were returned; `closures`: each part's 销号 state)."""
+    `returns`: how often each part's reports were returned; `closures`: each part's 销号 state;
+    `extensions`: each task's 延期申请)."""
     returns = returns or {}
     closures = closures or {}
     counter = CountingCalendar(calendar)
@@ -91,6 +94,7 @@ def ledger_rows(
                 unacknowledged=tuple(
                     s.unit.name for s in leads if (task.id, s.unit.unit_id) not in acknowledged
                 ),
+                extensions=tuple((extensions or {}).get(task.id, ())),
                 returns=sum(returns.get((task.id, s.unit.unit_id), 0) for s in board.units),
                 closures=tuple(
                     (s.unit.name, closures[(task.id, s.unit.unit_id)])

@@ -165,3 +165,17 @@ class PartClosure:
     state: str | None  # applied | closed | refused | reopened
     closure_id: int | None = None
     comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionNote:
+    """A 延期申请 on a task card or in the ledger."""
+
+    task_id: int
+    unit: str
+    cycle_key: str | None  # None: the task's own deadline
+    old_date: date
+    new_date: date
+    state: str  # requested | approved | refused
+    reason: str
+    comment: str | None

@@ -16,6 +16,9 @@ The rule, in the office's terms (also in docs/RULES.md):
 - A report the office returned (退回重报) does not count, and a 100% stated before the office
   refused or reopened the part's close-out (销号) does not complete it: db.loop keeps the reported
   cycles and stated percentages this module reads true to that.
+- An approved extension (延期) moves one cycle's deadline for one unit (`moved`): everything
+  below reads the moved deadline for that unit, as if the rule had named it. A moved deadline
+  stays before the next cycle's, so the cycles keep their order.
 - A report is credited to the cycle whose deadline passed last while that cycle has no report
   (补报, a catch-up), otherwise to the open cycle (the first whose deadline is still ahead).
   Past the year's last deadline, to the year's last cycle.
@@ -33,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.domain.cycles import Cycle
 from bot.domain.ladder import first_notice
@@ -104,6 +107,44 @@ class Record:
 
 NO_RECORD = Record()
 COMPLETE = 100.0  # a stated percentage at or above this completes the unit's part
+
+
+Moves = Mapping[str, date]  # cycle key → the deadline an approved 延期 moved it to
+
+
+def moved(cycles: Sequence[Cycle], moves: Moves | None) -> Sequence[Cycle]:
+    """The unit's cycles with its approved extensions applied (the same sequence when none)."""
+    if not moves:
+        return cycles
+    return tuple(
+        c.extended_to(moves[c.key]) if c.key in moves and moves[c.key] > c.deadline else c
+        for c in cycles
+    )
+
+
+def moved_keys(cycles: Sequence[Cycle], moves: Moves) -> set[str]:
+    """The cycle keys a unit with these extensions may owe now besides the task's open and last
+    passed cycles: each moved cycle and the one before it (still open, or still the last
+    passed, for that unit while the moved deadline is ahead)."""
+    out: set[str] = set()
+    keys = [c.key for c in cycles]
+    for key in moves:
+        if key in keys:
+            index = keys.index(key)
+            out.update(keys[max(index - 1, 0) : index + 1])
+    return out
+
+
+def extension_limit(cycles: Sequence[Cycle], key: str) -> date | None:
+    """The latest deadline cycle `key` may be moved to: the day before the next cycle's
+    deadline (None: it is the year's last cycle, whose limit is the task's own deadline)."""
+    keys = [c.key for c in cycles]
+    if key not in keys:
+        return None
+    index = keys.index(key)
+    if index + 1 >= len(cycles):
+        return None
+    return cycles[index + 1].deadline - timedelta(days=1)
 
 
 def nudge_cycle(d: Duty, today: date, calendar: WorkCalendar, before_days: int) -> Cycle | None:

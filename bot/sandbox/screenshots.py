@@ -4,7 +4,9 @@
 temporary database, acts in it through the page as a person would (the admin's invite, a
 liaison's 签收, reminder and report card, the office's digest and /overdue, a leader's digest,
 the work group's 通报, a 提请协调 answered by a leader's 批示 as the liaison and the office's
-task card show it, the persona drawer on a phone) and writes ``docs/screenshots/<size>-<scene>.png``
+task card show it, then the rest of the loop on that task — 延期申请 approved, a report returned
+with a comment, 申请销号 and 销号 — and the card with all of it, the persona drawer on a
+phone) and writes ``docs/screenshots/<size>-<scene>.png``
 (the visible window, not the whole page, so each stays small). The bot's texts are matched
 loosely: a scene whose message cannot be found stops the run with its name.
 
@@ -21,6 +23,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,6 +57,9 @@ REPORT = "一季度地区生产总值增长5.2%，完成年度目标的26%，预
 LOOP_TASK = 16  # led by 发改局 with 工信局 co-responsible, supervised by 吴振强
 COORDINATION = "低效用地再开发试点涉及多宗地块权属核查，需资源局、财政局协同，请领导协调。"
 INSTRUCTION = "请抓紧推进，月底前报送方案。"
+LOOP_REPORT = "要素市场化配置改革方案已起草，完成年度目标的40%。"
+RETURN_COMMENT = "未说明土地要素改革的具体进展，请补充后重新报送。"
+CLOSE_OUT = "改革试点任务已全部完成，实施方案已印发，佐证材料另附。"
 WAIT_MS = 15_000
 
 
@@ -258,6 +264,8 @@ async def scenes(shot: Shooter) -> None:
         top=False,
     )
 
+    await _loop_scenes(shot)
+
     # On a phone: the personas in their drawer.
     for size, page in shot.pages.items():
         if size != "phone":
@@ -268,6 +276,85 @@ async def scenes(shot: Shooter) -> None:
         path = shot.out / f"{size}-personas.png"
         await page.screenshot(path=str(path), animations="disabled")
         shot.written.append(path)
+
+
+async def _loop_scenes(shot: Shooter) -> None:
+    """The rest of the loop on the same task: 发改局 asks to move its report's deadline and the
+    office approves; it reports, the office returns the report and it is told why; it applies
+    to close its part and the office closes it; the office's card shows all of it."""
+    act = shot.act
+    await shot.show("fgj")
+    await shot.command(f"/task {LOOP_TASK}")
+    await shot.press(re.compile("^申请延期$"))
+    await bot_message(act, "请选择申请延期的事项").wait_for(timeout=WAIT_MS)
+    await shot.press(re.compile("报送（现截止"))
+    prompt = bot_message(act, "最晚可延至")
+    await prompt.wait_for(timeout=WAIT_MS)
+    found = re.search(r"现截止(\d+)月(\d+)日.*?最晚可延至(\d+)年", await prompt.inner_text())
+    if found is None:
+        raise SceneError("liaison-extension: the prompt names no deadline")
+    month, day, year = (int(g) for g in found.groups())
+    wanted = date(year, month, day) + timedelta(days=5)
+    await shot.type(f"延至{wanted.month}月{wanted.day}日，相关统计数据将于月初发布")
+    await bot_message(act, "延期申请已提交").wait_for(timeout=WAIT_MS)
+    await shot.settle("fgj")
+    await shot.shoot("liaison-extension", lambda p: bot_message(p, "延期申请已提交"), top=False)
+    await shot.show("office")
+    await bot_message(act, "延期申请").wait_for(timeout=WAIT_MS)
+    await shot.press(re.compile("^同意延期$"))
+    await bot_message(act, "已同意，已通知该单位").wait_for(timeout=WAIT_MS)
+    await shot.settle("office")
+    await shot.shoot("office-extension", lambda p: bot_message(p, "延期申请"), top=True)
+
+    # A report on the task, returned by the office with a comment.
+    await shot.show("fgj")
+    await shot.command("/report")
+    label = re.compile(f"^第{LOOP_TASK}项 ")
+    for _ in range(10):
+        keyboard = act.locator("#transcript .msg.bot").last.locator(".keyboard button")
+        if await keyboard.filter(has_text=label).count():
+            break
+        await shot.press(re.compile("下一页"))
+        await shot.settle("fgj")
+    await shot.press(label)
+    await bot_message(act, "请直接输入进展情况").wait_for(timeout=WAIT_MS)
+    await shot.type(LOOP_REPORT)
+    confirm = act.get_by_role("button", name="确认提交")
+    await confirm.last.wait_for(timeout=WAIT_MS)
+    await confirm.last.click()
+    await shot.settle("fgj")
+    await shot.show("office")
+    await shot.command(f"/task {LOOP_TASK}")
+    await shot.press(re.compile("^退回重报$"))
+    await bot_message(act, "请选择要退回的").wait_for(timeout=WAIT_MS)
+    await shot.press(re.compile("^发改局"))
+    await bot_message(act, "请输入退回意见").wait_for(timeout=WAIT_MS)
+    await shot.type(RETURN_COMMENT)
+    await bot_message(act, "已退回第").wait_for(timeout=WAIT_MS)
+    await shot.settle("office")
+    await shot.shoot("office-return", lambda p: bot_message(p, "已退回第"), top=False)
+    await shot.show("fgj")
+    await shot.shoot("liaison-return", lambda p: bot_message(p, "报送退回"), top=False)
+
+    # 申请销号, and the office closes the part.
+    await shot.command(f"/task {LOOP_TASK}")
+    await shot.press(re.compile("^申请销号$"))
+    await bot_message(act, "请简要说明办结情况").wait_for(timeout=WAIT_MS)
+    await shot.type(CLOSE_OUT)
+    await bot_message(act, "销号申请已提交").wait_for(timeout=WAIT_MS)
+    await shot.show("office")
+    await bot_message(act, "销号申请").wait_for(timeout=WAIT_MS)
+    await shot.press(re.compile("^同意销号$"))
+    await bot_message(act, "已销号，已通知该单位").wait_for(timeout=WAIT_MS)
+    await shot.settle("office")
+    await shot.shoot("office-closeout", lambda p: bot_message(p, "销号申请"), top=True)
+    await shot.command(f"/task {LOOP_TASK}")
+    await shot.settle("office")
+    await shot.shoot(
+        "office-card-closeout",
+        lambda p: p.locator("#transcript .msg.bot").last.filter(has_text="办结销号"),
+        top=False,
+    )
 
 
 async def _has(page: Page, selector: str, text: str) -> bool:

@@ -18,17 +18,19 @@ from bot.domain.model import TaskInfo, UnitOnTask
 from bot.domain.obligations import (
     COMPLETE,
     Duty,
+    Moves,
     Reported,
     Terms,
     completed_at,
     correctable,
     credit,
     duty,
+    moved,
 )
 from bot.domain.replies import Understood, choices, reassign, understand, without_date
 from bot.domain.roles import UnitRef
 from bot.services.desk import Desk
-from db import outbox, people, progress
+from db import loop, outbox, people, progress
 from db.models import Report
 from db.progress import Draft
 
@@ -95,10 +97,13 @@ class Tracking:
             self._cycles[key] = found
         return found
 
-    def terms(self, task: TaskInfo, owes: bool, stated: datetime | None) -> Terms:
-        """A unit's terms on the task, `stated`: when its newest percentage completed its part."""
+    def terms(
+        self, task: TaskInfo, owes: bool, stated: datetime | None, moves: Moves | None = None
+    ) -> Terms:
+        """A unit's terms on the task, `stated`: when its newest percentage completed its part;
+        `moves`: its approved cycle extensions (延期)."""
         done = completed_at(COMPLETE if stated else None, stated, task.completed_on, self.tz)
-        return Terms(self.cycles(task), owes, self.since, done)
+        return Terms(moved(self.cycles(task), moves), owes, self.since, done)
 
     @property
     def tz(self) -> tzinfo:
@@ -135,9 +140,11 @@ async def duties(
     """The unit's duty on each task, in order."""
     pairs = [(t.id, unit_id) for t in tasks]
     reported, stated = await progress.unit_facts(desk.session, pairs)
+    moves, _ = await loop.approved(desk.session, [t.id for t in tasks])
     out = []
     for t in tasks:
-        terms = track.terms(t, _part(t, unit_id).owes, stated.get((t.id, unit_id)))
+        pair = (t.id, unit_id)
+        terms = track.terms(t, _part(t, unit_id).owes, stated.get(pair), moves.get(pair))
         out.append(duty(terms, reported[(t.id, unit_id)], desk.now))
     return out
 
@@ -308,7 +315,8 @@ async def unit_terms(desk: Desk, task: TaskInfo, unit_id: int) -> tuple[Terms, R
     track = await tracking(desk, task.year)
     pair = (task.id, unit_id)
     reported, stated = await progress.unit_facts(desk.session, [pair])
-    return track.terms(task, True, stated.get(pair)), reported[pair]
+    moves, _ = await loop.approved(desk.session, [task.id])
+    return track.terms(task, True, stated.get(pair), moves.get(pair)), reported[pair]
 
 
 async def submit(desk: Desk, draft: Draft, user_id: int) -> Stored:

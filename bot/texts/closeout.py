@@ -4,10 +4,10 @@ and the task card's lines."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import date, tzinfo
 
-from bot.domain.model import PartClosure, ReturnNote
-from bot.texts.common import cycle_label, esc, moment, short
+from bot.domain.model import ExtensionNote, PartClosure, ReturnNote
+from bot.texts.common import cycle_label, day, day_with_year, esc, moment, short
 
 __all__ = [
     "CLOSE_ALREADY",
@@ -21,6 +21,12 @@ __all__ = [
     "CLOSE_STALE",
     "CLOSE_TASK_DONE",
     "COMMENT_EMPTY",
+    "EXTEND_APPROVE_BUTTON",
+    "EXTEND_BUTTON",
+    "EXTEND_NOTHING",
+    "EXTEND_NOT_YOURS",
+    "EXTEND_REFUSE_BUTTON",
+    "EXTEND_STALE",
     "REPORT_AGAIN_BUTTON",
     "RETURN_BUTTON",
     "RETURN_NONE",
@@ -33,6 +39,18 @@ __all__ = [
     "close_lines",
     "closure_button",
     "decision_prompt",
+    "extend_bad_date",
+    "extend_choose",
+    "extend_prompt",
+    "extension_button",
+    "extension_decided",
+    "extension_decision",
+    "extension_lines",
+    "extension_option",
+    "extension_refuse_prompt",
+    "extension_request",
+    "extension_requested",
+    "ledger_extension_plain",
     "return_choice",
     "return_choose",
     "return_prompt",
@@ -185,3 +203,117 @@ def close_lines(parts: Sequence[PartClosure]) -> list[str]:
         return []
     bits = [f"{esc(p.name)}{STATE_LABELS[p.state or '']}" for p in shown]
     return ["", f"<b>办结销号</b>：{'；'.join(bits)}"]
+
+
+# --- 延期申请 -------------------------------------------------------------------------------------
+
+EXTEND_BUTTON = "申请延期"
+EXTEND_APPROVE_BUTTON = "同意延期"
+EXTEND_REFUSE_BUTTON = "不予延期"
+EXTEND_NOT_YOURS = "只有该任务牵头或责任单位的联络员可以申请延期。"
+EXTEND_NOTHING = "目前没有可申请延期的事项（本期已报送，或已有延期申请待审核）。"
+EXTEND_STALE = "该延期申请已处理，或已不能申请。"
+EXTEND_STATES = {"requested": "待审核", "approved": "已同意", "refused": "未同意"}
+
+
+def _what(cycle_key: str | None) -> str:
+    return f"{cycle_label(cycle_key)}报送" if cycle_key else "任务完成时限"
+
+
+def extension_option(cycle_key: str | None, deadline: date) -> str:
+    """A button: a deadline that may be moved."""
+    return f"{_what(cycle_key)}（现截止{day(deadline)}）"
+
+
+def extend_choose(no: int) -> str:
+    """After 申请延期 on a card."""
+    return f"第{no}项任务，请选择申请延期的事项："
+
+
+def extend_prompt(no: int, cycle_key: str | None, deadline: date, limit: date, max_len: int) -> str:
+    """After an option was chosen."""
+    return (
+        f"申请<b>第{no}项</b>{_what(cycle_key)}延期（现截止{day(deadline)}，最晚可延至"
+        f"{day_with_year(limit)}）。\n请在一条消息中写明延至的日期和理由（{max_len}字以内），"
+        "例如：「延至4月3日，统计数据4月初发布」。发送 /cancel 可取消。"
+    )
+
+
+def extend_bad_date(deadline: date, limit: date) -> str:
+    """The text named no date, or one outside what may be asked (nothing is stored)."""
+    return (
+        f"未识别到有效的延期日期：须晚于{day(deadline)}、不早于今天、"
+        f"不晚于{day_with_year(limit)}。"
+        "请重新发送日期和理由，或发送 /cancel 取消。"
+    )
+
+
+def extension_requested(no: int, recipients: int) -> str:
+    """To the liaison, once sent."""
+    return (
+        f"第{no}项任务的延期申请已提交（{recipients}人），审核结果将另行通知；"
+        "审核前仍按原截止时间提醒。"
+    )
+
+
+def _note_line(n: ExtensionNote) -> str:
+    old = f"{n.old_date.month}月{n.old_date.day}日"
+    return f"{_what(n.cycle_key)}由{old}延至{day_with_year(n.new_date)}"
+
+
+def extension_request(no: int, task_text: str, unit: str, n: ExtensionNote) -> str:
+    """To who approves (and the office): a request."""
+    return (
+        f"<b>延期申请</b>　第{no}项 {esc(short(task_text, 30))}\n"
+        f"{esc(unit)}申请{_note_line(n)}。\n理由：{esc(n.reason)}"
+    )
+
+
+def extension_decision(no: int, task_text: str, n: ExtensionNote) -> str:
+    """To the unit's liaisons: the decision."""
+    head = f"第{no}项 {esc(short(task_text, 30))}\n"
+    if n.state == "approved":
+        extra = f"\n意见：{esc(n.comment)}" if n.comment else ""
+        done = f"{esc(n.unit)}{_note_line(n)}，提醒和督办按新时间执行。"
+        return f"<b>延期已同意</b>　{head}{done}{extra}"
+    return (
+        f"<b>延期未同意</b>　{head}{esc(n.unit)}申请{_note_line(n)}未获同意，仍按原时间执行。\n"
+        f"意见：{esc(n.comment or '')}"
+    )
+
+
+def extension_button(approve: bool, unit: str) -> str:
+    """A card button of who approves: decide a unit's request."""
+    return f"{'同意延期' if approve else '不予延期'}：{short(unit, 12)}"
+
+
+def extension_refuse_prompt(no: int, unit: str, limit: int) -> str:
+    """After 不予延期: the comment."""
+    return (
+        f"不予延期<b>第{no}项</b> {esc(unit)}：请输入意见（{limit}字以内），将发送给该单位联络员。"
+        "发送 /cancel 可取消。"
+    )
+
+
+def extension_decided(no: int, n: ExtensionNote) -> str:
+    """To who decided."""
+    return f"第{no}项 {esc(n.unit)}{_note_line(n)}：{EXTEND_STATES[n.state]}，已通知该单位。"
+
+
+def extension_lines(found: Sequence[ExtensionNote]) -> list[str]:
+    """The card's 延期 section (oldest first, the last five)."""
+    if not found:
+        return []
+    lines = ["", "<b>延期申请</b>"]
+    for n in found[-5:]:
+        lines.append(f"· {esc(n.unit)} {_note_line(n)}（{EXTEND_STATES[n.state]}）")
+    return lines
+
+
+def ledger_extension_plain(found: Sequence[ExtensionNote]) -> str:
+    """The ledger's 延期 cell: approved extensions, and requests awaiting a decision."""
+    return "；".join(
+        f"{n.unit}{_note_line(n)}" + ("" if n.state == "approved" else "（待审核）")
+        for n in found
+        if n.state != "refused"
+    )

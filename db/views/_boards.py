@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.domain.boards import Board, CountingCalendar, CycleBook, board_status, build_board
 from bot.domain.ledger import LedgerRow, ledger_rows
+from bot.domain.model import ExtensionNote
 from bot.domain.status import Status, StatusThresholds
 from bot.domain.workcal import WorkCalendar
 from db import acks, loop, progress
@@ -70,11 +71,25 @@ async def boards(
         book = CycleBook(
             settings, calendar, now, await progress.tracking_since(session, scope.year)
         )
-    keys = book.keys(tasks, history=history)
+    moves, ends = await loop.approved(session, [t.id for t in tasks])
+    keys = book.keys(tasks, history=history, moves=moves)
     reported = await reported_keys(session, scope, keys) if tasks else {}
     done = await done_at(session, scope) if tasks else {}
     newest = await latest(session, scope, details=details) if with_latest and tasks else {}
-    built = [build_board(t, reported, newest, book, today, done, history=history) for t in tasks]
+    built = [
+        build_board(
+            t,
+            reported,
+            newest,
+            book,
+            today,
+            done,
+            history=history,
+            moves=moves,
+            end=ends.get(t.id),
+        )
+        for t in tasks
+    ]
     statuses: dict[int, Status] = {}
     if with_latest:
         thresholds = StatusThresholds.from_settings(settings)
@@ -157,6 +172,9 @@ async def ledger_chunks(
         ids = [b.task.id for b in found.boards]
         returns = await loop.return_counts(session, ids)
         closed = {pair: row.state for pair, row in (await loop.closures(session, ids)).items()}
+        asked: dict[int, list[ExtensionNote]] = {}
+        for n in await loop.extensions_of_task(session, ids):
+            asked.setdefault(n.task_id, []).append(n)
         yield ledger_rows(
-            found.boards, found.statuses, nudges, calendar, today, signed, returns, closed
+            found.boards, found.statuses, nudges, calendar, today, signed, returns, closed, asked
         )

@@ -46,7 +46,7 @@ from bot.domain.overdue import (
     unit_order,
 )
 from bot.domain.workcal import WorkCalendar
-from db import progress
+from db import loop, progress
 from db.models import (
     Leader,
     ReportCycle,
@@ -97,7 +97,9 @@ async def _other_rule_overdue(
     calendar: WorkCalendar,
     register: RegisterCache | None,
 ) -> tuple[date, CycleBook, list[OverdueRow]]:
-    """Today, the scope's cycle book, and the overdue rows of its tasks not on the monthly rule."""
+    """Today, the scope's cycle book, and the overdue rows the obligation model gives: of the
+    tasks not on the monthly rule, and of the monthly tasks' pairs with an approved cycle 延期
+    (few; the anti-join leaves them out)."""
     today = now.astimezone(settings.tz).date()
     since = await progress.tracking_since(session, scope.year)
     book = CycleBook(settings, calendar, now, since)
@@ -112,7 +114,27 @@ async def _other_rule_overdue(
         register=register,
         history=True,
     )
-    return today, book, overdue_rows(found.boards, calendar, today)
+    rows = overdue_rows(found.boards, calendar, today)
+    monthly = replace(scope, only_kind=MONTHLY)
+    extended = await loop.extended_pairs(session, monthly.task_ids())
+    if extended:
+        moved = await boards(
+            session,
+            scope=replace(monthly, ids=tuple(sorted({t for t, _ in extended}))),
+            now=now,
+            settings=settings,
+            calendar=calendar,
+            with_latest=False,
+            book=book,
+            register=register,
+            history=True,
+        )
+        rows += [
+            r
+            for r in overdue_rows(moved.boards, calendar, today)
+            if (r.task_id, r.unit_id) in extended
+        ]
+    return today, book, rows
 
 
 @dataclass(frozen=True)
@@ -392,6 +414,8 @@ def _missing_statements(
             ReportLatest.unit_id == pairs.c.unit_id,
             ReportLatest.percent >= COMPLETE,
         ),
+        # A pair with an approved cycle 延期 is the obligation model's (_other_rule_overdue).
+        ~loop.extended_pair(pairs.c.task_id, pairs.c.unit_id),
         # report_cycles: a returned report no longer counts (db.loop.recount).
         ~exists().where(
             ReportCycle.task_id == pairs.c.task_id,

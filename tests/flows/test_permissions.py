@@ -84,6 +84,12 @@ BUTTON_ACCESS: dict[str, set[str]] = {
     "clo": {OFFICE},
     "clr": {OFFICE},
     "clx": {OFFICE},
+    "exq": LIAISONS,
+    "exk": LIAISONS,
+    # Who decides a 延期 (the office, or by setting the task's leader) is checked on the
+    # request itself (tests/flows/test_extension.py).
+    "exa": {OFFICE, LEADER},
+    "exr": {OFFICE, LEADER},
     "cy": {OFFICE},
 }
 
@@ -195,6 +201,10 @@ def forged(prefix: str, task_id: int, shared_task_id: int) -> str:
         "clo": (999999,),
         "clr": (999999,),
         "clx": (999999,),
+        "exq": (999999,),
+        "exk": (999999, "t"),
+        "exa": (999999,),
+        "exr": (999999,),
         # A year with no register: an allowed press must not close anything.
         "cy": (1999,),
     }
