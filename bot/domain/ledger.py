@@ -39,6 +39,7 @@ class LedgerRow:
     overdue_workdays: int | None
     nudges: int
     unacknowledged: tuple[str, ...]  # lead units that have not acknowledged (签收) it
+    evidence: int = 0  # files attached to it (佐证材料), by every unit
 
 
 def ledger_rows(
@@ -48,8 +49,10 @@ def ledger_rows(
     calendar: WorkCalendar,
     today: date,
     acknowledged: AbstractSet[tuple[int, int]] = frozenset(),
+    evidence: Mapping[int, int] | None = None,
 ) -> list[LedgerRow]:
-    """One ledger row per task, by 序号 (`acknowledged`: the (task, unit) parts acknowledged)."""
+    """One ledger row per task, by 序号 (`acknowledged`: the (task, unit) parts acknowledged;
+    `evidence`: how many files (佐证材料) each task has)."""
     counter = CountingCalendar(calendar)
     rows = []
     for board in sorted(boards, key=lambda b: b.task.no):
@@ -83,6 +86,7 @@ def ledger_rows(
                 unacknowledged=tuple(
                     s.unit.name for s in leads if (task.id, s.unit.unit_id) not in acknowledged
                 ),
+                evidence=(evidence or {}).get(task.id, 0),
             )
         )
     return rows

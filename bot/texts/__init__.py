@@ -5,4 +5,5 @@ here so callers write `from bot import texts; texts.report_card(...)`.
 """
 
 from bot.texts.common import *  # noqa: F403
+from bot.texts.evidence import *  # noqa: F403
 from bot.texts.office import *  # noqa: F403

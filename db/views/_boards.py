@@ -15,7 +15,7 @@ from bot.domain.boards import Board, CountingCalendar, CycleBook, board_status, 
 from bot.domain.ledger import LedgerRow, ledger_rows
 from bot.domain.status import Status, StatusThresholds
 from bot.domain.workcal import WorkCalendar
-from db import acks, progress
+from db import acks, evidence, progress
 from db.models import (
     Task,
 )
@@ -145,6 +145,7 @@ async def ledger_chunks(
     scope = Scope(year)
     nudges = await nudge_counts(session, scope)
     signed = await acks.acknowledged_in_year(session, year)
+    files = await evidence.counts_in_year(session, year)
     async for found in board_chunks(
         session,
         scope=scope,
@@ -154,4 +155,4 @@ async def ledger_chunks(
         size=size,
         register=register,
     ):
-        yield ledger_rows(found.boards, found.statuses, nudges, calendar, today, signed)
+        yield ledger_rows(found.boards, found.statuses, nudges, calendar, today, signed, files)
