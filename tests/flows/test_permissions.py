@@ -78,6 +78,7 @@ BUTTON_ACCESS: dict[str, set[str]] = {
     "tkc": BOUND,
     "ins": {LEADER},
     "rqc": LIAISONS,
+    "evl": BOUND,
     "cy": {OFFICE},
 }
 
@@ -182,6 +183,7 @@ def forged(prefix: str, task_id: int, shared_task_id: int) -> str:
         "tkc": (shared_task_id,),
         "ins": (999999,),  # a task nobody has: an allowed press writes nothing
         "rqc": (999999,),
+        "evl": (999999,),  # a task nobody has: an allowed press sends nothing
         # A year with no register: an allowed press must not close anything.
         "cy": (1999,),
     }
