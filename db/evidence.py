@@ -102,17 +102,17 @@ async def of_task(
             Evidence.file_name,
             Evidence.size,
             Evidence.created_at,
+            Evidence.path,
         )
         .join(Unit, Unit.id == Evidence.unit_id)
         .where(*_of_task(task_id, unit_ids))
         .order_by(Evidence.created_at.desc(), Evidence.id.desc())
         .limit(limit)
     )
+    unnamed = {PHOTO: "照片"}
     return [
-        EvidenceFile(
-            i, unit, kind, file_id, name or ("照片" if kind == PHOTO else "文件"), size, at
-        )
-        for i, unit, kind, file_id, name, size, at in rows.all()
+        EvidenceFile(i, unit, kind, file_id, name or unnamed.get(kind, "文件"), size, at, path)
+        for i, unit, kind, file_id, name, size, at, path in rows.all()
     ]
 
 

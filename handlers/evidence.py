@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import partial
 
 from telegram import Message, Update
+from telegram.error import BadRequest
 
 from bot import texts
 from bot.domain.evidence import DOCUMENT, PHOTO, Incoming, task_no_in
@@ -149,6 +150,13 @@ async def btn_evidence(
     bot = message.get_bot()
     for f in files:
         caption = texts.evidence_caption(task.no, f.unit, f.at.astimezone(tz), f.name)
-        await api.send_file(bot, message.chat_id, f.kind, f.file_id, caption)
+        try:
+            await api.send_file(bot, message.chat_id, f.kind, f.file_id, caption)
+        except BadRequest:
+            # Telegram no longer knows the file id: send the local copy.
+            path = await evidence.local_copy(desk, f)
+            if path is None:
+                continue  # neither Telegram nor this server has it any more
+            await api.upload_file(bot, message.chat_id, f.kind, path, f.name, caption)
     if total > len(files):
         await reply(update, texts.evidence_more(len(files), total))

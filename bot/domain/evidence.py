@@ -101,6 +101,7 @@ class EvidenceFile:
     name: str
     size: int
     at: datetime
+    path: str  # the local copy, relative to EVIDENCE_DIR
 
 
 _TASK_NO = re.compile(r"第(\d{1,4})项")

@@ -104,6 +104,13 @@ async def _keep(
     return Outcome.STORED
 
 
+async def local_copy(desk: Desk, file: EvidenceFile) -> Path | None:
+    """The file's local copy, if it is still there (sent when Telegram no longer knows the
+    file id, e.g. the sandbox's emulator after a restart)."""
+    path = desk.settings.evidence_dir / file.path
+    return path if await asyncio.to_thread(path.is_file) else None
+
+
 async def count(desk: Desk, task_id: int, unit_ids: frozenset[int] | None) -> int:
     """How many files the task has from these units (None: all), for the card."""
     return await evidence.count(desk.session, task_id, unit_ids)

@@ -83,6 +83,19 @@ async def send_file(bot: Bot, chat_id: int, kind: str, file_id: str, caption: st
     return int(result["message_id"])
 
 
+async def upload_file(
+    bot: Bot, chat_id: int, kind: str, path: Path, name: str, caption: str
+) -> None:
+    """sendPhoto ("photo") or sendDocument of a local file, with an HTML caption."""
+    data = await asyncio.to_thread(path.read_bytes)
+    if kind == "photo":
+        await bot.send_photo(chat_id, data, caption=caption, parse_mode=PARSE_MODE)
+    else:
+        await bot.send_document(
+            chat_id, data, filename=name, caption=caption, parse_mode=PARSE_MODE
+        )
+
+
 async def download(bot: Bot, file_id: str, path: Path) -> int:
     """getFile, then download the file to `path`; the bytes written."""
     found = await bot.get_file(file_id)
