@@ -25,7 +25,7 @@ from bot.sandbox import PageServer, Sandbox, browser
 from db.models import Evidence, Report
 
 if TYPE_CHECKING:
-    from playwright.async_api import ViewportSize
+    from playwright.async_api import FilePayload, ViewportSize
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -375,9 +375,12 @@ async def test_a_liaison_attaches_a_file_to_a_task_card_from_the_page(
             await expect(card).to_be_visible()
             # Reply to the card with a PDF.
             await card.locator(".reply-link").click()
-            await page.locator("#file").set_input_files(
-                files=[{"name": "开工证明.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1"}]
-            )
+            pdf: FilePayload = {
+                "name": "开工证明.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF",
+            }
+            await page.locator("#file").set_input_files(files=[pdf])
             await expect(chat.locator(".msg.user").last).to_contain_text("开工证明.pdf")
             await expect(chat.locator(".msg.bot").last).to_contain_text(
                 "作为发改局第6项任务的佐证材料保存"
