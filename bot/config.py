@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 90)
     draft_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
+    # 佐证材料 (evidence): the photos and documents liaisons attach are copied under this
+    # directory (<year>/<task 序号>/…), up to EVIDENCE_MAX_MB each (20 MB is what Telegram lets a
+    # bot download), of the file types listed (photos always count as jpg).
+    evidence_dir: Path = Path("./data/evidence")
+    evidence_max_mb: int = Field(default=20, ge=1, le=2000)
+    evidence_types: str = "jpg,jpeg,png,pdf,doc,docx,xls,xlsx,wps,et"
+
     # Sandbox web page: on the loopback address unless serving it to the network is asked for
     # explicitly (it acts as the admin and every other persona, with no login).
     sandbox_host: str = "127.0.0.1"
@@ -141,6 +148,24 @@ class Settings(BaseSettings):
         if parts.scheme.startswith("postgresql") and not (parts.hostname and parts.path.strip("/")):
             raise ValueError("needs a host and a database: postgresql+asyncpg://user@host/db")
         return value
+
+    @field_validator("evidence_types")
+    @classmethod
+    def _types_listed(cls, value: str) -> str:
+        types = [t.strip().lower().lstrip(".") for t in value.split(",") if t.strip()]
+        if not types or not all(t.isalnum() and len(t) <= 10 for t in types):
+            raise ValueError("must list file extensions separated by commas, e.g. jpg,pdf,docx")
+        return ",".join(types)
+
+    @property
+    def evidence_extensions(self) -> frozenset[str]:
+        """The file types (extensions, lower case, no dot) accepted as 佐证材料."""
+        return frozenset(self.evidence_types.split(","))
+
+    @property
+    def evidence_max_bytes(self) -> int:
+        """The largest 佐证材料 file accepted, in bytes."""
+        return self.evidence_max_mb * 1024 * 1024
 
     @property
     def tz(self) -> ZoneInfo:

@@ -468,6 +468,31 @@ class Extension(Base):
     comment: Mapped[str | None] = mapped_column(Text, default=None)
 
 
+class Evidence(Base):
+    """佐证材料: a photo or document a liaison attached to a task for their unit, kept by
+    Telegram's file id and as a local copy (`path`, under EVIDENCE_DIR); linked to the unit's
+    next stored report on the task. Kept once per task, unit and file."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        UniqueConstraint("task_id", "unit_id", "file_unique_id", name="ux_evidence_task_unit_file"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), default=None)
+    by_user_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    file_id: Mapped[str] = mapped_column(String(255))
+    file_unique_id: Mapped[str] = mapped_column(String(100))
+    file_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    mime_type: Mapped[str | None] = mapped_column(String(100), default=None)
+    size: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(500))  # relative to EVIDENCE_DIR
+    kind: Mapped[str] = mapped_column(String(10))  # photo | document
+    created_at: Mapped[datetime]
+
+
 # --- Delivery ---------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin, closeout, office, report, start
+from handlers import admin, closeout, evidence, office, report, start
 from handlers.base import (
     ADMIN,
     BOUND,
@@ -80,6 +80,7 @@ BUTTONS: tuple[ButtonSpec, ...] = (
     ButtonSpec("tkc", office.btn_task_card, BOUND),
     ButtonSpec("ins", office.btn_instruct, LEADER),
     ButtonSpec("rqc", office.btn_request, LIAISON),
+    ButtonSpec("evl", evidence.btn_evidence, BOUND),
     ButtonSpec("rtl", closeout.btn_return, OFFICE),
     ButtonSpec("rtr", closeout.btn_return_pick, OFFICE),
     ButtonSpec("cla", closeout.btn_apply, LIAISON),
@@ -117,6 +118,8 @@ def register(application: BotApp) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(private & filters.COMMAND, start.on_unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT, start.on_text))
+    files = filters.PHOTO | filters.Document.ALL
+    application.add_handler(MessageHandler(private & files, evidence.on_file))  # 佐证材料
     application.add_handler(
         MessageHandler(private & ~filters.StatusUpdate.ALL, start.on_other_message)
     )

@@ -22,7 +22,7 @@ from bot.domain.roles import Principal
 from bot.domain.summaries import previous_summary
 from bot.domain.units import CATEGORIES, UnitTally, unit_lines
 from bot.domain.visibility import readable_units
-from bot.services import acknowledge, instructions, reporting, years
+from bot.services import acknowledge, evidence, instructions, reporting, years
 from bot.services.export import export_ledger
 from bot.services.nudge import NudgeOutcome, nudge_unit, nudge_unit_all
 from bot.services.summaries import build_summaries
@@ -439,12 +439,16 @@ async def _show_card(
     if principal.units and await reporting.own_task(desk, principal.units, year, task_id):
         data = encode("rqc", task_id)
         keyboard.append([InlineKeyboardButton(texts.REQUEST_BUTTON, callback_data=data)])
+    files = await evidence.count(desk, task_id, readable)
+    if files:
+        data = encode("evl", task_id)
+        keyboard.append([InlineKeyboardButton(texts.evidence_button(files), callback_data=data)])
     keyboard += await closeout.card_buttons(desk, principal, board.task, year)
     markup = InlineKeyboardMarkup(keyboard) if keyboard else None
     said, asked = await instructions.on_card(desk, task_id)
     loop_lines = await closeout.card_lines(desk, board.task)
     text = texts.task_card(card, services.settings.tz, said, asked, loop_lines)
-    await _show(update, text, markup)
+    await _show(update, text + texts.evidence_card_line(files), markup)
 
 
 # --- 领导批示 -----------------------------------------------------------------------------------

@@ -141,7 +141,7 @@ async def on_text(update: Update, context: BotContext) -> None:
 
 
 async def on_other_message(update: Update, context: BotContext) -> None:
-    """Photos, stickers, files...: only text is taken."""
+    """Stickers, voice, video...: only text (and 佐证材料, photos and files) is taken."""
     user = update.effective_user
     if user is None or not private_chat(update):
         return

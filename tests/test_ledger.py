@@ -142,11 +142,11 @@ def test_progress_columns(ledger: Worksheet) -> None:
     assert red[11] == "未签收：" + "、".join(seed_lead_units(7))
     assert six[11] == "已签收"
     assert rows[8][11] == "—"
-    # 退回次数 and 销号.
-    assert (red[13], six[13]) == (1, 0)
-    assert red[14] == f"{seed_lead_units(7)[0]}待审核"
-    assert rows[8][14] == "已销号" and six[14] is None
-    assert six[12] is None
+    # 延期 (none here), 退回次数 and 销号.
+    assert six[13] is None
+    assert (red[14], six[14]) == (1, 0)
+    assert red[15] == f"{seed_lead_units(7)[0]}待审核"
+    assert rows[8][15] == "已销号" and six[15] is None
 
 
 def test_section_rows_merged_in_the_notice_order(ledger: Worksheet) -> None:
@@ -167,8 +167,9 @@ def test_section_rows_merged_in_the_notice_order(ledger: Worksheet) -> None:
         "三、加强政府自身建设",
     ]
     merged = {str(m) for m in ledger.merged_cells.ranges}
+    last = get_column_letter(len(texts.LEDGER_HEADERS))
     for r, _ in headings:
-        assert f"A{r}:O{r}" in merged
+        assert f"A{r}:{last}{r}" in merged
     # A heading comes right before the first task under it.
     assert ledger.cell(headings[2][0] + 1, 1).value == 6
     assert ledger.cell(headings[-1][0] + 1, 1).value == 85
@@ -303,7 +304,8 @@ def test_an_empty_ledger_has_the_title_and_header_rows_only() -> None:
     assert ws["A1"].value == texts.ledger_title(2026)
     assert ws["A2"].value == texts.ledger_subtitle(AS_OF)
     assert [c.value for c in ws[HEADER_ROW]] == list(texts.LEDGER_HEADERS)
-    assert {str(m) for m in ws.merged_cells.ranges} == {"A1:O1", "A2:O2"}
+    last = get_column_letter(len(texts.LEDGER_HEADERS))
+    assert {str(m) for m in ws.merged_cells.ranges} == {f"A1:{last}1", f"A2:{last}2"}
     assert ws.freeze_panes == "A4"
     assert ws.print_title_rows == "$3:$3"
 
@@ -325,7 +327,8 @@ def test_styles_of_each_kind_of_row(ledger: Worksheet) -> None:
     assert (title.alignment.horizontal, title.alignment.vertical) == ("center", "center")
     assert ledger.row_dimensions[1].height == 30
     assert ledger["A2"].alignment.horizontal == "right"
-    assert "A2:O2" in {str(m) for m in ledger.merged_cells.ranges}
+    last = get_column_letter(len(texts.LEDGER_HEADERS))
+    assert f"A2:{last}2" in {str(m) for m in ledger.merged_cells.ranges}
     for cell in ledger[HEADER_ROW]:
         assert cell.font.b
         assert cell.fill.fgColor.rgb.endswith("DDEBF7")
@@ -340,9 +343,8 @@ def test_styles_of_each_kind_of_row(ledger: Worksheet) -> None:
     assert ledger.cell(six, 2).alignment.vertical == "top"
     assert ledger.cell(six, 3).alignment.horizontal == "center"
     assert all(c.border.right.style == "thin" for c in ledger[six])
-    widths = [
-        ledger.column_dimensions[get_column_letter(i)].width for i in range(1, len(WIDTHS) + 1)
-    ]
+    columns = range(1, len(WIDTHS) + 1)
+    widths = [ledger.column_dimensions[get_column_letter(i)].width for i in columns]
     assert widths == list(WIDTHS)
     assert ledger.page_setup.fitToHeight == 0
     assert (ledger.page_margins.left, ledger.page_margins.top) == (0.4, 0.5)

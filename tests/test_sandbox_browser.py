@@ -22,10 +22,10 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.domain.roles import Role
 from bot.sandbox import PageServer, Sandbox, browser
-from db.models import Report
+from db.models import Evidence, Report
 
 if TYPE_CHECKING:
-    from playwright.async_api import ViewportSize
+    from playwright.async_api import FilePayload, ViewportSize
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -348,3 +348,52 @@ async def _walk(page: Any, expect: Any, sandbox: Sandbox, url: str, *, phone: bo
     if phone:
         await page.locator("#drawer-close").click()
         await expect(listed).not_to_be_in_viewport()
+
+
+# --- 佐证材料: a file attached from the page (issue 21) ----------------------------------------
+
+
+async def test_a_liaison_attaches_a_file_to_a_task_card_from_the_page(
+    chromium: Path, sandbox_url: tuple[Sandbox, str]
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    sandbox, url = sandbox_url
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        page.set_default_timeout(15_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            await page.goto(url)
+            await page.locator("#personas [data-persona=fgj]").click()
+            chat = page.locator("#transcript")
+            await page.locator("#text").fill("/task 6")
+            await page.locator("#text").press("Enter")
+            card = chat.locator(".msg.bot", has_text="第6项任务").last
+            await expect(card).to_be_visible()
+            # Reply to the card with a PDF.
+            await card.locator(".reply-link").click()
+            pdf: FilePayload = {
+                "name": "开工证明.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF",
+            }
+            await page.locator("#file").set_input_files(files=[pdf])
+            await expect(chat.locator(".msg.user").last).to_contain_text("开工证明.pdf")
+            await expect(chat.locator(".msg.bot").last).to_contain_text(
+                "作为发改局第6项任务的佐证材料保存"
+            )
+            # The card now offers it; pressing sends it back as a file to download.
+            await page.locator("#text").fill("/task 6")
+            await page.locator("#text").press("Enter")
+            await chat.get_by_role("button", name="查看佐证材料（1）").last.click()
+            await expect(chat.locator(".msg.bot a.doc").last).to_contain_text("开工证明.pdf")
+        finally:
+            await page.screenshot(path=str(_artifacts() / "sandbox-evidence.png"), full_page=True)
+            await browser.close()
+        assert errors == [], errors
+    async with sandbox.services.sessionmaker() as session:
+        files = (await session.scalars(select(Evidence))).all()
+    assert [(f.file_name, f.kind) for f in files] == [("开工证明.pdf", "document")]

@@ -27,6 +27,13 @@ SCENES = (
     "leader-instruction",
     "liaison-instruction",
     "office-card-loop",
+    "liaison-extension",
+    "office-extension",
+    "office-return",
+    "liaison-return",
+    "liaison-evidence",
+    "office-closeout",
+    "office-card-closeout",
 )
 MAX_BYTES = 300 * 1024
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -39,6 +39,7 @@ class LedgerRow:
     overdue_workdays: int | None
     nudges: int
     unacknowledged: tuple[str, ...]  # lead units that have not acknowledged (签收) it
+    evidence: int = 0  # files attached to it (佐证材料), by every unit
     extensions: tuple[ExtensionNote, ...] = ()  # 延期申请 on the task, oldest first
     returns: int = 0  # reports returned (退回重报), all units
     closures: tuple[tuple[str, str], ...] = ()  # (lead unit, 销号 state) of those that applied
@@ -52,13 +53,15 @@ def ledger_rows(
     calendar: WorkCalendar,
     today: date,
     acknowledged: AbstractSet[tuple[int, int]] = frozenset(),
+    evidence: Mapping[int, int] | None = None,
     returns: Mapping[tuple[int, int], int] | None = None,
     closures: Mapping[tuple[int, int], str] | None = None,
     extensions: Mapping[int, Sequence[ExtensionNote]] | None = None,
 ) -> list[LedgerRow]:
     """One ledger row per task, by 序号 (`acknowledged`: the (task, unit) parts acknowledged;
-    `returns`: how often each part's reports were returned; `closures`: each part's 销号 state;
-    `extensions`: each task's 延期申请)."""
+    `evidence`: how many files (佐证材料) each task has; `returns`: how often each part's
+    reports were returned; `closures`: each part's 销号 state; `extensions`: each task's
+    延期申请)."""
     returns = returns or {}
     closures = closures or {}
     counter = CountingCalendar(calendar)
@@ -94,6 +97,7 @@ def ledger_rows(
                 unacknowledged=tuple(
                     s.unit.name for s in leads if (task.id, s.unit.unit_id) not in acknowledged
                 ),
+                evidence=(evidence or {}).get(task.id, 0),
                 extensions=tuple((extensions or {}).get(task.id, ())),
                 returns=sum(returns.get((task.id, s.unit.unit_id), 0) for s in board.units),
                 closures=tuple(

@@ -129,6 +129,16 @@ async def _dispatch(emu: Emulator, op: str, p: JSON) -> Any:
             chat_id=p.get("chat_id"),
             caption=p.get("caption"),
             mime_type=p.get("mime_type"),
+            reply_to=p.get("reply_to"),
+        )
+        return emu.transcript_json(message)
+    if op == "send_photo":
+        message = emu.user_sends_photo(
+            int(p["user_id"]),
+            base64.b64decode(p["data_b64"]),
+            chat_id=p.get("chat_id"),
+            caption=p.get("caption"),
+            reply_to=p.get("reply_to"),
         )
         return emu.transcript_json(message)
     if op == "press_button":
@@ -339,6 +349,7 @@ class TranscriptMessage:
     edit_date: int | None
     edits: list[MessageVersion]
     deleted: bool
+    photo: bool = False  # the file (in `document`) is a photo
 
     @property
     def from_bot(self) -> bool:
@@ -388,6 +399,7 @@ class TranscriptMessage:
             force_reply=data["force_reply"],
             reply_to=data["reply_to"],
             document=document,
+            photo=bool(data.get("photo", False)),
             service=data["service"],
             edit_date=data["edit_date"],
             edits=[
@@ -585,8 +597,9 @@ class ControlClient:
         chat_id: int | None = None,
         caption: str | None = None,
         mime_type: str | None = None,
+        reply_to: int | None = None,
     ) -> TranscriptMessage:
-        """The person sends a file."""
+        """The person sends a file (replying to a message, if given)."""
         result = await self.call(
             "send_document",
             user_id=user_id,
@@ -595,6 +608,27 @@ class ControlClient:
             chat_id=chat_id,
             caption=caption,
             mime_type=mime_type,
+            reply_to=reply_to,
+        )
+        return TranscriptMessage.from_json(result)
+
+    async def send_photo(
+        self,
+        user_id: int,
+        data: bytes,
+        *,
+        chat_id: int | None = None,
+        caption: str | None = None,
+        reply_to: int | None = None,
+    ) -> TranscriptMessage:
+        """The person sends a photo (replying to a message, if given)."""
+        result = await self.call(
+            "send_photo",
+            user_id=user_id,
+            data_b64=base64.b64encode(data).decode(),
+            chat_id=chat_id,
+            caption=caption,
+            reply_to=reply_to,
         )
         return TranscriptMessage.from_json(result)
 

@@ -566,15 +566,15 @@ async def send_message(emu: Emulator, params: Params) -> Any:
     return emu.message_json(message)
 
 
-def _input_document(emu: Emulator, params: Params) -> FileRecord:
-    upload = params.files.get("document")
+def _input_document(emu: Emulator, params: Params, field: str = "document") -> FileRecord:
+    upload = params.files.get(field)
     if upload is not None:
         if not upload.data:
             raise ApiError.bad_request("file must be non-empty")
-        return emu.new_file(upload.data, upload.filename or "document", upload.content_type)
-    ref = params.text("document")
+        return emu.new_file(upload.data, upload.filename or field, upload.content_type)
+    ref = params.text(field)
     if not ref:
-        raise ApiError.bad_request("there is no document in the request")
+        raise ApiError.bad_request(f"there is no {field} in the request")
     if ref.startswith("attach://"):
         attached = params.files.get(ref.removeprefix("attach://"))
         if attached is None:
@@ -591,8 +591,18 @@ def _input_document(emu: Emulator, params: Params) -> FileRecord:
 @method("sendDocument")
 async def send_document(emu: Emulator, params: Params) -> Any:
     """Send a file (multipart upload, or an existing file_id)."""
+    return _send_file(emu, params, photo=False)
+
+
+@method("sendPhoto")
+async def send_photo(emu: Emulator, params: Params) -> Any:
+    """Send a photo (multipart upload, or an existing file_id)."""
+    return _send_file(emu, params, photo=True)
+
+
+def _send_file(emu: Emulator, params: Params, *, photo: bool) -> Any:
     chat = _writable_chat(emu, params)
-    record = _input_document(emu, params)
+    record = _input_document(emu, params, "photo" if photo else "document")
     raw = params.text("caption")
     parse_mode = params.text("parse_mode") or None
     formatted = _format(emu, raw, parse_mode) if raw else FormattedText("", ())
@@ -609,6 +619,7 @@ async def send_document(emu: Emulator, params: Params) -> Any:
         from_bot=True,
         reply_to=reply_to,
         document=record,
+        photo=photo,
         caption_mode=True,
     )
     _record_send(emu)

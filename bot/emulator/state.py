@@ -144,6 +144,18 @@ class FileRecord:
             data["mime_type"] = self.mime_type
         return data
 
+    def photo_json(self) -> list[JSON]:
+        """Render as a Bot API photo: one PhotoSize (the emulator keeps no smaller copies)."""
+        return [
+            {
+                "file_id": self.file_id,
+                "file_unique_id": self.file_unique_id,
+                "file_size": len(self.data),
+                "width": 1280,
+                "height": 960,
+            }
+        ]
+
     def file_json(self) -> JSON:
         """Render as a Bot API File object (what getFile returns)."""
         return {
@@ -179,6 +191,7 @@ class StoredMessage:
     caption_mode: bool = False  # the content is a caption (document messages)
     reply_to: int | None = None
     document: FileRecord | None = None
+    photo: bool = False  # the file is a photo, not a document
     service: JSON | None = None
     edit_date: int | None = None
     edits: list[Version] = field(default_factory=list)
@@ -495,6 +508,7 @@ class Emulator:
         from_bot: bool,
         reply_to: int | None = None,
         document: FileRecord | None = None,
+        photo: bool = False,
         caption_mode: bool = False,
         service: JSON | None = None,
     ) -> StoredMessage:
@@ -509,6 +523,7 @@ class Emulator:
             caption_mode=caption_mode,
             reply_to=reply_to,
             document=document,
+            photo=photo,
             service=service,
         )
         chat.next_message_id += 1
@@ -532,7 +547,9 @@ class Emulator:
             if replied is not None and not replied.deleted:
                 data["reply_to_message"] = self.message_json(replied, nested=False)
         content = message.content
-        if message.document is not None:
+        if message.document is not None and message.photo:
+            data["photo"] = message.document.photo_json()
+        elif message.document is not None:
             data["document"] = message.document.document_json()
         if message.service:
             data.update(message.service)
@@ -548,7 +565,9 @@ class Emulator:
             data["reply_markup"] = markup
         return data
 
-    def new_file(self, data: bytes, filename: str | None, mime_type: str | None) -> FileRecord:
+    def new_file(
+        self, data: bytes, filename: str | None, mime_type: str | None, *, folder: str = "documents"
+    ) -> FileRecord:
         """Store uploaded bytes and give them a file_id."""
         n = next(self._file_ids)
         suffix = ""
@@ -557,7 +576,7 @@ class Emulator:
         record = FileRecord(
             file_id=f"BQACAgUAAxkBAAE{n:08d}{self.bot.id:x}",
             file_unique_id=f"AgAD{n:06d}",
-            file_path=f"documents/file_{n}{suffix}",
+            file_path=f"{folder}/file_{n}{suffix}",
             data=data,
             filename=filename,
             mime_type=mime_type,
@@ -778,20 +797,53 @@ class Emulator:
         chat_id: int | None = None,
         caption: str | None = None,
         mime_type: str | None = None,
+        reply_to: int | None = None,
     ) -> StoredMessage:
         """A person sends a file; the bot gets a message update with a document."""
-        user, chat = self._user_chat(user_id, chat_id)
         record = self.new_file(data, filename, mime_type or "application/octet-stream")
+        return self._user_sends_file(user_id, record, chat_id, caption, reply_to, photo=False)
+
+    def user_sends_photo(
+        self,
+        user_id: int,
+        data: bytes,
+        *,
+        chat_id: int | None = None,
+        caption: str | None = None,
+        reply_to: int | None = None,
+    ) -> StoredMessage:
+        """A person sends a photo; the bot gets a message update with a photo."""
+        record = self.new_file(data, "photo.jpg", "image/jpeg", folder="photos")
+        return self._user_sends_file(user_id, record, chat_id, caption, reply_to, photo=True)
+
+    def _user_sends_file(
+        self,
+        user_id: int,
+        record: FileRecord,
+        chat_id: int | None,
+        caption: str | None,
+        reply_to: int | None,
+        *,
+        photo: bool,
+    ) -> StoredMessage:
+        user, chat = self._user_chat(user_id, chat_id)
+        replied = None
+        if reply_to is not None:
+            replied = chat.messages.get(reply_to)
+            if replied is None or replied.deleted:
+                raise ControlError(f"no message {reply_to} in chat {chat.id}")
         entities = detect_bot_commands(caption) if caption else ()
         message = self.new_message(
             chat,
             user,
             content=Version(caption, entities, caption, None, None, now_ts()),
             from_bot=False,
+            reply_to=reply_to,
             document=record,
+            photo=photo,
             caption_mode=True,
         )
-        if self._bot_sees(chat, caption or "", None):
+        if self._bot_sees(chat, caption or "", replied):
             self.push_update("message", self.message_json(message))
         return message
 
@@ -912,6 +964,7 @@ class Emulator:
                 "date": message.date,
                 "reply_to": message.reply_to,
                 "document": document,
+                "photo": message.photo,
                 "service": message.service,
                 "edit_date": message.edit_date,
                 "edits": [self.version_json(v) for v in message.edits],

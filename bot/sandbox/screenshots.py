@@ -34,9 +34,10 @@ from bot.sandbox.steps import Step
 from bot.sandbox.world import ROOT, Sandbox
 
 if TYPE_CHECKING:
-    from playwright.async_api import Locator, Page, ViewportSize
+    from playwright.async_api import FilePayload, Locator, Page, ViewportSize
 
 OUT = ROOT / "docs" / "screenshots"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -171,19 +172,32 @@ async def scenes(shot: Shooter) -> None:
     await shot.show("admin")
     await shot.type("/invite")
     await shot.press(re.compile("^联络员$"))
+    pressed: str | None = None
     for _ in range(4):
-        await shot.settle("admin")
+        # A unit, or first the kind of unit (the bot's texts, matched loosely). The answer to
+        # the last press may still be on its way: wait until the keyboard offers something
+        # new, or the link is there.
+        wanted: str | None = None
+        names: list[str] = []
+        for _ in range(75):
+            await shot.settle("admin")
+            if await chat.locator("a.deeplink").count():
+                break
+            buttons = chat.locator(".msg.bot").last.locator(".keyboard button")
+            names = [n.strip() for n in await buttons.all_text_contents()]
+            wanted = next(
+                (n for prefix in ("人社局", "市直部门") for n in names if n.startswith(prefix)),
+                None,
+            )
+            if wanted is not None and wanted != pressed:
+                break
+            await asyncio.sleep(0.2)
         if await chat.locator("a.deeplink").count():
             break
-        # A unit, or first the kind of unit (the bot's texts, matched loosely).
-        buttons = chat.locator(".msg.bot").last.locator(".keyboard button")
-        names = [n.strip() for n in await buttons.all_text_contents()]
-        wanted = next(
-            (n for prefix in ("人社局", "市直部门") for n in names if n.startswith(prefix)), None
-        )
-        if wanted is None:
+        if wanted is None or wanted == pressed:
             raise SceneError(f"admin-invite: neither 人社局 nor 市直部门 among {names}")
         await shot.press(re.compile(f"^{re.escape(wanted)}$"))
+        pressed = wanted
     await shot.settle("admin")
     await shot.shoot("admin-invite", lambda p: p.locator("#transcript a.deeplink").last, top=False)
 
@@ -306,18 +320,10 @@ async def _loop_scenes(shot: Shooter) -> None:
     await shot.settle("office")
     await shot.shoot("office-extension", lambda p: bot_message(p, "延期申请"), top=True)
 
-    # A report on the task, returned by the office with a comment.
+    # A report on the task (a reply to the leader's 批示 about it), returned by the office.
     await shot.show("fgj")
-    await shot.command("/report")
-    label = re.compile(f"^第{LOOP_TASK}项 ")
-    for _ in range(10):
-        keyboard = act.locator("#transcript .msg.bot").last.locator(".keyboard button")
-        if await keyboard.filter(has_text=label).count():
-            break
-        await shot.press(re.compile("下一页"))
-        await shot.settle("fgj")
-    await shot.press(label)
-    await bot_message(act, "请直接输入进展情况").wait_for(timeout=WAIT_MS)
+    instruction = bot_message(act, "领导批示　第")
+    await instruction.locator(".reply-link").click()
     await shot.type(LOOP_REPORT)
     confirm = act.get_by_role("button", name="确认提交")
     await confirm.last.wait_for(timeout=WAIT_MS)
@@ -336,7 +342,19 @@ async def _loop_scenes(shot: Shooter) -> None:
     await shot.show("fgj")
     await shot.shoot("liaison-return", lambda p: bot_message(p, "报送退回"), top=False)
 
-    # 申请销号, and the office closes the part.
+    # 佐证材料: a file sent as a reply to the task card, then 申请销号; the office closes it.
+    await shot.command(f"/task {LOOP_TASK}")
+    card = bot_message(act, f"第{LOOP_TASK}项任务")
+    await card.locator(".reply-link").click()
+    evidence: FilePayload = {
+        "name": "改革实施方案（印发稿）.pdf",
+        "mimeType": "application/pdf",
+        "buffer": b"%PDF-1.4\n%sandbox\n",
+    }
+    await act.locator("#file").set_input_files(files=[evidence])
+    await bot_message(act, "佐证材料保存").wait_for(timeout=WAIT_MS)
+    await shot.settle("fgj")
+    await shot.shoot("liaison-evidence", lambda p: bot_message(p, "佐证材料保存"), top=False)
     await shot.command(f"/task {LOOP_TASK}")
     await shot.press(re.compile("^申请销号$"))
     await bot_message(act, "请简要说明办结情况").wait_for(timeout=WAIT_MS)
@@ -397,7 +415,15 @@ async def capture(out: Path, *, sizes: tuple[Size, ...] = SIZES) -> list[Path]:
                             )
                             pages[size.name] = page
                         shot = Shooter(sandbox, pages, out)
-                        await scenes(shot)
+                        try:
+                            await scenes(shot)
+                        except Exception:
+                            # Where it stopped: the acting page's chat, for the error report.
+                            shown = await shot.act.locator("#transcript .msg").all_inner_texts()
+                            log.error(
+                                "the chat when the scenes stopped:\n%s", "\n".join(shown[-6:])
+                            )
+                            raise
                         return shot.written
                     finally:
                         await chromium.close()

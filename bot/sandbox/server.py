@@ -18,6 +18,8 @@ Routes:
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import ipaddress
 import json
 import logging
@@ -59,6 +61,7 @@ def allowed_hosts(host: str, port: int) -> set[str]:
 
 MAX_WAIT = 25.0
 MAX_BODY = 64 * 1024
+MAX_FILE_BODY = 32 * 1024 * 1024  # /api/attach: a file of up to 20 MB, base64-encoded
 
 STEP_LABELS: tuple[tuple[Step, str], ...] = (
     (Step.HOUR, "+1 小时"),
@@ -102,7 +105,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 def make_app(sandbox: Sandbox) -> web.Application:
     """The page and the JSON API for one running sandbox."""
-    app = web.Application(middlewares=[errors], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[errors], client_max_size=MAX_FILE_BODY)
     app[SANDBOX_KEY] = sandbox
     app[HOSTS_KEY] = set()  # filled by PageServer.start once the port is known
     app.router.add_get("/", page)
@@ -110,6 +113,7 @@ def make_app(sandbox: Sandbox) -> web.Application:
     app.router.add_get("/api/personas", personas)
     app.router.add_get("/api/transcript", transcript)
     app.router.add_post("/api/send", send)
+    app.router.add_post("/api/attach", attach)
     app.router.add_post("/api/press", press)
     app.router.add_post("/api/clock/advance", advance)
     app.router.add_post("/api/new-person", new_person)
@@ -127,10 +131,12 @@ def _sandbox(request: web.Request) -> Sandbox:
     return request.app[SANDBOX_KEY]
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def _body(request: web.Request, limit: int = MAX_BODY) -> dict[str, Any]:
     # JSON only: a cross-site form cannot post here without a CORS preflight, which fails.
     if request.content_type != "application/json":
         raise SandboxError("请求须为 JSON")
+    if request.content_length is not None and request.content_length > limit:
+        raise SandboxError("请求过大")
     try:
         data = await request.json()
     except ValueError as exc:
@@ -287,6 +293,28 @@ async def send(request: web.Request) -> web.Response:
     message_id = await _sandbox(request).send(
         str(body.get("persona", "")),
         text,
+        reply_to=_int(reply_to, "reply_to") if reply_to is not None else None,
+    )
+    return _json({"ok": True, "message_id": message_id})
+
+
+async def attach(request: web.Request) -> web.Response:
+    """The persona sends a photo or a file (optionally replying to a message)."""
+    body = await _body(request, MAX_FILE_BODY)
+    name, data = body.get("filename"), body.get("data_b64")
+    if not isinstance(name, str) or not name.strip() or not isinstance(data, str):
+        raise SandboxError("请选择文件")
+    try:
+        content = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise SandboxError("文件内容无效") from exc
+    mime = body.get("mime_type")
+    reply_to = body.get("reply_to")
+    message_id = await _sandbox(request).attach(
+        str(body.get("persona", "")),
+        name.strip()[:200],
+        content,
+        mime_type=mime if isinstance(mime, str) and mime else None,
         reply_to=_int(reply_to, "reply_to") if reply_to is not None else None,
     )
     return _json({"ok": True, "message_id": message_id})

@@ -53,6 +53,8 @@ BOT_USERNAME = "duban_sandbox_bot"
 PERSONAS_KEY = "sandbox_personas"
 CLOCK_KEY = "sandbox_clock"
 MAX_TEXT = 4096
+MAX_FILE = 21 * 1024 * 1024  # a file a persona sends (the bot refuses what is over its limit)
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png"})
 ADMIN_USER_ID = 10_000_006  # the admin persona; its chat also gets the bot's error reports
 GROUP_KEY = "group"
 GROUP_TITLE = "南安市重点工作督办群"
@@ -252,8 +254,12 @@ class Sandbox:
         Pacing is relaxed (simulated days pass in fractions of a second): private chats are not
         paced and a group gets GROUP_PER_MINUTE messages a minute, which the emulator enforces
         (`sandbox_limits`). Error reports go to the admin persona's chat, where the page shows
-        them.
+        them. 佐证材料 are kept beside the sandbox database unless EVIDENCE_DIR says otherwise.
         """
+        evidence: dict[str, Any] = {}
+        path = self.settings.model_copy(update={"database_url": self.database_url}).sqlite_path()
+        if "evidence_dir" not in self.settings.model_fields_set and path is not None:
+            evidence["evidence_dir"] = path.parent / "sandbox-evidence"
         return self.settings.model_copy(
             update={
                 "bot_token": SecretStr(token),
@@ -263,6 +269,7 @@ class Sandbox:
                 "send_rate_per_second": SEND_RATE,
                 "send_group_per_minute": GROUP_PER_MINUTE,
                 "admin_chat_id": ADMIN_USER_ID,
+                **evidence,
             }
         )
 
@@ -533,6 +540,33 @@ class Sandbox:
         if len(text) > MAX_TEXT:
             raise SandboxError(f"消息过长（最多{MAX_TEXT}字）")
         message = await self.control.send_message(persona.user_id, text, reply_to=reply_to)
+        self.stamp_all()
+        return message.message_id
+
+    async def attach(
+        self,
+        key: str,
+        filename: str,
+        data: bytes,
+        *,
+        mime_type: str | None = None,
+        reply_to: int | None = None,
+    ) -> int:
+        """The persona sends a file; a JPEG or PNG goes as a photo, as Telegram's apps send
+        pictures. Returns its message id."""
+        persona = self.persona(key)
+        if persona.is_group:
+            raise SandboxError("工作群仅供查看，请与机器人私聊")
+        if not data:
+            raise SandboxError("文件为空")
+        if len(data) > MAX_FILE:
+            raise SandboxError(f"文件过大（沙盒最多{MAX_FILE // (1024 * 1024)}MB）")
+        if mime_type in PHOTO_TYPES:
+            message = await self.control.send_photo(persona.user_id, data, reply_to=reply_to)
+        else:
+            message = await self.control.send_document(
+                persona.user_id, filename, data, mime_type=mime_type, reply_to=reply_to
+            )
         self.stamp_all()
         return message.message_id
 

@@ -26,7 +26,7 @@ from bot.domain.obligations import COMPLETE, correctable, credit
 from bot.domain.roles import Role, UnitRef
 from bot.services import reporting
 from bot.services.desk import Desk
-from db import instructions, loop, outbox, people, progress
+from db import evidence, instructions, loop, outbox, people, progress
 from db.loop import APPLIED, CLOSED, REFUSED, REOPENED
 from db.models import Closure, Contact, Report, Task
 from db.years import bump_register_version
@@ -165,6 +165,7 @@ async def apply(desk: Desk, task: TaskInfo, unit: UnitRef, *, by: int, text: str
         source_key=f"closure:{task.id}:{unit.id}:{desk.now.isoformat()}",
         now=desk.now,
     )
+    files = await evidence.link_to_report(desk.session, task.id, unit.id, report_id)
     row = await loop.apply(
         desk.session,
         task_id=task.id,
@@ -173,7 +174,7 @@ async def apply(desk: Desk, task: TaskInfo, unit: UnitRef, *, by: int, text: str
         by_user_id=by,
         now=desk.now,
     )
-    body = texts.close_application(task.no, task.text, unit.name, text)
+    body = texts.close_application(task.no, task.text, unit.name, text, files)
     buttons = {
         "inline_keyboard": [
             [

@@ -30,7 +30,7 @@ from bot.domain.obligations import (
 from bot.domain.replies import Understood, choices, reassign, understand, without_date
 from bot.domain.roles import UnitRef
 from bot.services.desk import Desk
-from db import loop, outbox, people, progress
+from db import evidence, loop, outbox, people, progress
 from db.models import Report
 from db.progress import Draft
 
@@ -334,6 +334,8 @@ async def submit(desk: Desk, draft: Draft, user_id: int) -> Stored:
         difficulties=list(understood.difficulties),
         tg_user_id=user_id,
     )
+    # 佐证材料 sent for the task since the unit's last report support this one.
+    await evidence.link_to_report(desk.session, report.task_id, report.unit_id, report.id)
     await people.audit(
         desk.session,
         at=desk.now,

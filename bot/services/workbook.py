@@ -61,7 +61,7 @@ CELL_SEPARATOR = "\n"
 CellValue: TypeAlias = str | float | date | None  # what the ledger puts in a cell
 
 # Column widths in characters, chosen to fill an A4 landscape page at fitToWidth.
-WIDTHS = (6, 48, 14, 20, 12, 48, 9, 12, 26, 8, 8, 14, 24, 8, 16)
+WIDTHS = (6, 48, 14, 20, 12, 48, 9, 12, 26, 8, 8, 14, 8, 24, 8, 16)
 
 FILLS = {
     Light.RED: "FFC7CE",
@@ -74,7 +74,7 @@ HEADER_ROW = 3
 PERCENT_COLUMN = 7
 EXPECTED_COLUMN = 8
 STATUS_COLUMN = 9
-CENTRED_COLUMNS = frozenset({1, 3, 4, 5, PERCENT_COLUMN, EXPECTED_COLUMN, 10, 11, 12, 14})
+CENTRED_COLUMNS = frozenset({1, 3, 4, 5, PERCENT_COLUMN, EXPECTED_COLUMN, 10, 11, 12, 13, 15})
 
 # The styles, each made once and shared by every cell that wears it.
 THIN = Side(style="thin", color="808080")
@@ -179,6 +179,7 @@ class LedgerWriter:
             row.overdue_workdays,
             row.nudges,
             texts.ledger_ack_plain(row.unacknowledged, row.status.light is Light.DONE),
+            row.evidence,
             texts.ledger_extension_plain(row.extensions),
             row.returns,
             texts.ledger_close_plain(row.closures, row.closed),

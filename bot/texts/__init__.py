@@ -6,4 +6,5 @@ here so callers write `from bot import texts; texts.report_card(...)`.
 
 from bot.texts.closeout import *  # noqa: F403
 from bot.texts.common import *  # noqa: F403
+from bot.texts.evidence import *  # noqa: F403
 from bot.texts.office import *  # noqa: F403

@@ -144,16 +144,18 @@ def close_apply_prompt(no: int, text: str, limit: int) -> str:
     """After 申请销号 on a card."""
     return (
         f"申请<b>第{no}项</b>任务销号：\n{esc(short(text, 60))}\n"
-        f"请简要说明办结情况和佐证材料（{limit}字以内），直接发送文字即可。"
+        f"请简要说明办结情况（{limit}字以内），直接发送文字即可；佐证材料（照片或文件）"
+        "可先回复任务卡片发送，将随申请一并提交。"
         "提交后视为报送完成进度100%，由督导办审核。发送 /cancel 可取消。"
     )
 
 
-def close_application(no: int, task_text: str, unit: str, text: str) -> str:
-    """To the office: a unit applies to close its part."""
+def close_application(no: int, task_text: str, unit: str, text: str, files: int = 0) -> str:
+    """To the office: a unit applies to close its part (`files`: the 佐证材料 it sent with it)."""
+    attached = f"\n附佐证材料{files}份，可在任务卡片「查看佐证材料」中查看。" if files else ""
     return (
         f"<b>销号申请</b>　第{no}项 {esc(short(task_text, 30))}\n"
-        f"{esc(unit)}：{esc(text)}\n请审核后点击下方按钮。"
+        f"{esc(unit)}：{esc(text)}{attached}\n请审核后点击下方按钮。"
     )
 
 

@@ -16,6 +16,8 @@ as given, so the helpers name it themselves.
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
@@ -69,3 +71,33 @@ async def edit_text(
 ) -> None:
     """editMessageText in the bot's formatting (the markup replaced, or removed if None)."""
     await call(bot, "editMessageText", _formatted(chat_id, text, markup, message_id=message_id))
+
+
+async def send_file(bot: Bot, chat_id: int, kind: str, file_id: str, caption: str) -> int:
+    """sendPhoto ("photo") or sendDocument (anything else) of a file Telegram already has,
+    by its file id, with an HTML caption; the new message's id."""
+    field = "photo" if kind == "photo" else "document"
+    method = "sendPhoto" if kind == "photo" else "sendDocument"
+    params = {"chat_id": chat_id, field: file_id, "caption": caption, "parse_mode": PARSE_MODE}
+    result = await call(bot, method, params)
+    return int(result["message_id"])
+
+
+async def upload_file(
+    bot: Bot, chat_id: int, kind: str, path: Path, name: str, caption: str
+) -> None:
+    """sendPhoto ("photo") or sendDocument of a local file, with an HTML caption."""
+    data = await asyncio.to_thread(path.read_bytes)
+    if kind == "photo":
+        await bot.send_photo(chat_id, data, caption=caption, parse_mode=PARSE_MODE)
+    else:
+        await bot.send_document(
+            chat_id, data, filename=name, caption=caption, parse_mode=PARSE_MODE
+        )
+
+
+async def download(bot: Bot, file_id: str, path: Path) -> int:
+    """getFile, then download the file to `path`; the bytes written."""
+    found = await bot.get_file(file_id)
+    await found.download_to_drive(path)
+    return (await asyncio.to_thread(path.stat)).st_size

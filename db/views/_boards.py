@@ -16,7 +16,7 @@ from bot.domain.ledger import LedgerRow, ledger_rows
 from bot.domain.model import ExtensionNote
 from bot.domain.status import Status, StatusThresholds
 from bot.domain.workcal import WorkCalendar
-from db import acks, loop, progress
+from db import acks, evidence, loop, progress
 from db.models import (
     Task,
 )
@@ -160,6 +160,7 @@ async def ledger_chunks(
     scope = Scope(year)
     nudges = await nudge_counts(session, scope)
     signed = await acks.acknowledged_in_year(session, year)
+    files = await evidence.counts_in_year(session, year)
     async for found in board_chunks(
         session,
         scope=scope,
@@ -176,5 +177,14 @@ async def ledger_chunks(
         for n in await loop.extensions_of_task(session, ids):
             asked.setdefault(n.task_id, []).append(n)
         yield ledger_rows(
-            found.boards, found.statuses, nudges, calendar, today, signed, returns, closed, asked
+            found.boards,
+            found.statuses,
+            nudges,
+            calendar,
+            today,
+            signed,
+            files,
+            returns,
+            closed,
+            asked,
         )

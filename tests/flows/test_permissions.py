@@ -78,6 +78,7 @@ BUTTON_ACCESS: dict[str, set[str]] = {
     "tkc": BOUND,
     "ins": {LEADER},
     "rqc": LIAISONS,
+    "evl": BOUND,
     "rtl": {OFFICE},
     "rtr": {OFFICE},
     "cla": LIAISONS,
@@ -194,6 +195,7 @@ def forged(prefix: str, task_id: int, shared_task_id: int) -> str:
         "tkc": (shared_task_id,),
         "ins": (999999,),  # a task nobody has: an allowed press writes nothing
         "rqc": (999999,),
+        "evl": (999999,),  # a task nobody has: an allowed press sends nothing
         # Ids nobody has: an allowed press returns, applies or decides nothing.
         "rtl": (999999,),
         "rtr": (999999,),
