@@ -49,7 +49,13 @@ async def returnable(desk: Desk, task: TaskInfo) -> list[Report]:
     if task.completed_on is not None:
         return []
     out = []
-    units = [u.unit_id for u in task.units]
+    # A part applying for 销号, or closed, is decided by 不予销号 or 重新打开, not by a return.
+    decided = {
+        unit_id
+        for (_, unit_id), row in (await loop.closures(desk.session, [task.id])).items()
+        if row.state in (APPLIED, CLOSED)
+    }
+    units = [u.unit_id for u in task.units if u.unit_id not in decided]
     for report in await loop.counted_reports(desk.session, task.id, units):
         terms, reported = await reporting.unit_terms(desk, task, report.unit_id)
         if correctable(terms, reported, report.cycle_key, desk.now):

@@ -210,6 +210,8 @@ async def test_a_unit_applies_the_office_refuses_closes_and_reopens(h: Harness) 
     card = await h.command(fgj, "task", "16")
     await h.press(fgj, card, texts.CLOSE_APPLY_BUTTON)
     await h.say(fgj, "已补充方案印发文件（市政府令第12号）。")
+    await drain(h)  # the office's 销号申请 is delivered (and read) before it acts
+    await h.people.wait_for_bot_message(office.id, lambda m: "销号申请" in (m.plain or ""))
     card = await h.command(office, "task", "16")
     assert texts.closure_button("clo", "发改局") in buttons(card)
     _, closed = await h.press(office, card, texts.closure_button("clo", "发改局"))
@@ -219,10 +221,15 @@ async def test_a_unit_applies_the_office_refuses_closes_and_reopens(h: Harness) 
     task = (await h.rows(Task, Task.id == sixteen))[0]
     assert task.completed_on is None
     assert (await ledger_cells(h, "销号"))[16] == "发改局已销号"
+    # A closed part is reopened, not returned: its application is not offered for a return.
+    card = await h.command(office, "task", "16")
+    assert texts.RETURN_BUTTON not in buttons(card)
 
     card = await h.command(zyj, "task", "16")
     await h.press(zyj, card, texts.CLOSE_APPLY_BUTTON)
     await h.say(zyj, "低效用地再开发试点已完成验收。")
+    await drain(h)  # the office's 销号申请 is delivered (and read) before it acts
+    await h.people.wait_for_bot_message(office.id, lambda m: "销号申请" in (m.plain or ""))
     card = await h.command(office, "task", "16")
     _, closed = await h.press(office, card, texts.closure_button("clo", "资源局"))
     assert "任务办结" in (closed.plain or "")
