@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     ack_remind_after_workdays: int = Field(default=2, ge=0, le=60)
     # Who approves a 延期申请: the office, or the task's supervising leader (the office is told).
     extension_approver: Literal["office", "leader"] = "office"
+    # 考评 (bot.domain.assessment): points off per unit of each measure.
+    assess_late: float = Field(default=20.0, ge=0, le=100)
+    assess_missed: float = Field(default=50.0, ge=0, le=100)
+    assess_overdue: float = Field(default=1.0, ge=0, le=100)
+    assess_behind: float = Field(default=0.3, ge=0, le=10)
+    assess_returned: float = Field(default=10.0, ge=0, le=100)
+    assess_nudged: float = Field(default=10.0, ge=0, le=100)
 
     # Sending from the outbox within Telegram's limits (about 30 messages/s overall, one per
     # second per private chat, 20 per minute per group); a little headroom is left for replies.

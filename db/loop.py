@@ -26,7 +26,16 @@ from sqlalchemy.orm import aliased
 
 from bot.domain.model import ExtensionNote, ReturnNote
 from bot.domain.obligations import COMPLETE
-from db.models import Closure, Extension, Report, ReportCycle, ReportLatest, ReportReturn, Unit
+from db.models import (
+    Closure,
+    Extension,
+    Report,
+    ReportCycle,
+    ReportLatest,
+    ReportReturn,
+    Task,
+    Unit,
+)
 
 Pair = tuple[int, int]  # (task id, unit id)
 
@@ -202,6 +211,19 @@ async def return_counts(session: AsyncSession, task_ids: Iterable[int]) -> dict[
         .group_by(ReportReturn.task_id, ReportReturn.unit_id)
     )
     return {(t, u): n for t, u, n in rows.all()}
+
+
+async def returns_by_unit(
+    session: AsyncSession, year: int, start: datetime, end: datetime
+) -> dict[int, int]:
+    """How many returns each unit had on `year`'s tasks in [start, end)."""
+    rows = await session.execute(
+        select(ReportReturn.unit_id, func.count())
+        .join(Task, Task.id == ReportReturn.task_id)
+        .where(Task.year == year, ReportReturn.created_at >= start, ReportReturn.created_at < end)
+        .group_by(ReportReturn.unit_id)
+    )
+    return {unit_id: int(n) for unit_id, n in rows.all()}
 
 
 # --- 办结销号 -------------------------------------------------------------------------------------

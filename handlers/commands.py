@@ -91,6 +91,7 @@ BUTTONS: tuple[ButtonSpec, ...] = (
     ButtonSpec("exk", closeout.btn_extend_pick, LIAISON),
     ButtonSpec("exa", closeout.btn_extend_approve, OFFICE | LEADER),
     ButtonSpec("exr", closeout.btn_extend_refuse, OFFICE | LEADER),
+    ButtonSpec("asr", office.btn_ranking, OFFICE | ADMIN),
     ButtonSpec("cy", office.btn_close_year, OFFICE),
 )
 

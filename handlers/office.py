@@ -22,7 +22,7 @@ from bot.domain.roles import Principal
 from bot.domain.summaries import previous_summary
 from bot.domain.units import CATEGORIES, UnitTally, unit_lines
 from bot.domain.visibility import readable_units
-from bot.services import acknowledge, evidence, instructions, reporting, years
+from bot.services import acknowledge, assessment, evidence, instructions, reporting, years
 from bot.services.export import export_ledger
 from bot.services.nudge import NudgeOutcome, nudge_unit, nudge_unit_all
 from bot.services.summaries import build_summaries
@@ -641,11 +641,28 @@ async def cmd_units(update: Update, context: BotContext) -> None:
     bound = [u for u in units if liaisons.get(u.id) and liaisons[u.id].active]
     waiting = await acknowledge.pending_counts(await context.desk(), bound, year)
     lines = unit_lines([(u.id, u.name) for u in units], liaisons, tally, waiting)
+    ranking = InlineKeyboardButton(texts.RANKING_BUTTON, callback_data=encode("asr", year))
     await reply(
         update,
         texts.units_overview(
             lines, now.astimezone(services.settings.tz), year=year, open_key=tally.open_key
         ),
+        InlineKeyboardMarkup([[ranking]]),
+    )
+
+
+async def btn_ranking(
+    update: Update, context: BotContext, principal: Principal, args: tuple[str, ...]
+) -> None:
+    """考评排名 under /units: each kind of unit ranked by the month's score (and the year's)."""
+    year = int_arg(args, 0, low=2000, high=2100)
+    if year is None:
+        await _answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    scored = await assessment.assess(await context.desk(), year)
+    await _answer(update)
+    await reply(
+        update, texts.ranking_text(scored.month, scored.today, scored.monthly, scored.yearly)
     )
 
 

@@ -19,6 +19,7 @@ from bot.domain.deadlines import rule_for, year_cycles
 from bot.domain.model import LEAD, Latest, Pair, TaskInfo, UnitOnTask
 from bot.domain.obligations import (
     Moves,
+    Outcome,
     Record,
     Reported,
     Terms,
@@ -29,7 +30,8 @@ from bot.domain.obligations import (
     moved_keys,
     nudge_cycle,
     open_cycle,
-    record,
+    outcomes,
+    record_of,
 )
 from bot.domain.status import (
     CycleDue,
@@ -187,6 +189,7 @@ class Standing:
     )
     earlier_missed: int = 0  # owed cycles before the chased one with no report (history only)
     record: Record | None = None  # how its owed cycles ended (history only)
+    outcomes: tuple[Outcome, ...] = ()  # each owed cycle decided so far (history only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +241,7 @@ def build_board(
             (moves or _NO_MOVES).get(pair),
         )
         d = duty(terms, keys, book.now)
+        ended = outcomes(terms, keys, book.now) if history and unit.owes else ()
         nudge = nudge_cycle(d, today, book.calendar, book.settings.remind_days_before)
         units.append(
             Standing(
@@ -249,7 +253,8 @@ def build_board(
                 done=d.done,
                 nudge=book.due(nudge) if nudge is not None else None,
                 earlier_missed=d.earlier_missed if history else 0,
-                record=record(terms, keys, book.now) if history and unit.owes else None,
+                record=record_of(ended) if history and unit.owes else None,
+                outcomes=ended,
             )
         )
     return Board(task, tuple(units), completed, end)

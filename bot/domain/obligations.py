@@ -250,21 +250,43 @@ def correctable(terms: Terms, reported: Reported, cycle_key: str, now: datetime)
     return target is not None and target.key == cycle_key
 
 
-def record(terms: Terms, reported: Reported, now: datetime) -> Record:
-    """How the owed cycles ended: passed ones, and the open one if already reported."""
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one owed cycle ended (or, open, was reported): its deadline as the unit owed it,
+    and when its first counted report came (None: missed)."""
+
+    key: str
+    deadline: date
+    due: datetime
+    first: datetime | None
+
+    @property
+    def on_time(self) -> bool:
+        """Reported by the deadline."""
+        return self.first is not None and self.first <= self.due
+
+
+def outcomes(terms: Terms, reported: Reported, now: datetime) -> tuple[Outcome, ...]:
+    """Every owed cycle decided at `now`: passed ones, and the open one if already reported."""
     if not terms.owes:
-        return NO_RECORD
-    on_time = late = missed = 0
+        return ()
+    out = []
     for cycle in terms.cycles:
         first = reported.get(cycle.key)
         if cycle.due >= now and first is None:
             break
-        if not terms.owed(cycle, reported):
-            continue
-        if first is None:
-            missed += 1
-        elif first <= cycle.due:
-            on_time += 1
-        else:
-            late += 1
-    return Record(on_time, late, missed)
+        if terms.owed(cycle, reported):
+            out.append(Outcome(cycle.key, cycle.deadline, cycle.due, first))
+    return tuple(out)
+
+
+def record(terms: Terms, reported: Reported, now: datetime) -> Record:
+    """How the owed cycles ended: passed ones, and the open one if already reported."""
+    return record_of(outcomes(terms, reported, now))
+
+
+def record_of(found: Sequence[Outcome]) -> Record:
+    """The record of these outcomes: on time, late, missed."""
+    on_time = sum(1 for o in found if o.on_time)
+    missed = sum(1 for o in found if o.first is None)
+    return Record(on_time, len(found) - on_time - missed, missed)

@@ -10,8 +10,10 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import texts
 from bot.config import Settings
 from bot.domain.workcal import WorkCalendar
+from bot.services.assessment import assess_in
 from bot.services.workbook import LedgerWriter
 from db import people, views, years
 from db.register_cache import RegisterCache
@@ -53,6 +55,20 @@ async def export_ledger(
         ):
             writer.add(rows)
             tasks += len(rows)
+        if tasks:  # the 考评 sheet
+            found = await assess_in(
+                session,
+                now=now,
+                settings=settings,
+                calendar=calendar,
+                register=register,
+                year=year,
+            )
+            writer.add_sheet(
+                texts.ASSESSMENT_SHEET,
+                texts.ASSESSMENT_HEADERS,
+                texts.assessment_rows(found.monthly, found.yearly),
+            )
     except BaseException:
         with contextlib.suppress(Exception):
             writer.finish()  # closes and removes the worksheet's temporary file

@@ -207,6 +207,26 @@ class LedgerWriter:
                 sheet.append([no, _text(sheet, header), k, _text(sheet, part)])
         return parts[0]
 
+    def add_sheet(
+        self, name: str, headers: Sequence[str], rows: Iterable[Sequence[CellValue]]
+    ) -> None:
+        """A plain sheet after the ledger (the 考评 ranking): a bold header row, then the rows;
+        text stays text."""
+        self._check_open()
+        sheet: _WriteOnlySheet = self._wb.create_sheet(name)
+        for i, header in enumerate(headers, 1):
+            sheet.column_dimensions[get_column_letter(i)].width = max(8, 2 * len(header) + 2)
+        sheet.freeze_panes = "A2"
+        head = []
+        for header in headers:
+            cell = _text(sheet, header)
+            cell.font = BOLD
+            cell.fill = HEADER_FILL
+            head.append(cell)
+        sheet.append(head)
+        for row in rows:
+            sheet.append([_text(sheet, clean(v)) if isinstance(v, str) else v for v in row])
+
     def _continuation(self) -> _WriteOnlySheet:
         """The sheet that holds what did not fit in a cell (made on first use)."""
         if self._more is None:

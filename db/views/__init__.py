@@ -25,6 +25,7 @@ from db.views._nudges import (
     liaison_counts,
     nudge_counts,
     nudged_since,
+    nudges_by_unit,
 )
 from db.views._overdue import OverduePage, OverdueUnits, overdue, overdue_page, overdue_units
 from db.views._reports import (
@@ -59,6 +60,7 @@ __all__ = [
     "local_day",
     "nudge_counts",
     "nudged_since",
+    "nudges_by_unit",
     "overdue",
     "overdue_page",
     "overdue_units",

@@ -22,6 +22,7 @@ from db.models import (
     Contact,
     Leader,
     Nudge,
+    Task,
 )
 from db.views._scope import Scope, _rows
 
@@ -56,6 +57,20 @@ async def nudge_counts(session: AsyncSession, scope: Scope) -> dict[int, int]:
         .group_by(Nudge.task_id),
     )
     return {task_id: int(n) for task_id, n in rows}
+
+
+async def nudges_by_unit(
+    session: AsyncSession, year: int, start: date, end: date
+) -> dict[int, int]:
+    """How many nudges each unit had on `year`'s tasks on the local days [start, end]."""
+    rows = await _rows(
+        session,
+        select(Nudge.unit_id, func.count())
+        .join(Task, Task.id == Nudge.task_id)
+        .where(Task.year == year, Nudge.day >= start, Nudge.day <= end)
+        .group_by(Nudge.unit_id),
+    )
+    return {unit_id: int(n) for unit_id, n in rows}
 
 
 def day_start(now: datetime, settings: Settings) -> datetime:

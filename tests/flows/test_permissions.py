@@ -91,6 +91,7 @@ BUTTON_ACCESS: dict[str, set[str]] = {
     # request itself (tests/flows/test_extension.py).
     "exa": {OFFICE, LEADER},
     "exr": {OFFICE, LEADER},
+    "asr": {OFFICE, ADMIN},
     "cy": {OFFICE},
 }
 
@@ -207,6 +208,7 @@ def forged(prefix: str, task_id: int, shared_task_id: int) -> str:
         "exk": (999999, "t"),
         "exa": (999999,),
         "exr": (999999,),
+        "asr": (1999,),  # a year with no register: an empty ranking
         # A year with no register: an allowed press must not close anything.
         "cy": (1999,),
     }
