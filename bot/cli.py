@@ -340,6 +340,45 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_bulletin(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the monthly 通报 (Word) of --month (default: the last month with a passed deadline)."""
+    from bot import texts
+    from bot.domain.clock import SystemClock
+    from bot.runtime.run import load_calendar
+    from bot.services.bulletin import monthly_bulletin
+    from db.engine import create_engine, make_sessionmaker
+    from db.migrate import upgrade
+
+    now = SystemClock(settings.tz).now()
+    month = None
+    if args.month:
+        year, number = _parse_month(args.month, now.date())
+        month = date(year, number, 1)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        calendar = await load_calendar(engine)
+        async with make_sessionmaker(engine)() as session:
+            made = await monthly_bulletin(
+                session, now=now, settings=settings, calendar=calendar, month=month
+            )
+    finally:
+        await engine.dispose()
+    if made is None:
+        print(texts.BULLETIN_EMPTY, file=sys.stderr)
+        return 1
+    path = (
+        Path(args.output)
+        if args.output
+        else Path(texts.bulletin_filename(made.year, made.month.month))
+    )
+    path.write_bytes(made.data)
+    print(
+        f"已生成{made.year}年{made.month.month}月份通报（红灯{made.red}项、黄灯{made.yellow}项）：{path}"
+    )
+    return 0
+
+
 async def cmd_close_year(args: argparse.Namespace, settings: Settings) -> int:
     """Close a year (the office's /closeyear), or open it again with --reopen."""
     from bot import texts
@@ -494,6 +533,11 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--year", type=int, help="the register's year (default: the working year)")
 
 
+def _bulletin_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--month", help="YYYY-MM (default: the last month with a passed deadline)")
+    p.add_argument("-o", "--output", help="output file (default: 月度通报-<YYYY-MM>.docx)")
+
+
 def _close_year_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("year", type=int, help="the year to close, e.g. 2026")
     p.add_argument("--reopen", action="store_true", help="open a closed year again")
@@ -522,6 +566,9 @@ COMMANDS: dict[str, CliCommand] = {
         cmd_build_seed, "由通知全文生成 seed_tasks.json / build the register", _seed_args, False
     ),
     "export": CliCommand(cmd_export, "导出督查台账（Excel）/ export the ledger", _export_args),
+    "bulletin": CliCommand(
+        cmd_bulletin, "生成月度通报（Word）/ write the monthly circular", _bulletin_args
+    ),
     "close-year": CliCommand(
         cmd_close_year, "结束年度督办（或 --reopen 重新开启）/ close a year", _close_year_args
     ),

@@ -49,6 +49,7 @@ _HANDLERS = {
     "units": office.cmd_units,
     "summary": office.cmd_summary,
     "export": office.cmd_export,
+    "bulletin": office.cmd_bulletin,
     "closeyear": office.cmd_close_year,
 }
 COMMANDS: tuple[CommandSpec, ...] = tuple(

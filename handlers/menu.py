@@ -61,6 +61,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("units", OFFICE | ADMIN, "各单位绑定及报送率", "各单位联络员绑定、当期报送及全年报送率"),
     Entry("summary", OFFICE | LEADER, "任务进展摘要"),
     Entry("export", OFFICE | ADMIN, "导出督查台账", "导出督查台账（Excel；往年：/export 2026）"),
+    Entry("bulletin", OFFICE, "生成月度通报", "生成月度通报（Word；指定月份：/bulletin 2026-11）"),
     Entry("closeyear", OFFICE, "结束年度督办", "年度：结束该年度督办（如 /closeyear 2026）"),
 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 from typing import Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -22,7 +23,7 @@ from bot.domain.roles import Principal
 from bot.domain.summaries import previous_summary
 from bot.domain.units import CATEGORIES, UnitTally, unit_lines
 from bot.domain.visibility import readable_units
-from bot.services import acknowledge, assessment, evidence, instructions, reporting, years
+from bot.services import acknowledge, assessment, bulletin, evidence, instructions, reporting, years
 from bot.services.export import export_ledger
 from bot.services.nudge import NudgeOutcome, nudge_unit, nudge_unit_all
 from bot.services.summaries import build_summaries
@@ -752,6 +753,39 @@ async def cmd_export(update: Update, context: BotContext) -> None:
         document=ledger.data,
         filename=texts.ledger_filename(ledger.as_of),
         caption=texts.export_caption(ledger.year, ledger.tasks, ledger.as_of),
+    )
+
+
+async def cmd_bulletin(update: Update, context: BotContext) -> None:
+    """/bulletin [YYYY-MM]: the monthly 通报 as a Word document."""
+    user = update.effective_user
+    message = update.effective_message
+    assert user is not None and message is not None
+    arg = clean_text(" ".join(context.args or []))
+    month = None
+    if arg:
+        found = re.fullmatch(r"(20\d\d)[-年./](\d{1,2})月?", arg)
+        if found is None or not 1 <= int(found.group(2)) <= 12:
+            await reply(update, texts.BULLETIN_USAGE)
+            return
+        month = date(int(found.group(1)), int(found.group(2)), 1)
+    services = context.services
+    made = await bulletin.monthly_bulletin(
+        context.session,
+        now=context.now(),
+        settings=services.settings,
+        calendar=services.calendar,
+        register=await context.register(),
+        month=month,
+        actor=user.id,
+    )
+    if made is None:
+        await reply(update, texts.BULLETIN_EMPTY)
+        return
+    await message.reply_document(
+        document=made.data,
+        filename=texts.bulletin_filename(made.year, made.month.month),
+        caption=texts.bulletin_caption(made.year, made.month.month, (made.red, made.yellow)),
     )
 
 

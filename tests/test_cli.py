@@ -125,10 +125,11 @@ def test_files_the_bot_writes_are_private(env: Path, capsys: pytest.CaptureFixtu
         assert main(["import-tasks", str(ROOT / "seed_tasks.json")]) == 0
         assert main(["invite", "--all-units", "-o", "links.csv"]) == 0
         assert main(["export", "-o", "ledger.xlsx"]) == 0
+        assert main(["bulletin", "--month", "2026-03", "-o", "bulletin.docx"]) == 0
     finally:
         os.umask(old)
     database = Path(os.environ["DATABASE_URL"].split("///", 1)[1])
-    for path in (database, Path("links.csv"), Path("ledger.xlsx")):
+    for path in (database, Path("links.csv"), Path("ledger.xlsx"), Path("bulletin.docx")):
         assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600, path
     wal = database.with_name(database.name + "-wal")
     if wal.exists():

@@ -49,6 +49,7 @@ COMMAND_ACCESS: dict[str, set[str]] = {
     "units": {OFFICE, ADMIN},
     "summary": {OFFICE, LEADER},
     "export": {OFFICE, ADMIN},
+    "bulletin": {OFFICE},
     "closeyear": {OFFICE},
 }
 
