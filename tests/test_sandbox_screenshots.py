@@ -34,6 +34,8 @@ SCENES = (
     "liaison-evidence",
     "office-closeout",
     "office-card-closeout",
+    "office-ranking",
+    "office-bulletin",
 )
 MAX_BYTES = 300 * 1024
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -5,8 +5,8 @@ temporary database, acts in it through the page as a person would (the admin's i
 liaison's 签收, reminder and report card, the office's digest and /overdue, a leader's digest,
 the work group's 通报, a 提请协调 answered by a leader's 批示 as the liaison and the office's
 task card show it, then the rest of the loop on that task — 延期申请 approved, a report returned
-with a comment, 申请销号 and 销号 — and the card with all of it, the persona drawer on a
-phone) and writes ``docs/screenshots/<size>-<scene>.png``
+with a comment, 申请销号 and 销号 — and the card with all of it, the 考评 ranking and the
+monthly 通报, the persona drawer on a phone) and writes ``docs/screenshots/<size>-<scene>.png``
 (the visible window, not the whole page, so each stays small). The bot's texts are matched
 loosely: a scene whose message cannot be found stops the run with its name.
 
@@ -279,6 +279,18 @@ async def scenes(shot: Shooter) -> None:
     )
 
     await _loop_scenes(shot)
+
+    # What the office hands upward: the 考评 ranking under /units, the month's 通报 (Word).
+    await shot.show("office")
+    await shot.command("/units")
+    await shot.press(re.compile("^考评排名$"))
+    await bot_message(act, "考评排名　").wait_for(timeout=WAIT_MS)
+    await shot.settle("office")
+    await shot.shoot("office-ranking", lambda p: bot_message(p, "考评排名　"), top=True)
+    await shot.command("/bulletin")
+    await bot_message(act, "推进情况通报").wait_for(timeout=WAIT_MS)
+    await shot.settle("office")
+    await shot.shoot("office-bulletin", lambda p: bot_message(p, "推进情况通报"), top=False)
 
     # On a phone: the personas in their drawer.
     for size, page in shot.pages.items():

@@ -259,10 +259,20 @@ def _tasks(doc: DocumentObject, found: Sequence[TaskLine], light: str) -> None:
     )
 
 
+# Column widths (cm) of each table, across the 15.6 cm between the margins.
+WIDTHS: dict[int, tuple[float, ...]] = {
+    len(texts.BULLETIN_TASK_HEADERS): (1.3, 6.3, 3.2, 4.8),
+    len(texts.BULLETIN_MISSED_HEADERS): (6.0, 4.8, 4.8),
+    len(texts.BULLETIN_RANKING_HEADERS): (3.0, 1.6, 5.0, 3.0, 3.0),
+}
+
+
 def _table(doc: DocumentObject, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    widths = WIDTHS.get(len(headers))
     for cell, header in zip(table.rows[0].cells, headers, strict=True):
         cell.text = ""
         _font(cell.paragraphs[0].add_run(header), BODY_FONT, 12, bold=True)
@@ -271,3 +281,9 @@ def _table(doc: DocumentObject, headers: Sequence[str], rows: Sequence[Sequence[
         for cell, value in zip(cells, row, strict=True):
             cell.text = ""
             _font(cell.paragraphs[0].add_run(value), BODY_FONT, 12)
+    if widths is not None:
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = Cm(width)  # the grid, which LibreOffice and WPS read
+        for row_ in table.rows:
+            for cell, width in zip(row_.cells, widths, strict=True):
+                cell.width = Cm(width)
