@@ -128,14 +128,11 @@ async def btn_return_pick(
         await _answer(update, texts.RETURN_STALE, alert=True)
         return
     task, found = picked
-    await report.end_text_draft(context, user.id)
-    await closeout.ask(desk, user.id, closeout.RETURN, {"report_id": found.id})
-    await _answer(update)
     unit = task.part(found.unit_id)
     prompt = texts.return_prompt(
         task.no, unit.name if unit else "", found.cycle_key, found.text, closeout.MAX_LENGTH
     )
-    await reply(update, prompt)
+    await _ask(update, context, desk, closeout.RETURN, {"report_id": found.id}, prompt)
 
 
 async def btn_apply(
@@ -157,10 +154,9 @@ async def btn_apply(
             await _answer(update, allowed, alert=True)
         return
     task, unit = allowed
-    await report.end_text_draft(context, user.id)
-    await closeout.ask(desk, user.id, closeout.APPLY, {"task_id": task.id, "unit_id": unit.id})
-    await _answer(update)
-    await reply(update, texts.close_apply_prompt(task.no, task.text, closeout.MAX_LENGTH))
+    prompt = texts.close_apply_prompt(task.no, task.text, closeout.MAX_LENGTH)
+    data = {"task_id": task.id, "unit_id": unit.id}
+    await _ask(update, context, desk, closeout.APPLY, data, prompt)
 
 
 async def btn_close(
@@ -201,14 +197,11 @@ async def _ask_comment(
     if picked is None:
         return
     desk, task, row = picked
-    await report.end_text_draft(context, user.id)
-    await closeout.ask(desk, user.id, action, {"closure_id": row.id})
-    await _answer(update)
     unit = task.part(row.unit_id)
     prompt = texts.decision_prompt(
         task.no, unit.name if unit else "", action == closeout.REOPEN, closeout.MAX_LENGTH
     )
-    await reply(update, prompt)
+    await _ask(update, context, desk, action, {"closure_id": row.id}, prompt)
 
 
 async def _closure(
@@ -292,6 +285,24 @@ def _decided(done: closeout.Decided, state: str) -> str:
     )
 
 
+async def _ask(
+    update: Update,
+    context: BotContext,
+    desk: Desk,
+    action: str,
+    data: dict[str, Any],
+    prompt: str,
+) -> None:
+    """After a button: the person's next text is for `action` (a report conversation that
+    would take it ends); answer the press and show the prompt."""
+    user = update.effective_user
+    assert user is not None
+    await report.end_text_draft(context, user.id)
+    await closeout.ask(desk, user.id, action, data)
+    await _answer(update)
+    await reply(update, prompt)
+
+
 async def _answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
     if update.callback_query is not None:
         await answer(update.callback_query, text, alert=alert)
@@ -350,15 +361,11 @@ async def btn_extend_pick(
         await _answer(update, texts.EXTEND_STALE, alert=True)
         return
     task, unit = owned
-    await report.end_text_draft(context, user.id)
-    await extension.ask(
-        desk, user.id, extension.EXTEND, {"task_id": task.id, "unit_id": unit.id, "key": key}
-    )
-    await _answer(update)
     prompt = texts.extend_prompt(
         task.no, found.cycle_key, found.deadline, found.limit, extension.MAX_LENGTH
     )
-    await reply(update, prompt)
+    data = {"task_id": task.id, "unit_id": unit.id, "key": key}
+    await _ask(update, context, desk, extension.EXTEND, data, prompt)
 
 
 async def btn_extend_approve(
@@ -386,11 +393,9 @@ async def btn_extend_refuse(
     if picked is None:
         return
     desk, task, row = picked
-    await report.end_text_draft(context, user.id)
-    await extension.ask(desk, user.id, extension.REFUSE, {"extension_id": row.id})
-    await _answer(update)
     name = (await extension.note(desk, row)).unit
-    await reply(update, texts.extension_refuse_prompt(task.no, name, extension.MAX_LENGTH))
+    prompt = texts.extension_refuse_prompt(task.no, name, extension.MAX_LENGTH)
+    await _ask(update, context, desk, extension.REFUSE, {"extension_id": row.id}, prompt)
 
 
 async def _extension(

@@ -192,7 +192,7 @@ async def apply(desk: Desk, task: TaskInfo, unit: UnitRef, *, by: int, text: str
     sent = 0
     for contact_ in await people.contacts_with_role(desk.session, Role.OFFICE):
         if contact_.reachable:
-            sent += await _send(desk, contact_, body, f"close-apply:{row.id}:{report_id}", buttons)
+            sent += await send(desk, contact_, body, f"close-apply:{row.id}:{report_id}", buttons)
     await _audit(desk, by, "close_apply", row, {"report_id": report_id})
     return sent
 
@@ -277,16 +277,23 @@ async def _tell_unit(
     for contact in (await people.contacts_for_units(desk.session, [unit_id]))[unit_id]:
         if contact.reachable and contact.chat_id not in seen:
             seen.add(contact.chat_id)
-            sent += await _send(desk, contact, body, key, markup)
+            sent += await send(desk, contact, body, key, markup)
     return sent
 
 
-async def _send(
-    desk: Desk, contact: Contact, body: str, key: str, markup: dict[str, Any] | None
+async def send(
+    desk: Desk,
+    contact: Contact,
+    body: str,
+    key: str,
+    markup: dict[str, Any] | None,
+    *,
+    kind: str = KIND,
 ) -> int:
+    """One message of the loop through the outbox (once per `key` and chat); 1 if new."""
     found = await outbox.enqueue(
         desk.session,
-        kind=KIND,
+        kind=kind,
         chat_id=contact.chat_id,
         contact_id=contact.id,
         text=body,

@@ -20,9 +20,9 @@ from bot.domain.dates import parse_due_date
 from bot.domain.model import ExtensionNote, TaskInfo
 from bot.domain.obligations import duty, extension_limit
 from bot.domain.roles import Principal, Role, UnitRef
-from bot.services import reporting
+from bot.services import closeout, reporting
 from bot.services.desk import Desk
-from db import instructions, loop, outbox, people
+from db import loop, people
 from db.models import Contact, Extension
 
 EXTEND = "extend"  # the awaited texts' actions
@@ -84,11 +84,6 @@ async def option(desk: Desk, task: TaskInfo, unit: UnitRef, key: str) -> Option 
     return next((o for o in found if o.cycle_key == wanted), None)
 
 
-async def ask(desk: Desk, user_id: int, action: str, data: dict[str, Any]) -> None:
-    """Wait for the person's text for `action`."""
-    await instructions.await_text(desk.session, user_id, action, data, desk.now)
-
-
 def read_date(desk: Desk, found: Option, text: str) -> date | None:
     """The new date a request names, if it may be asked: after the deadline as it stands, not
     before today, not past the option's limit."""
@@ -135,9 +130,9 @@ async def request(
             recipients.setdefault(contact.chat_id, (contact, not leaders_decide))
     sent = 0
     for chat_id, (contact, decides) in recipients.items():
-        sent += await _send(
-            desk, contact, body, f"extend:{row.id}:{chat_id}", buttons if decides else None
-        )
+        markup = buttons if decides else None
+        key = f"extend:{row.id}:{chat_id}"
+        sent += await closeout.send(desk, contact, body, key, markup, kind=KIND)
     await _audit(desk, by, "extension_request", row, {"new_date": new_date.isoformat()})
     return sent
 
@@ -175,7 +170,8 @@ async def decide(
     for contact in targets:
         if contact.reachable and contact.chat_id not in seen:
             seen.add(contact.chat_id)
-            sent += await _send(desk, contact, body, f"extend-{row.state}:{row.id}", None)
+            key = f"extend-{row.state}:{row.id}"
+            sent += await closeout.send(desk, contact, body, key, None, kind=KIND)
     await _audit(desk, by, f"extension_{row.state}", row, {})
     return sent
 
@@ -217,22 +213,6 @@ def _note(row: Extension, unit: str) -> ExtensionNote:
         row.reason,
         row.comment,
     )
-
-
-async def _send(
-    desk: Desk, contact: Contact, body: str, key: str, markup: dict[str, Any] | None
-) -> int:
-    found = await outbox.enqueue(
-        desk.session,
-        kind=KIND,
-        chat_id=contact.chat_id,
-        contact_id=contact.id,
-        text=body,
-        now=desk.now,
-        key=f"{key}:{contact.chat_id}",
-        reply_markup=markup,
-    )
-    return 1 if found is not None else 0
 
 
 async def _audit(desk: Desk, by: int, action: str, row: Extension, detail: dict[str, Any]) -> None:
