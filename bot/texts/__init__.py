@@ -4,6 +4,7 @@ One package, one module per area (common, reports, reminders, office, ...), all 
 here so callers write `from bot import texts; texts.report_card(...)`.
 """
 
+from bot.texts.charts import *  # noqa: F403
 from bot.texts.closeout import *  # noqa: F403
 from bot.texts.common import *  # noqa: F403
 from bot.texts.evidence import *  # noqa: F403
