@@ -7,6 +7,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bot.domain.charts import CHART_BARS, CHART_SECTIONS
+
 WIDTH = 1080  # px: a phone's screen, full width
 DPI = 100
 # Telegram scales a photo down to 1280 px on its longer side: a chart that fits keeps its
@@ -17,8 +19,10 @@ FOOT = 200  # the axis, the legend and the note
 ROW = 60  # one task
 SECTION_ROW = 80  # one section of the city's chart
 EMPTY = 160  # the space of the "no tasks" line
-MAX_BARS = (MAX_HEIGHT - HEAD - FOOT) // ROW  # 15
-MAX_SECTIONS = (MAX_HEIGHT - HEAD - FOOT) // SECTION_ROW - 1  # 10, under the city's own row
+MAX_BARS = CHART_BARS
+MAX_SECTIONS = CHART_SECTIONS  # under the city's own row
+assert HEAD + FOOT + ROW * MAX_BARS <= MAX_HEIGHT
+assert HEAD + FOOT + SECTION_ROW * (MAX_SECTIONS + 1) <= MAX_HEIGHT
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,11 @@ from datetime import date
 from bot.domain.boards import Board
 from bot.domain.status import Light, Status, schedule_percent
 
+# A chart that fits a phone and Telegram's 1280 px (bot.charts): at most this many tasks of a
+# leader's, and sections of the city's.
+CHART_BARS = 15
+CHART_SECTIONS = 10
+
 
 @dataclass(frozen=True, slots=True)
 class TaskBar:
