@@ -93,18 +93,22 @@ async def send_daily_summaries(
         text = texts.summary_text(summary, tz, limit=settings.summary_items, year=year,
                                   escalated=mine, escalate_after=threshold)  # fmt: skip
         key = f"summary:{contact.id}:{stamp}"
-        added += await _enqueue(session, key, contact.chat_id, contact.id, text, now)
-        added += await _enqueue_chart(session, key, contact.chat_id, contact.id, summary,
-                                      pictures.get(digests.leader_key(leader_id)), now)  # fmt: skip
+        written = await _enqueue(session, key, contact.chat_id, contact.id, text, now)
+        added += written
+        if written:
+            picture = pictures.get(digests.leader_key(leader_id))
+            added += await _enqueue_chart(session, key, contact, summary, picture, now)
         await remember_digest(session, built, digests.leader_key(leader_id), summary, now)
 
     city_text = texts.summary_text(built.city, tz, limit=settings.summary_items, year=year,
                                    escalated=escalated, escalate_after=threshold)  # fmt: skip
     for contact in office:
         key = f"summary:{contact.id}:{stamp}"
-        added += await _enqueue(session, key, contact.chat_id, contact.id, city_text, now)
-        added += await _enqueue_chart(session, key, contact.chat_id, contact.id, built.city,
-                                      pictures.get(digests.CITY), now)  # fmt: skip
+        written = await _enqueue(session, key, contact.chat_id, contact.id, city_text, now)
+        added += written
+        if written:
+            picture = pictures.get(digests.CITY)
+            added += await _enqueue_chart(session, key, contact, built.city, picture, now)
     if office:
         await remember_digest(session, built, digests.CITY, built.city, now)
 
@@ -128,15 +132,17 @@ async def _charts(
     office: Sequence[Contact],
     stamp: str,
 ) -> dict[str, bytes]:
-    """The charts of the digests not yet written today (by digest key), drawn at once."""
+    """The charts of the digests not yet written today (by digest key), drawn at once. A
+    digest written without its chart (charts off, or the renderer failed) gets none later:
+    a picture hours after its text would read as a message of its own."""
     fresh = await outbox.unused_keys(
-        session, [f"summary:{c.id}:{stamp}:chart" for c in [*(c for c, _, _ in contacts), *office]]
+        session, [f"summary:{c.id}:{stamp}" for c in [*(c for c, _, _ in contacts), *office]]
     )
     wanted: dict[str, Summary] = {}
     for contact, leader_id, _ in contacts:
-        if f"summary:{contact.id}:{stamp}:chart" in fresh and leader_id in leaders:
+        if f"summary:{contact.id}:{stamp}" in fresh and leader_id in leaders:
             wanted[digests.leader_key(leader_id)] = leaders[leader_id]
-    if any(f"summary:{c.id}:{stamp}:chart" in fresh for c in office):
+    if any(f"summary:{c.id}:{stamp}" in fresh for c in office):
         wanted[digests.CITY] = city
     return await digest_charts(wanted) if wanted else {}
 
@@ -144,8 +150,7 @@ async def _charts(
 async def _enqueue_chart(
     session: AsyncSession,
     key: str,
-    chat_id: int,
-    contact_id: int,
+    contact: Contact,
     summary: Summary,
     png: bytes | None,
     now: datetime,
@@ -156,8 +161,8 @@ async def _enqueue_chart(
     message = await outbox.enqueue(
         session,
         kind="chart",
-        chat_id=chat_id,
-        contact_id=contact_id,
+        chat_id=contact.chat_id,
+        contact_id=contact.id,
         text=texts.chart_caption(summary.leader, summary.day),
         now=now,
         key=f"{key}:chart",

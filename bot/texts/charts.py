@@ -3,6 +3,7 @@ photo's caption (HTML)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 
@@ -63,6 +64,7 @@ def chart_bar_value(percent: float | None) -> str:
 def chart_section_label(section: str) -> str:
     """A section of the register in the city's chart, without its numbering, cut to fit."""
     name = section.lstrip("（(一二三四五六七八九十）)、. ") or section
+    name = re.sub(r"^\d{4}年", "", name)  # 2026年主要预期目标 → 主要预期目标
     return short(name or CHART_OTHER_SECTIONS, 8)
 
 
