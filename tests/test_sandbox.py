@@ -413,9 +413,10 @@ async def test_jump_to_today_keeps_each_messages_own_time(
     assert {m["at"][-5:] for m in liaison} == {"09:00"}  # the reminder time, every one
     assert len({m["at"] for m in liaison}) == len(liaison)  # one a day, each on its own day
     messages = [m for m in (await _transcript(client, "office"))["messages"] if m["from_bot"]]
-    # The charts of the start's digest only: a long step draws those of the day it stops on
-    # (here after the digests' window), not the ones it passes over.
-    assert len([m for m in messages if m["photo"]]) == 1
+    # The charts of the start's digest and of the day the step stops on, not of the ones it
+    # passes over.
+    charts = [m["at"] for m in messages if m["photo"]]
+    assert charts[1:] == ["11-27 08:30"] and len(charts) == 2
     office = [m for m in messages if not m["photo"]][2:]
     assert {m["at"][-5:] for m in office} == {"08:30"}  # the digest's time
     assert "11-27 08:30" in {m["at"] for m in office}

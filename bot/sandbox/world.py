@@ -685,7 +685,8 @@ class Sandbox:
                     self.stamp_all()
                     self.clock.set(point)
                     self._moved()
-                    sent += await self.run_jobs(charts=done == len(points))
+                    last_day = point.astimezone(settings.tz).date() == local.date()
+                    sent += await self.run_jobs(charts=last_day)
                     self.stamp_all()
                     self.progress = {**self.progress, "done": done, "sent": sent}
             finally:
@@ -704,7 +705,7 @@ class Sandbox:
 
         Not `charts`: the digests go without their charts (DIGEST_CHARTS), as on the days a
         long step passes over: each morning's charts start a renderer (~2 s), and a month's
-        step shows the day it stops on (its charts, if it stops in the digests' window).
+        step shows the day it stops on, with that morning's charts.
         """
         services = self.services
         if not charts and services.settings.digest_charts:
