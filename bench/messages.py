@@ -13,7 +13,8 @@ is simulated too (from the register's import on its first day), so the measured 
 with last month's stragglers; January starts at the import.
 
 Counted: every message delivered to each person (and the group) per local day: the outbox's
-pushes. Replies to a person's own message (the report card, the receipt) are not counted.
+pushes. Replies to a person's own message (the report card, the receipt) are not counted, nor
+is a digest's chart apart from its digest (one text and its picture, sent together).
 
 Targets (issue 20, "Done when"): a liaison ≤ 1 message on most workdays, the office ≤ 2 on
 every workday, a leader exactly 1 per workday, the group ≤ 1 a week plus deadline days (the
@@ -71,11 +72,17 @@ class DayFigures:
     total: int
 
 
+# A digest's chart (DIGEST_CHARTS) is the picture that goes with the digest, sent right after
+# its text: part of that one digest, not a message about something else.
+PART_OF_DIGEST = "chart"
+
+
 def counts(sim: Simulated) -> dict[tuple[int, date], list[Received]]:
-    """The messages of each (chat, local day)."""
+    """The messages of each (chat, local day), a digest's chart counted with the digest."""
     out: dict[tuple[int, date], list[Received]] = defaultdict(list)
     for r in sim.received:
-        out[(r.chat_id, r.day)].append(r)
+        if r.kind != PART_OF_DIGEST:
+            out[(r.chat_id, r.day)].append(r)
     return out
 
 

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     summary_time: time = time(8, 30)
     summary_latest: time = time(12, 0)
     summary_items: int = Field(default=5, ge=1, le=50)
+    # Each digest is followed by a picture: a leader's tasks against the time-elapsed schedule,
+    # the office's the city's lights by section (bot.charts).
+    digest_charts: bool = True
     # Escalations (reports overdue escalate_after_workdays) are folded into the morning digest
     # of the office and the leaders; true sends each one as a message of its own at 09:00.
     escalation_messages: bool = False

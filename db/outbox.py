@@ -134,6 +134,16 @@ async def enqueue(
     return message_id
 
 
+async def unused_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """Those of `keys` no message was written under yet."""
+    if not keys:
+        return set()
+    used = await session.scalars(
+        select(OutboxMessage.dedup_key).where(OutboxMessage.dedup_key.in_(keys))
+    )
+    return set(keys) - set(used.all())
+
+
 async def _insert_items(session: AsyncSession, message_id: int, items: Sequence[ItemKey]) -> None:
     """The items a message covers."""
     if items:

@@ -8,6 +8,12 @@ workday's summary time; which lights changed is since the last digest the person
 ``db.digests``). Reports overdue `escalate_after_workdays` are folded into the office's
 and each leader's digest (unless `escalation_messages`). The group gets the 通报 on the days
 `circular_due` names, and only when something is overdue.
+
+With `digest_charts`, each digest is followed by its chart, a photo of its own in the outbox
+(kind "chart", the PNG kept in the row as a document is, so a restart sends exactly what was
+planned): one text and one picture a morning. Not the digest's caption: a caption holds 1,024
+characters, a digest up to 4,096. The charts are drawn (bot.charts, another process) before
+anything is written, only for the digests not written yet today.
 """
 
 from __future__ import annotations
@@ -23,10 +29,11 @@ from bot.domain.deadlines import rule_for, year_cycles
 from bot.domain.model import MONTHLY
 from bot.domain.overdue import OverdueGroup, overdue_group, unit_order
 from bot.domain.roles import Role
-from bot.domain.summaries import circular_due, previous_summary, summary_due
+from bot.domain.summaries import Summary, circular_due, previous_summary, summary_due
 from bot.domain.workcal import WorkCalendar
-from bot.services.summaries import build_summaries, remember_digest
+from bot.services.summaries import build_summaries, digest_charts, remember_digest
 from db import digests, outbox, people, views, years
+from db.models import Contact
 from db.register_cache import RegisterCache
 
 
@@ -64,11 +71,16 @@ async def send_daily_summaries(
         calendar=calendar,
         register=register,
         compare="digest",
+        with_charts=settings.digest_charts,
     )
     if built.city is None:
         return 0
     stamp = today.isoformat()
     added = 0
+    office = [c for c in await people.contacts_with_role(session, Role.OFFICE) if c.reachable]
+    pictures: dict[str, bytes] = {}
+    if settings.digest_charts:
+        pictures = await _charts(session, built.city, built.leaders, contacts, office, stamp)
 
     # Escalations are in the digest unless they go as messages of their own (jobs.reminders).
     threshold = settings.escalate_after_workdays
@@ -80,16 +92,23 @@ async def send_daily_summaries(
         mine = _escalated(escalated, threshold, leader_id)
         text = texts.summary_text(summary, tz, limit=settings.summary_items, year=year,
                                   escalated=mine, escalate_after=threshold)  # fmt: skip
-        added += await _enqueue(session, f"summary:{contact.id}:{stamp}", contact.chat_id,
-                                contact.id, text, now)  # fmt: skip
+        key = f"summary:{contact.id}:{stamp}"
+        written = await _enqueue(session, key, contact.chat_id, contact.id, text, now)
+        added += written
+        if written:
+            picture = pictures.get(digests.leader_key(leader_id))
+            added += await _enqueue_chart(session, key, contact, summary, picture, now)
         await remember_digest(session, built, digests.leader_key(leader_id), summary, now)
 
     city_text = texts.summary_text(built.city, tz, limit=settings.summary_items, year=year,
                                    escalated=escalated, escalate_after=threshold)  # fmt: skip
-    office = [c for c in await people.contacts_with_role(session, Role.OFFICE) if c.reachable]
     for contact in office:
-        added += await _enqueue(session, f"summary:{contact.id}:{stamp}", contact.chat_id,
-                                contact.id, city_text, now)  # fmt: skip
+        key = f"summary:{contact.id}:{stamp}"
+        written = await _enqueue(session, key, contact.chat_id, contact.id, city_text, now)
+        added += written
+        if written:
+            picture = pictures.get(digests.CITY)
+            added += await _enqueue_chart(session, key, contact, built.city, picture, now)
     if office:
         await remember_digest(session, built, digests.CITY, built.city, now)
 
@@ -103,6 +122,53 @@ async def send_daily_summaries(
                 kind="circular",
             )  # fmt: skip
     return added
+
+
+async def _charts(
+    session: AsyncSession,
+    city: Summary,
+    leaders: dict[int, Summary],
+    contacts: Sequence[tuple[Contact, int, str]],
+    office: Sequence[Contact],
+    stamp: str,
+) -> dict[str, bytes]:
+    """The charts of the digests not yet written today (by digest key), drawn at once. A
+    digest written without its chart (charts off, or the renderer failed) gets none later:
+    a picture hours after its text would read as a message of its own."""
+    fresh = await outbox.unused_keys(
+        session, [f"summary:{c.id}:{stamp}" for c in [*(c for c, _, _ in contacts), *office]]
+    )
+    wanted: dict[str, Summary] = {}
+    for contact, leader_id, _ in contacts:
+        if f"summary:{contact.id}:{stamp}" in fresh and leader_id in leaders:
+            wanted[digests.leader_key(leader_id)] = leaders[leader_id]
+    if any(f"summary:{c.id}:{stamp}" in fresh for c in office):
+        wanted[digests.CITY] = city
+    return await digest_charts(wanted) if wanted else {}
+
+
+async def _enqueue_chart(
+    session: AsyncSession,
+    key: str,
+    contact: Contact,
+    summary: Summary,
+    png: bytes | None,
+    now: datetime,
+) -> int:
+    """The digest's chart, right after its text (nothing without a picture, or if written)."""
+    if png is None:
+        return 0
+    message = await outbox.enqueue(
+        session,
+        kind="chart",
+        chat_id=contact.chat_id,
+        contact_id=contact.id,
+        text=texts.chart_caption(summary.leader, summary.day),
+        now=now,
+        key=f"{key}:chart",
+        document={"hex": png.hex(), "filename": "chart.png", "photo": True},
+    )
+    return 0 if message is None else 1
 
 
 def _escalated(

@@ -74,10 +74,15 @@ async def test_counts_per_person_and_day(tmp_path: Path) -> None:
     quiet = [p for p in people.values() if p.role == "liaison" and not p.owes]
     assert all(r.chat_id not in {p.chat_id for p in quiet} for r in sim.received)
 
-    # The digests: one a workday for each leader and each office account.
+    # The digests: one a workday for each leader and each office account, each with its chart
+    # (a picture right after it, counted with it).
     for role in ("office", "leader"):
         for p in members(sim, role):
             assert per_day(sim, p.chat_id) == {d: ["summary"] for d in LADDER}, p.name
+            charts = [
+                r.day.day for r in sim.received if r.chat_id == p.chat_id and r.kind == "chart"
+            ]
+            assert charts == list(LADDER), p.name
     # The group: the first workday after the deadline and Monday 30 (Monday 23: nothing overdue).
     (group,) = members(sim, "group")
     assert per_day(sim, group.chat_id) == {d: ["circular"] if d in (26, 30) else [] for d in LADDER}

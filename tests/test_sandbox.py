@@ -42,6 +42,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 3, 16, 9, 0, tzinfo=TZ)  # a Monday, ten days before the deadline
 REAL_NOW = datetime(2026, 11, 27, 10, 0, 42, tzinfo=TZ)
 CAL = WorkCalendar()
+EXAMPLE_CHART = ROOT / "docs" / "examples" / "chart-leader.png"
 NINE = time(9, 0)
 HALF_EIGHT = time(8, 30)
 
@@ -411,7 +412,12 @@ async def test_jump_to_today_keeps_each_messages_own_time(
     assert len(liaison) > 20
     assert {m["at"][-5:] for m in liaison} == {"09:00"}  # the reminder time, every one
     assert len({m["at"] for m in liaison}) == len(liaison)  # one a day, each on its own day
-    office = [m for m in (await _transcript(client, "office"))["messages"] if m["from_bot"]][2:]
+    messages = [m for m in (await _transcript(client, "office"))["messages"] if m["from_bot"]]
+    # The charts of the start's digest and of the day the step stops on, not of the ones it
+    # passes over.
+    charts = [m["at"] for m in messages if m["photo"]]
+    assert charts[1:] == ["11-27 08:30"] and len(charts) == 2
+    office = [m for m in messages if not m["photo"]][2:]
     assert {m["at"][-5:] for m in office} == {"08:30"}  # the digest's time
     assert "11-27 08:30" in {m["at"] for m in office}
     assert all(m["at"] >= "09-26" for m in liaison + office)  # nothing sent while "down"
@@ -433,7 +439,9 @@ async def test_documents_download_with_their_name(
     await sandbox.runtime.application.bot.send_document(
         sandbox.persona("office").user_id, document=payload, filename="督查台账.xlsx"
     )
-    message = await _wait_for(client, "office", lambda m: m["document"] is not None)
+    message = await _wait_for(
+        client, "office", lambda m: m["document"] is not None and not m["photo"]
+    )
     assert message["document"]["filename"] == "督查台账.xlsx"
     resp = await client.get(message["document"]["url"])
     assert resp.status == 200
@@ -444,6 +452,23 @@ async def test_documents_download_with_their_name(
         "/api/document", params={"persona": "fgj", "message_id": str(message["id"])}
     )
     assert other.status == 400
+
+
+async def test_photos_from_the_bot_are_shown(
+    api: tuple[Sandbox, TestClient[Any, Any]],
+) -> None:
+    """A photo the bot sends (a digest's chart) is marked so the page shows it as a picture."""
+    sandbox, client = api
+    assert sandbox.runtime is not None and sandbox.runtime.application is not None
+    png = EXAMPLE_CHART.read_bytes()  # a small file, once
+    await sandbox.runtime.application.bot.send_photo(
+        sandbox.persona("leader").user_id, photo=png, filename="chart.png", caption="分管任务进展图"
+    )
+    message = await _wait_for(client, "leader", lambda m: m["text"] == "分管任务进展图")
+    assert message["photo"]
+    assert message["text"] == "分管任务进展图" and message["document"] is not None
+    resp = await client.get(message["document"]["url"])
+    assert resp.status == 200 and await resp.read() == png
 
 
 async def test_restart_continues_with_the_same_personas_and_time(tmp_path: Path) -> None:

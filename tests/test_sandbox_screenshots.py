@@ -23,6 +23,7 @@ SCENES = (
     "group-circular",
     "office-digest",
     "leader-digest",
+    "leader-chart",
     "office-overdue",
     "leader-instruction",
     "liaison-instruction",

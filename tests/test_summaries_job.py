@@ -24,7 +24,8 @@ from tests.harness import import_seed, make_settings
 
 SH = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()
-SETTINGS = Settings(_env_file=None, bot_token="1:x")
+# The charts (tests/test_charts.py; here in the first test) take a renderer process each run.
+SETTINGS = Settings(_env_file=None, bot_token="1:x", digest_charts=False)
 IMPORTED = datetime(2026, 3, 16, 10, 0, tzinfo=SH)
 FRIDAY = datetime(2026, 3, 27, 8, 30, tzinfo=SH)
 
@@ -97,14 +98,28 @@ async def test_workday_sends_each_leader_office_and_group_once(sessionmaker: Mak
         sessionmaker, 3, "发改局", datetime(2026, 3, 26, 8, 0, tzinfo=SH), text="早于上次摘要"
     )
     # The 通报 on Fridays in this test (by default: Mondays and after each deadline).
-    assert await run(sessionmaker, FRIDAY, SETTINGS.model_copy(update={"circular_weekday": 4})) == 3
+    settings = SETTINGS.model_copy(update={"circular_weekday": 4, "digest_charts": True})
+    assert await run(sessionmaker, FRIDAY, settings) == 5
     sent = await outbox(sessionmaker)
     by_key = {m.dedup_key: m for m in sent}
     assert set(by_key) == {
         f"summary:{ids['leader:11']}:2026-03-27",
+        f"summary:{ids['leader:11']}:2026-03-27:chart",
         f"summary:{ids['office:13']}:2026-03-27",
+        f"summary:{ids['office:13']}:2026-03-27:chart",
         "circular:-100:2026-03-27",
     }
+    # Each digest's chart right after it: a PNG kept in the row, sent as a photo.
+    for who, caption in (("leader:11", "分管任务进展图（吴振强，3月27日（周五））"),
+                         ("office:13", "全市任务红黄绿灯图（3月27日（周五））")):  # fmt: skip
+        text, chart = (
+            by_key[f"summary:{ids[who]}:2026-03-27"],
+            by_key[f"summary:{ids[who]}:2026-03-27:chart"],
+        )
+        assert chart.id == text.id + 1 and chart.chat_id == text.chat_id
+        assert (chart.kind, chart.text) == ("chart", caption)
+        assert chart.document is not None and chart.document["photo"] is True
+        assert bytes.fromhex(chart.document["hex"])[:8] == b"\x89PNG\r\n\x1a\n"
     leader = by_key[f"summary:{ids['leader:11']}:2026-03-27"]
     assert (leader.kind, leader.chat_id) == ("summary", 11)
     assert "分管任务进展摘要</b>（吴振强，3月27日（周五））" in leader.text
@@ -123,9 +138,17 @@ async def test_workday_sends_each_leader_office_and_group_once(sessionmaker: Mak
     assert "发改局：第1、5、13、16、29" in circular.text  # 3 and 6 were reported
     assert all(len(m.text) <= 4096 for m in sent)
 
-    # A second tick, or a restart, the same day writes nothing more.
-    assert await run(sessionmaker, FRIDAY.replace(hour=9)) == 0
-    assert len(await outbox(sessionmaker)) == 3
+    # A second tick, or a restart, the same day writes (and draws) nothing more.
+    assert await run(sessionmaker, FRIDAY.replace(hour=9), settings) == 0
+    assert len(await outbox(sessionmaker)) == 5
+
+
+async def test_digest_charts_off(sessionmaker: Maker) -> None:
+    await setup(sessionmaker)
+    assert not SETTINGS.digest_charts
+    assert await run(sessionmaker, datetime(2026, 3, 20, 8, 30, tzinfo=SH)) == 2
+    assert [m.kind for m in await outbox(sessionmaker)] == ["summary", "summary"]
+    assert Settings(_env_file=None, bot_token="1:x").digest_charts  # on by default
 
 
 @pytest.mark.parametrize(
@@ -188,7 +211,7 @@ async def test_no_group_circular_when_nothing_is_overdue(sessionmaker: Maker) ->
 
 async def test_other_summary_time(sessionmaker: Maker) -> None:
     await setup(sessionmaker, group=False)
-    settings = Settings(_env_file=None, bot_token="1:x", summary_time=time(9, 15))
+    settings = SETTINGS.model_copy(update={"summary_time": time(9, 15)})
     assert await run(sessionmaker, FRIDAY, settings) == 0
     assert await run(sessionmaker, FRIDAY.replace(hour=9, minute=15), settings) == 2
     assert await run(sessionmaker, FRIDAY.replace(hour=10), settings) == 0

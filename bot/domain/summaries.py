@@ -12,6 +12,16 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from bot.config import Settings
 from bot.domain.boards import Board
+from bot.domain.charts import (
+    CHART_BARS,
+    CHART_SECTIONS,
+    SectionCounts,
+    TaskBar,
+    WorstBars,
+    section_counts,
+    section_of,
+    task_bar,
+)
 from bot.domain.model import ReportInfo
 from bot.domain.status import (
     Light,
@@ -91,15 +101,28 @@ class Summary:
     # (unit, count) of reports that fell overdue, most first.
     changes: tuple[LightChange, ...] | None = None
     became_overdue: tuple[tuple[str, int], ...] = ()
+    # For the digest's chart (bot.domain.charts), when asked for: the worst tasks, worst
+    # first, and the lights counted by section.
+    bars: tuple[TaskBar, ...] = ()
+    sections: tuple[SectionCounts, ...] = ()
 
 
 class SummaryBuilder:
     """A summary built from boards fed a chunk at a time (`add`), then the reports (`build`).
 
-    Keeps only what the summary shows: counts, red items, this week's deadlines, the tasks' 序号.
+    Keeps only what the summary shows: counts, red items, this week's deadlines, the tasks' 序号;
+    with `charts`, the chart's worst tasks and the lights by section.
     """
 
-    def __init__(self, *, leader: str | None, now: datetime, since: datetime, tz: tzinfo) -> None:
+    def __init__(
+        self,
+        *,
+        leader: str | None,
+        now: datetime,
+        since: datetime,
+        tz: tzinfo,
+        charts: bool = False,
+    ) -> None:
         self.leader = leader
         self.since = since
         self.today = now.astimezone(tz).date()
@@ -114,6 +137,8 @@ class SummaryBuilder:
         self.overdue_units: set[int] = set()
         self.overdue_count = 0
         self.nos: dict[int, int] = {}
+        self.bars = WorstBars(CHART_BARS) if charts else None
+        self.sections: dict[str, dict[Light, int]] = {}
 
     @property
     def total(self) -> int:
@@ -130,6 +155,10 @@ class SummaryBuilder:
             light = status.light
             self.counts[light] += 1
             self.lights[board.task.id] = light
+            if self.bars is not None:
+                self.bars.add(task_bar(board, status, today))
+                section = self.sections.setdefault(section_of(board), dict.fromkeys(Light, 0))
+                section[light] += 1
             if light in (Light.RED, Light.YELLOW) and status.reasons:
                 first = status.reasons[0]
                 worst = first.workdays_overdue if isinstance(first, Overdue) else 0
@@ -195,6 +224,8 @@ class SummaryBuilder:
             lights=dict(self.lights),
             changes=None if previous is None else light_changes(previous, self.lights, nos),
             became_overdue=tuple(sorted(self.became_overdue.items(), key=lambda x: (-x[1], x[0]))),
+            bars=self.bars.bars() if self.bars is not None else (),
+            sections=section_counts(self.sections, self.sections, CHART_SECTIONS),
         )
 
 

@@ -163,6 +163,11 @@ def bot_message(page: Page, pattern: str) -> Locator:
     return page.locator("#transcript .msg.bot", has_text=re.compile(pattern)).last
 
 
+def chart(page: Page) -> Locator:
+    """The newest picture from the bot (a digest's chart), once it has loaded."""
+    return page.locator("#transcript .msg.bot", has=page.locator("img.photo[data-loaded]")).last
+
+
 async def scenes(shot: Shooter) -> None:
     """Each role's main screens, in the order the simulated month brings them."""
     act = shot.act
@@ -244,6 +249,7 @@ async def scenes(shot: Shooter) -> None:
     await shot.shoot("office-digest", lambda p: bot_message(p, "进展摘要"))
     await shot.show("leader")
     await shot.shoot("leader-digest", lambda p: bot_message(p, "进展摘要"))
+    await shot.shoot("leader-chart", chart, top=False)
     await shot.show("office")
     before = await chat.locator(".msg").count()
     await shot.type("/overdue")

@@ -219,6 +219,7 @@ def message_json(
         "reply_to": message.reply_to,
         "reply_preview": (replied.plain or "")[:60] if replied is not None else None,
         "document": document,
+        "photo": message.photo,
         "edited": bool(message.edits),
         "deleted": message.deleted,
         "service": message.service is not None,

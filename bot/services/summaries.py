@@ -6,14 +6,16 @@ Used by the daily job (all of them, into the outbox) and by /summary (the caller
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import charts
 from bot.config import Settings
 from bot.domain.boards import Board
 from bot.domain.overdue import OverdueGroup, OverdueRow, group_overdue, overdue_rows
@@ -22,6 +24,8 @@ from bot.domain.summaries import Summary, SummaryBuilder
 from bot.domain.workcal import WorkCalendar
 from db import digests, views
 from db.register_cache import RegisterCache
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,6 +55,7 @@ async def build_summaries(
     calendar: WorkCalendar,
     register: RegisterCache | None = None,
     compare: Compare | None = None,
+    with_charts: bool = False,
 ) -> Summaries:
     """The summaries of the tasks in `scope` since `since`: the city's if `city`, one per leader
     (id, name) with tasks in scope, and the overdue rows grouped by unit if `overdue`.
@@ -61,12 +66,13 @@ async def build_summaries(
 
     A chunk of tasks at a time: the whole year's boards at once took ~45 MB at 10,000 tasks.
     A leader without tasks in scope gets no summary; nothing at all if the scope has no tasks.
+    `with_charts`: each summary also keeps what its chart shows (`digest_charts`).
     """
     tz = settings.tz
     today = now.astimezone(tz).date()
-    whole = SummaryBuilder(leader=None, now=now, since=since, tz=tz)
+    whole = SummaryBuilder(leader=None, now=now, since=since, tz=tz, charts=with_charts)
     builders = {
-        leader_id: SummaryBuilder(leader=name, now=now, since=since, tz=tz)
+        leader_id: SummaryBuilder(leader=name, now=now, since=since, tz=tz, charts=with_charts)
         for leader_id, name in leaders
     }
     rows: list[OverdueRow] = []
@@ -126,3 +132,24 @@ async def remember_digest(
         before=built.compared.get(key),
         now=now,
     )
+
+
+def chart_of(summary: Summary) -> charts.Chart:
+    """The chart of a summary built `with_charts`: a leader's tasks, or the city's lights."""
+    if summary.leader is not None:
+        return charts.leader_chart(
+            summary.leader, summary.day, summary.bars, summary.total, summary.counts
+        )
+    return charts.city_chart(summary.day, summary.total, summary.counts, summary.sections)
+
+
+async def digest_charts(summaries: Mapping[str, Summary]) -> dict[str, bytes]:
+    """Each summary's chart as a PNG, by the same key, drawn in one renderer process; none if
+    the renderer fails (logged with the reason): the digest goes without its picture."""
+    keys = list(summaries)
+    try:
+        pngs = await charts.render([chart_of(summaries[k]) for k in keys])
+    except (charts.ChartError, OSError):
+        log.exception("the digests' charts could not be drawn; the digests go without them")
+        return {}
+    return dict(zip(keys, pngs, strict=True))

@@ -377,6 +377,16 @@ class OutboxSender:
         stats.sent += 1
 
     async def _send(self, row: outbox.Due, text: str) -> int:
+        if row.document and row.document.get("photo"):
+            # A picture (a digest's chart): its caption is the row's text.
+            message = await self.bot.send_photo(
+                row.chat_id,
+                photo=bytes.fromhex(str(row.document["hex"])),
+                filename=str(row.document["filename"]),
+                caption=text,
+                parse_mode=api.PARSE_MODE,
+            )
+            return message.message_id
         if row.document:
             message = await self.bot.send_document(
                 row.chat_id,

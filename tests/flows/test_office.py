@@ -18,6 +18,7 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import texts
 from bot.domain.roles import Role
@@ -25,8 +26,8 @@ from bot.emulator import Person, TranscriptMessage
 from bot.runtime.scheduling import run_summaries
 from db.models import AuditEntry, Contact, Nudge, OutboxMessage, Report, Task, Unit
 from handlers.base import decode, encode
-from tests.flows.conftest import SHANGHAI
-from tests.harness import SEED, Harness
+from tests.flows.conftest import SHANGHAI, START
+from tests.harness import SEED, Harness, start_harness, stop_harness
 
 MAR27 = datetime(2026, 3, 27, 10, 0, tzinfo=SHANGHAI)
 REPLY = "已完成投资320亿元，预计6月底前完成竣工验收，用地指标需协调"
@@ -462,11 +463,19 @@ async def test_daily_summary_and_circular_are_delivered_once(h: Harness) -> None
     services = h.runtime.services
     assert services is not None
     added = await run_summaries(services, h.runtime.sender)
-    assert added == 3  # the leader, the office, the group
+    assert added == 5  # the leader and the office (a digest and its chart each), the group
     assert await run_summaries(services, h.runtime.sender) == 0
     summary = await h.people.wait_for_bot_message(
         people["leader"].id, lambda m: "分管任务进展摘要" in (m.plain or "")
     )
+    # Each digest brings its chart, a photo right after it.
+    for who, caption in (("leader", "分管任务进展图（吴振强，3月30日（周一））"),
+                         ("office", "全市任务红黄绿灯图（3月30日（周一））")):  # fmt: skip
+        chart = await h.people.wait_for_bot_message(people[who].id, lambda m: m.photo)
+        assert chart.plain == caption
+        assert chart.document is not None and chart.document.size > 10_000
+        digest = [m for m in await h.people.transcript(people[who].id) if m.from_bot][-2]
+        assert "进展摘要" in (digest.plain or "") and digest.message_id < chart.message_id
     body = summary.plain or ""
     assert "（吴振强，3月30日（周一））" in body
     assert "新报送（3月27日（周五）08:30以来）\n· 暂无" in body  # since Friday's summary
@@ -476,6 +485,24 @@ async def test_daily_summary_and_circular_are_delivered_once(h: Harness) -> None
     assert "发改局：第3、5、13、16" in (circular.plain or "")
     h.clock.set(datetime(2026, 4, 4, 8, 30, tzinfo=SHANGHAI))  # Saturday, Qingming holiday
     assert await run_summaries(services, h.runtime.sender) == 0
+
+
+async def test_digest_charts_off(engine: AsyncEngine, database_url: str) -> None:
+    """DIGEST_CHARTS=false: the digests come alone."""
+    h = await start_harness(database_url, now=START, settings={"digest_charts": False})
+    try:
+        office = await h.bound("督导办甲", Role.OFFICE)
+        leader = await h.bound("吴振强", Role.LEADER, leader="吴振强")
+        h.clock.set(datetime(2026, 3, 30, 8, 30, tzinfo=SHANGHAI))
+        services = h.runtime.services
+        assert services is not None
+        assert await run_summaries(services, h.runtime.sender) == 2
+        for who in (office, leader):
+            await h.people.wait_for_bot_message(who.id, lambda m: "进展摘要" in (m.plain or ""))
+            assert not any(m.photo for m in await h.people.transcript(who.id))
+    finally:
+        await stop_harness(h)
+    assert h.errors == []
 
 
 # --- /export -----------------------------------------------------------------------------------
