@@ -102,17 +102,14 @@ async def btn_return(
         await _answer(update, texts.RETURN_NONE, alert=True)
         return
     names = {u.unit_id: u.name for u in task.units}
-    rows = [
-        [
-            InlineKeyboardButton(
-                texts.return_choice(names.get(r.unit_id, ""), r.cycle_key, r.percent),
-                callback_data=encode("rtr", r.id),
-            )
-        ]
+    choices = [
+        (
+            texts.return_choice(names.get(r.unit_id, ""), r.cycle_key, r.percent),
+            encode("rtr", r.id),
+        )
         for r in found
     ]
-    await _answer(update)
-    await reply(update, texts.return_choose(task.no), InlineKeyboardMarkup(rows))
+    await _choose(update, texts.return_choose(task.no), choices)
 
 
 async def btn_return_pick(
@@ -285,6 +282,13 @@ def _decided(done: closeout.Decided, state: str) -> str:
     )
 
 
+async def _choose(update: Update, header: str, choices: list[tuple[str, str]]) -> None:
+    """Answer the press and offer the choices (label, callback data), one a row."""
+    rows = [[InlineKeyboardButton(label, callback_data=data)] for label, data in choices]
+    await _answer(update)
+    await reply(update, header, InlineKeyboardMarkup(rows))
+
+
 async def _ask(
     update: Update,
     context: BotContext,
@@ -329,17 +333,14 @@ async def btn_extend(
         await _answer(update, found, alert=True)
         return
     task = owned[0]
-    rows = [
-        [
-            InlineKeyboardButton(
-                texts.extension_option(o.cycle_key, o.deadline),
-                callback_data=encode("exk", task.id, o.cycle_key or extension.TASK),
-            )
-        ]
+    choices = [
+        (
+            texts.extension_option(o.cycle_key, o.deadline),
+            encode("exk", task.id, o.cycle_key or extension.TASK),
+        )
         for o in found
     ]
-    await _answer(update)
-    await reply(update, texts.extend_choose(task.no), InlineKeyboardMarkup(rows))
+    await _choose(update, texts.extend_choose(task.no), choices)
 
 
 async def btn_extend_pick(

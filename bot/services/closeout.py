@@ -56,8 +56,10 @@ async def returnable(desk: Desk, task: TaskInfo) -> list[Report]:
         if row.state in (APPLIED, CLOSED)
     }
     units = [u.unit_id for u in task.units if u.unit_id not in decided]
-    for report in await loop.counted_reports(desk.session, task.id, units):
-        terms, reported = await reporting.unit_terms(desk, task, report.unit_id)
+    counted = await loop.counted_reports(desk.session, task.id, units)
+    found = await reporting.units_terms(desk, task, [r.unit_id for r in counted])
+    for report in counted:
+        terms, reported = found[report.unit_id]
         if correctable(terms, reported, report.cycle_key, desk.now):
             out.append(report)
     return sorted(out, key=lambda r: _position(task, r.unit_id))

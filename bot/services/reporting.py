@@ -312,11 +312,22 @@ async def _cycle_key(desk: Desk, draft: Draft, task: TaskInfo) -> str:
 
 async def unit_terms(desk: Desk, task: TaskInfo, unit_id: int) -> tuple[Terms, Reported]:
     """A unit's terms and record on a task; a unit that reports on it owes reports."""
+    return (await units_terms(desk, task, [unit_id]))[unit_id]
+
+
+async def units_terms(
+    desk: Desk, task: TaskInfo, unit_ids: Sequence[int]
+) -> dict[int, tuple[Terms, Reported]]:
+    """`unit_terms` of several units on one task, read together (one statement for the
+    facts, one for the extensions, whatever the number of units)."""
     track = await tracking(desk, task.year)
-    pair = (task.id, unit_id)
-    reported, stated = await progress.unit_facts(desk.session, [pair])
+    pairs = [(task.id, u) for u in unit_ids]
+    reported, stated = await progress.unit_facts(desk.session, pairs)
     moves, _ = await loop.approved(desk.session, [task.id])
-    return track.terms(task, True, stated.get(pair), moves.get(pair)), reported[pair]
+    return {
+        u: (track.terms(task, True, stated.get(p), moves.get(p)), reported[p])
+        for u, p in zip(unit_ids, pairs, strict=True)
+    }
 
 
 async def submit(desk: Desk, draft: Draft, user_id: int) -> Stored:
